@@ -1,0 +1,38 @@
+# One entry point for everything: each target makes its own virtualenv and builds the
+# extension first. Cargo's build directory lives outside the clone so rebuilds stay
+# incremental across clones; a fresh machine builds from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TARGET_ROOT ?= $(HOME)/.cache/polars-zones/target
+STAMP := $(VENV)/.maturin-installed
+
+.PHONY: build test test-rust test-python demo bench clean
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip "maturin>=1.9,<2"
+	touch $(STAMP)
+
+# The extension (release) plus the runtime, test and benchmark dependencies of pyproject.toml.
+build: $(STAMP)
+	VIRTUAL_ENV=$(abspath $(VENV)) CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin \
+		$(VENV)/bin/maturin develop --release --extras test,bench
+
+# The Rust core without Python or Polars: ingest, index, kernel, serialization.
+test-rust:
+	CARGO_TARGET_DIR=$(TARGET_ROOT)/core cargo test --release --no-default-features
+
+test-python: build
+	$(PY) -m pytest
+
+test: test-rust test-python
+
+demo: build
+	$(PY) -m polars_zones.demo
+
+bench: build
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,29 @@
+"""polars-zones: tag points with the polygon zone that contains them.
+
+    import polars as pl
+    import polars_zones as pz
+
+    zones = pz.Zones.from_geojson("zones.geojson", id_property="A3")
+    df.with_columns(zone=pl.col("lat").zones.tag(pl.col("lon"), polygons=zones))
+
+Importing the package registers the `zones` expression namespace.
+"""
+
+from polars_zones import datasets
+from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, set_cache_capacity
+from polars_zones._namespace import ZonesNamespace
+from polars_zones._pandas import tag_pandas
+from polars_zones._zones import Zones, ZonesWarning
+
+__all__ = [
+    "Zones",
+    "ZonesNamespace",
+    "ZonesWarning",
+    "cache_capacity",
+    "clear_cache",
+    "datasets",
+    "index_decode_count",
+    "set_cache_capacity",
+    "tag_pandas",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,34 @@
+"""The drop-in for pandas filtering steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from polars_zones._zones import Zones
+
+
+def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, boundary: str = "half-open"):
+    """The zone of each row of a pandas DataFrame, as a Series aligned with `df.index`:
+    categorical zone names when the zones are named (NaN for none), else nullable Int32
+    zone indexes (<NA> for none)."""
+    import pandas as pd
+
+    from polars_zones._namespace import as_zones
+
+    zones: Zones = as_zones(zones)
+    for column in (lat, lon):
+        if column not in df.columns:
+            raise ValueError(f"no column {column!r} in the frame")
+    codes = zones.tag_numpy(
+        df[lat].to_numpy(dtype=np.float64, na_value=np.nan),
+        df[lon].to_numpy(dtype=np.float64, na_value=np.nan),
+        boundary=boundary,
+    )
+    if zones.ids is not None:
+        values = pd.Categorical.from_codes(codes, categories=zones.ids)
+    else:
+        values = pd.array(np.where(codes < 0, 0, codes), dtype="Int32")
+        values[codes < 0] = pd.NA
+    return pd.Series(values, index=df.index, name="zone")

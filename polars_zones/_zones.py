@@ -1,0 +1,288 @@
+"""The `Zones` class: a built, immutable zone index and the ways to make one."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence, Union
+
+import numpy as np
+
+from polars_zones._internal import ZoneIndex
+
+GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
+
+BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
+
+
+class ZonesWarning(UserWarning):
+    """Input was repaired rather than refused (for example, degenerate rings dropped)."""
+
+
+def check_boundary(boundary: str) -> str:
+    if boundary not in BOUNDARY_MODES:
+        raise ValueError(f"boundary must be one of {', '.join(map(repr, BOUNDARY_MODES))}, not {boundary!r}")
+    return boundary
+
+
+class Zones:
+    """Polygon zones with a global point-in-polygon index, ready to tag points.
+
+    Build one with `Zones.from_geojson`, `Zones.from_geopandas` or `Zones.from_shapely`;
+    use it with `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
+    `polars_zones.tag_pandas`.
+    """
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: ZoneIndex) -> None:
+        if not isinstance(index, ZoneIndex):
+            raise TypeError("use Zones.from_geojson, from_geopandas, from_shapely or from_bytes to make Zones")
+        self._index = index
+
+    # ---- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_geojson(cls, source: GeoJSONSource, *, id_property: str | None = None) -> Zones:
+        """Zones from GeoJSON.
+
+        `source` is a path, a GeoJSON text, a dict (FeatureCollection, Feature, Polygon,
+        MultiPolygon or GeometryCollection of those), or a list of any of these, each
+        element then being one zone. Each feature of a FeatureCollection is a zone unless
+        `id_property` is given: zones are then named by that property, and features (or
+        list elements) sharing a name form one zone.
+        """
+        if isinstance(source, (list, tuple)):
+            if not source:
+                raise ValueError("no zones: the list of sources is empty")
+            texts = [_geojson_text(element, f"element {i}") for i, element in enumerate(source)]
+            each_is_zone = True
+        else:
+            texts = [_geojson_text(source, "input")]
+            each_is_zone = False
+        try:
+            index, dropped = ZoneIndex.from_geojson(texts, each_is_zone, id_property)
+        except ValueError as error:
+            raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
+        if dropped:
+            warnings.warn(
+                f"dropped {dropped} degenerate ring(s) (fewer than 3 distinct vertices, or all on one line): "
+                "they contain no point",
+                ZonesWarning,
+                stacklevel=2,
+            )
+        return cls(index)
+
+    @classmethod
+    def from_shapely(cls, geometries: Any, *, ids: Iterable[Any] | None = None) -> Zones:
+        """Zones from shapely (Multi)Polygons, one zone per geometry (or a single geometry).
+
+        With `ids`, zones are named; geometries sharing an id form one zone.
+        """
+        if hasattr(geometries, "__geo_interface__") and not hasattr(geometries, "__len__"):
+            geometries = [geometries]
+        geometries = list(geometries)
+        names = None if ids is None else [str(i) for i in ids]
+        if names is not None and len(names) != len(geometries):
+            raise ValueError(f"{len(geometries)} geometries but {len(names)} ids")
+        elements = []
+        for i, g in enumerate(geometries):
+            if g is None or not hasattr(g, "__geo_interface__"):
+                raise ValueError(f"element {i}: {g!r} is not a geometry")
+            geometry = _shapely_json(g)
+            if names is None:
+                elements.append(geometry)
+            else:
+                elements.append(
+                    '{"type":"Feature","properties":{"id":%s},"geometry":%s}' % (json.dumps(names[i]), geometry)
+                )
+        return cls.from_geojson(elements, id_property=None if names is None else "id")
+
+    @classmethod
+    def from_geopandas(cls, frame_or_series: Any, *, id_column: str | None = None) -> Zones:
+        """Zones from a GeoDataFrame or GeoSeries, one zone per row (or per distinct
+        `id_column` value). Coordinates are taken as lon/lat; a frame in another CRS is
+        refused rather than silently mis-tagged."""
+        crs = getattr(frame_or_series, "crs", None)
+        if crs is not None and not getattr(crs, "is_geographic", True):
+            raise ValueError(f"the frame's CRS is {crs.name!r}; convert it to lon/lat first with .to_crs(4326)")
+        geometries = getattr(frame_or_series, "geometry", frame_or_series)
+        ids = None
+        if id_column is not None:
+            if id_column not in getattr(frame_or_series, "columns", ()):
+                raise ValueError(f"no column {id_column!r} in the frame")
+            ids = frame_or_series[id_column].tolist()
+        return cls.from_shapely(list(geometries), ids=ids)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Zones:
+        """Zones from `to_bytes()` output (checked: magic, version, checksum)."""
+        return cls(ZoneIndex.from_bytes(bytes(data)))
+
+    def to_bytes(self) -> bytes:
+        """The index in its file format: magic, version, fingerprint, checksum, payload."""
+        return self._index.to_bytes()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the index to `path` atomically (a temporary file, then a rename)."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.to_bytes())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Zones:
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def __reduce__(self):
+        return (Zones.from_bytes, (self.to_bytes(),))
+
+    # ---- description --------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[str] | None:
+        """Zone names in zone order, or None when the zones are unnamed."""
+        return self._index.ids
+
+    def __len__(self) -> int:
+        return self._index.zone_count
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(min_lon, min_lat, max_lon, max_lat) of all zones."""
+        return self._index.bounds
+
+    @property
+    def num_vertices(self) -> int:
+        return self._index.num_vertices
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable content hash of the zones (geometry and ids)."""
+        return self._index.fingerprint
+
+    @property
+    def index_bytes(self) -> int:
+        """Memory held by the index arrays."""
+        return self._index.heap_bytes
+
+    def __repr__(self) -> str:
+        ids = self.ids
+        named = "" if ids is None else f", ids=[{', '.join(map(repr, ids[:3]))}{', ...' if len(ids) > 3 else ''}]"
+        return f"Zones({len(self)} zones, {self.num_vertices} vertices{named}, fingerprint={self.fingerprint[:12]})"
+
+    # ---- queries outside Polars --------------------------------------------------------
+
+    def tag_numpy(self, lat: Any, lon: Any, *, boundary: str = "half-open") -> np.ndarray:
+        """Zone index of each point as int32, -1 for no zone or an invalid point.
+
+        Contiguous float64 arrays are read in place; anything else is converted first.
+        """
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        if lat.ndim != 1 or lon.ndim != 1:
+            raise ValueError("lat and lon must be one-dimensional")
+        return self._index.tag_numpy(lat, lon, check_boundary(boundary))
+
+    def _reference_tag_numpy(self, lat: Any, lon: Any, *, boundary: str = "half-open") -> np.ndarray:
+        """`tag_numpy` by brute force over every edge: the oracle the index is tested against."""
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        return self._index.reference_tag_numpy(lat, lon, check_boundary(boundary))
+
+
+def _geojson_text(source: Any, where: str) -> str:
+    if isinstance(source, dict):
+        try:
+            return json.dumps(source, allow_nan=False)
+        except ValueError:
+            problem = _locate_bad_coordinate(source)
+            raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
+        except TypeError as error:
+            raise ValueError(f"{where}: not JSON-serializable: {error}") from None
+    if isinstance(source, bytes):
+        return source.decode("utf-8")
+    if isinstance(source, os.PathLike):
+        return Path(source).read_text(encoding="utf-8")
+    if isinstance(source, str):
+        if source.lstrip().startswith(("{", "[")):
+            return source
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"{where}: no such GeoJSON file: {source!r}")
+        return path.read_text(encoding="utf-8")
+    if hasattr(source, "__geo_interface__"):
+        return _shapely_json(source)
+    raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _shapely_json(geometry: Any) -> str:
+    try:
+        return json.dumps(geometry.__geo_interface__, allow_nan=False)
+    except ValueError:
+        problem = _locate_bad_coordinate(geometry.__geo_interface__)
+        raise ValueError(problem or "a coordinate is not finite") from None
+
+
+def _better_message(texts: list[str], message: str, each_is_zone: bool) -> str:
+    """Rust's JSON parser stops at NaN/Infinity tokens (Python writes them), and the
+    geojson crate names the feature but not the vertex of a malformed position; on that
+    error path, find the coordinate in Python and say exactly where it is."""
+    if "vertex" in message:
+        return message
+    for i, text in enumerate(texts):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            continue
+        problem = _locate_bad_coordinate(parsed)
+        if problem:
+            return f"element {i}, {problem}" if each_is_zone else problem
+    return message
+
+
+def _locate_bad_coordinate(obj: Any) -> str | None:
+    """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'."""
+
+    def polygons(geometry: dict) -> list:
+        kind = geometry.get("type")
+        if kind == "Polygon":
+            return [geometry.get("coordinates", [])]
+        if kind == "MultiPolygon":
+            return list(geometry.get("coordinates", []))
+        if kind == "GeometryCollection":
+            return [p for g in geometry.get("geometries", []) for p in polygons(g)]
+        return []
+
+    def scan(geometry: dict, prefix: str) -> str | None:
+        for p, rings in enumerate(polygons(geometry or {})):
+            for r, ring in enumerate(rings):
+                for v, position in enumerate(ring):
+                    where = f"{prefix}polygon {p}, ring {r}, vertex {v}"
+                    if not isinstance(position, (list, tuple)) or len(position) < 2:
+                        return f"{where}: a position needs 2 numbers, got {position!r}"
+                    if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in position[:2]):
+                        return f"{where}: coordinate {position!r} is not a pair of numbers"
+                    if not all(math.isfinite(c) for c in position[:2]):
+                        return f"{where}: coordinate ({', '.join(map(str, position[:2]))}) is not finite"
+        return None
+
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind == "FeatureCollection":
+        for i, feature in enumerate(obj.get("features", [])):
+            found = scan((feature or {}).get("geometry"), f"feature {i}, ")
+            if found:
+                return found
+        return None
+    if kind == "Feature":
+        return scan(obj.get("geometry"), "")
+    return scan(obj, "") if isinstance(obj, dict) else None

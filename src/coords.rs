@@ -1,0 +1,141 @@
+//! Integer coordinates and the exact predicates every kernel is built on.
+//!
+//! Longitudes and latitudes are snapped once to a grid of 1e-7 degree (the OpenStreetMap
+//! convention: ~1 cm, and data with up to 7 decimals is represented exactly). Every
+//! predicate after that is exact integer arithmetic, so no point is misclassified by
+//! floating-point rounding near an edge.
+
+use serde::{Deserialize, Serialize};
+
+/// Grid units per degree.
+pub const UNITS_PER_DEGREE: f64 = 1e7;
+
+/// A snapped point: `x` is longitude, `y` latitude, both in 1e-7 degree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct Point {
+    pub x: i32,
+    pub y: i32,
+}
+
+impl Point {
+    pub const fn new(x: i32, y: i32) -> Self {
+        Point { x, y }
+    }
+}
+
+/// Snaps a degree value to grid units. The caller has checked the range.
+#[inline(always)]
+pub fn snap(degrees: f64) -> i32 {
+    (degrees * UNITS_PER_DEGREE).round() as i32
+}
+
+/// Back to degrees (for messages and bounds).
+pub fn to_degrees(units: i32) -> f64 {
+    units as f64 / UNITS_PER_DEGREE
+}
+
+/// Snaps a query point, or `None` when it cannot be in any zone: NaN, infinite, or a
+/// latitude outside [-90, 90]. Longitudes outside [-180, 180] (0..360 data, for example)
+/// are wrapped into [-180, 180).
+#[inline(always)]
+pub fn snap_query(lat: f64, lon: f64) -> Option<Point> {
+    if !(lat >= -90.0 && lat <= 90.0) || !lon.is_finite() {
+        return None;
+    }
+    let lon = if lon >= -180.0 && lon <= 180.0 {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    };
+    Some(Point::new(snap(lon), snap(lat)))
+}
+
+/// Twice the signed area of triangle (a, b, p): positive when p is left of a→b.
+/// Operands are up to 2^32 apart, so products need 128 bits.
+#[inline(always)]
+pub fn orient(a: Point, b: Point, p: Point) -> i128 {
+    orient_xy(a.x as i64, a.y as i64, b.x as i64, b.y as i64, p.x as i64, p.y as i64)
+}
+
+/// `orient` on wide coordinates (grid corners may lie past the i32 range).
+#[inline(always)]
+pub fn orient_xy(ax: i64, ay: i64, bx: i64, by: i64, px: i64, py: i64) -> i128 {
+    (bx - ax) as i128 * (py - ay) as i128 - (by - ay) as i128 * (px - ax) as i128
+}
+
+/// Whether p lies on the closed segment a–b.
+#[inline(always)]
+pub fn on_segment(a: Point, b: Point, p: Point) -> bool {
+    p.x >= a.x.min(b.x)
+        && p.x <= a.x.max(b.x)
+        && p.y >= a.y.min(b.y)
+        && p.y <= a.y.max(b.y)
+        && orient(a, b, p) == 0
+}
+
+/// Whether the rightward ray from the perturbed point p' = p + (ε, ε²) crosses edge a–b.
+///
+/// This is the "half-open" rule: the query point is treated as nudged an infinitesimal
+/// right and, much less, up. p' then never lies on an edge, so a point on a border shared
+/// by two zones falls in exactly one of them. The line y = p.y + ε² is crossed exactly when
+/// one endpoint has y <= p.y and the other y > p.y, so horizontal edges never count; the
+/// crossing lies right of p' exactly when p is strictly left of the upward edge (a point
+/// on the edge is left of it only after the nudge, which moves it right).
+#[inline(always)]
+pub fn ray_crosses(a: Point, b: Point, p: Point) -> bool {
+    if (a.y <= p.y) == (b.y <= p.y) {
+        return false;
+    }
+    let (lo, hi) = if a.y < b.y { (a, b) } else { (b, a) };
+    orient(lo, hi, p) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapping_keeps_seven_decimals_exact() {
+        assert_eq!(snap(-25.27691), -252_769_100);
+        assert_eq!(snap(12.3456789), 123_456_789);
+        assert_eq!(snap(-180.0), -1_800_000_000);
+    }
+
+    #[test]
+    fn query_rejects_non_finite_and_out_of_range() {
+        assert_eq!(snap_query(f64::NAN, 0.0), None);
+        assert_eq!(snap_query(0.0, f64::INFINITY), None);
+        assert_eq!(snap_query(90.5, 0.0), None);
+        assert_eq!(snap_query(-90.0, 0.0), Some(Point::new(0, -900_000_000)));
+    }
+
+    #[test]
+    fn query_wraps_longitude() {
+        assert_eq!(snap_query(0.0, 190.0), Some(Point::new(-1_700_000_000, 0)));
+        assert_eq!(snap_query(0.0, 360.0), Some(Point::new(0, 0)));
+        assert_eq!(snap_query(0.0, -181.0), Some(Point::new(1_790_000_000, 0)));
+        // The meridians themselves are kept: zones may end exactly there.
+        assert_eq!(snap_query(0.0, 180.0), Some(Point::new(1_800_000_000, 0)));
+    }
+
+    #[test]
+    fn orient_is_exact_on_extreme_coordinates() {
+        let a = Point::new(-1_800_000_000, -900_000_000);
+        let b = Point::new(1_800_000_000, 900_000_000);
+        // (0, 0) is exactly on the diagonal; one unit off is not.
+        assert_eq!(orient(a, b, Point::new(0, 0)), 0);
+        assert!(orient(a, b, Point::new(0, 1)) > 0);
+        assert!(orient(a, b, Point::new(0, -1)) < 0);
+    }
+
+    #[test]
+    fn half_open_ray_counts_bottom_not_top() {
+        let (a, b) = (Point::new(10, 0), Point::new(10, 10));
+        assert!(ray_crosses(a, b, Point::new(0, 0)));
+        assert!(!ray_crosses(a, b, Point::new(0, 10)));
+        // On the edge: nudged right, so the edge is behind the point.
+        assert!(!ray_crosses(a, b, Point::new(10, 5)));
+        // Horizontal edges never count.
+        assert!(!ray_crosses(Point::new(0, 0), Point::new(10, 0), Point::new(-5, 0)));
+    }
+}

@@ -1,0 +1,60 @@
+//! polars-zones: tag points with the polygon zone that contains them.
+//!
+//! The pipeline, one module per step: `ingest` (GeoJSON → `geometry`), `index` (build the
+//! global grid), `query` (the kernel), with `coords` and `boundary` holding the exact
+//! predicates and `reference` the brute-force oracle.
+
+pub mod boundary;
+pub mod coords;
+pub mod geometry;
+pub mod index;
+pub mod ingest;
+pub mod query;
+pub mod reference;
+pub mod serialize;
+pub mod store;
+
+#[cfg(feature = "python")]
+mod expressions;
+#[cfg(feature = "python")]
+mod python;
+
+#[cfg(feature = "python")]
+use pyo3::prelude::*;
+
+#[cfg(feature = "python")]
+/// How many times this process decoded an index from bytes (the cache's misses).
+#[pyfunction]
+fn index_decode_count() -> usize {
+    store::decode_count()
+}
+
+#[cfg(feature = "python")]
+/// Sets how many decoded indexes the process keeps (least recently used go first).
+#[pyfunction]
+fn set_cache_capacity(capacity: usize) {
+    store::set_capacity(capacity)
+}
+
+#[cfg(feature = "python")]
+#[pyfunction]
+fn cache_capacity() -> usize {
+    store::capacity()
+}
+
+#[cfg(feature = "python")]
+#[pyfunction]
+fn clear_cache() {
+    store::clear()
+}
+
+#[cfg(feature = "python")]
+#[pymodule]
+fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<python::PyZoneIndex>()?;
+    m.add_function(wrap_pyfunction!(index_decode_count, m)?)?;
+    m.add_function(wrap_pyfunction!(set_cache_capacity, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_capacity, m)?)?;
+    m.add_function(wrap_pyfunction!(clear_cache, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The Python class behind `polars_zones.Zones`: building, saving and querying an index
+//! from Python. The Polars expressions go through `expressions` instead.
+
+use std::sync::{Arc, OnceLock};
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::boundary::Boundary;
+use crate::coords::{snap_query, to_degrees};
+use crate::index::ZoneIndex;
+use crate::ingest::{zones_from_geojson, Grouping};
+use crate::query::{tag_slices, NO_ZONE};
+use crate::reference::{polygon_bounds, zones_containing_bounded};
+use crate::serialize;
+use crate::store;
+
+/// A built zone index. Immutable, so it is shared freely between threads.
+#[pyclass(name = "ZoneIndex", module = "polars_zones._internal", frozen)]
+pub struct PyZoneIndex {
+    pub index: Arc<ZoneIndex>,
+    pub fingerprint: [u8; 16],
+    bytes: OnceLock<Py<PyBytes>>,
+    /// Seconds `ZoneIndex::build` took (parsing excluded); 0 when decoded from bytes.
+    #[pyo3(get)]
+    build_seconds: f64,
+}
+
+impl PyZoneIndex {
+    fn new(index: Arc<ZoneIndex>, fingerprint: [u8; 16], build_seconds: f64) -> Self {
+        PyZoneIndex { index, fingerprint, bytes: OnceLock::new(), build_seconds }
+    }
+}
+
+fn boundary(value: &str) -> PyResult<Boundary> {
+    value.parse().map_err(PyValueError::new_err)
+}
+
+fn slices<'a>(lat: &'a PyReadonlyArray1<'_, f64>, lon: &'a PyReadonlyArray1<'_, f64>) -> PyResult<(&'a [f64], &'a [f64])> {
+    let (lat, lon) = (lat.as_slice()?, lon.as_slice()?);
+    if lat.len() != lon.len() {
+        return Err(PyValueError::new_err(format!(
+            "lat and lon differ in length ({} and {})",
+            lat.len(),
+            lon.len()
+        )));
+    }
+    Ok((lat, lon))
+}
+
+fn to_i32(zones: Vec<u32>) -> Vec<i32> {
+    zones.into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect()
+}
+
+#[pymethods]
+impl PyZoneIndex {
+    /// Builds from GeoJSON texts: one text whose features are zones, or (with
+    /// `each_is_zone`) one text per zone. Returns the index and the number of degenerate
+    /// rings dropped.
+    #[staticmethod]
+    #[pyo3(signature = (texts, each_is_zone, id_property=None))]
+    fn from_geojson(py: Python<'_>, texts: Vec<String>, each_is_zone: bool, id_property: Option<String>) -> PyResult<(Self, usize)> {
+        let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
+        py.detach(|| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let (geometry, report) = zones_from_geojson(&refs, grouping, id_property.as_deref())
+                .map_err(|e| PyValueError::new_err(e.0))?;
+            let fingerprint = serialize::fingerprint(&geometry);
+            let started = std::time::Instant::now();
+            let index = ZoneIndex::build(geometry);
+            let build_seconds = started.elapsed().as_secs_f64();
+            let index = store::insert(fingerprint, index);
+            Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings))
+        })
+    }
+
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let (fingerprint, index) = py.detach(|| store::get_or_decode(data)).map_err(PyValueError::new_err)?;
+        Ok(PyZoneIndex::new(index, fingerprint, 0.0))
+    }
+
+    fn to_bytes(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.bytes
+            .get_or_init(|| {
+                let bytes = py.detach(|| serialize::to_bytes(&self.index, &self.fingerprint));
+                PyBytes::new(py, &bytes).unbind()
+            })
+            .clone_ref(py)
+    }
+
+    #[getter]
+    fn fingerprint(&self) -> String {
+        serialize::fingerprint_hex(&self.fingerprint)
+    }
+
+    #[getter]
+    fn ids(&self) -> Option<Vec<String>> {
+        self.index.geometry.ids.clone()
+    }
+
+    #[getter]
+    fn zone_count(&self) -> u32 {
+        self.index.geometry.zone_count
+    }
+
+    #[getter]
+    fn num_vertices(&self) -> usize {
+        self.index.geometry.num_vertices()
+    }
+
+    #[getter]
+    fn num_polygons(&self) -> usize {
+        self.index.geometry.polygon_count()
+    }
+
+    /// (min_lon, min_lat, max_lon, max_lat), or None when no polygon is left.
+    #[getter]
+    fn bounds(&self) -> Option<(f64, f64, f64, f64)> {
+        self.index.geometry.bounds().map(|[a, b, c, d]| (to_degrees(a), to_degrees(b), to_degrees(c), to_degrees(d)))
+    }
+
+    #[getter]
+    fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
+    }
+
+    /// Structure counts, for reports and benchmarks.
+    fn stats(&self) -> Vec<(&'static str, usize)> {
+        let ix = &self.index;
+        vec![
+            ("top_cells", (ix.cols * ix.rows) as usize),
+            ("nodes", ix.nodes.len()),
+            ("leaves", ix.leaf_base.len()),
+            ("groups", ix.group_zone.len()),
+            ("leaf_edges", ix.edges.len()),
+            ("zone_sets", ix.set_offsets.len() - 1),
+            ("top_shift", ix.top_shift as usize),
+        ]
+    }
+
+    /// (lon, lat, ring_starts, ring_zone): every ring's vertices (closed) in degrees, the
+    /// offsets of the rings in them, and each ring's zone; for plots and generators.
+    #[allow(clippy::type_complexity)]
+    fn rings<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>) {
+        let g = &self.index.geometry;
+        let lon: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.x)).collect();
+        let lat: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.y)).collect();
+        let mut ring_zone = Vec::with_capacity(g.ring_starts.len() - 1);
+        for p in 0..g.polygon_count() {
+            let rings = g.polygon_rings[p + 1] - g.polygon_rings[p];
+            ring_zone.extend(std::iter::repeat_n(g.polygon_zone[p], rings as usize));
+        }
+        (
+            PyArray1::from_vec(py, lon),
+            PyArray1::from_vec(py, lat),
+            PyArray1::from_vec(py, g.ring_starts.clone()),
+            PyArray1::from_vec(py, ring_zone),
+        )
+    }
+
+    /// First zone per point through the index, -1 for none; reads the arrays in place.
+    #[pyo3(signature = (lat, lon, boundary="half-open"))]
+    fn tag_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        lat: PyReadonlyArray1<'py, f64>,
+        lon: PyReadonlyArray1<'py, f64>,
+        boundary: &str,
+    ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        let mode = self::boundary(boundary)?;
+        let (lat, lon) = slices(&lat, &lon)?;
+        let out = py.detach(|| {
+            let mut out = vec![NO_ZONE; lat.len()];
+            tag_slices(&self.index, lat, lon, mode, &mut out, true);
+            to_i32(out)
+        });
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// First zone per point by brute force over every edge (the test oracle), -1 for none.
+    #[pyo3(signature = (lat, lon, boundary="half-open"))]
+    fn reference_tag_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        lat: PyReadonlyArray1<'py, f64>,
+        lon: PyReadonlyArray1<'py, f64>,
+        boundary: &str,
+    ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        use rayon::prelude::*;
+        let mode = self::boundary(boundary)?;
+        let (lat, lon) = slices(&lat, &lon)?;
+        let out = py.detach(|| {
+            let geometry = &self.index.geometry;
+            let bounds = polygon_bounds(geometry);
+            let out: Vec<u32> = lat
+                .par_iter()
+                .zip(lon.par_iter())
+                .map(|(&la, &lo)| match snap_query(la, lo) {
+                    Some(p) => zones_containing_bounded(geometry, &bounds, p, mode).first().copied().unwrap_or(NO_ZONE),
+                    None => NO_ZONE,
+                })
+                .collect();
+            to_i32(out)
+        });
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyBytes>,))> {
+        let py = slf.py();
+        let from_bytes = py.get_type::<PyZoneIndex>().getattr("from_bytes")?.unbind();
+        Ok((from_bytes, (slf.get().to_bytes(py),)))
+    }
+}

@@ -1,0 +1,344 @@
+//! The query kernel: points in, zones out, through the global index.
+//!
+//! One descent from the top grid to a resolved cell or a leaf, then (in a leaf only) a
+//! handful of exact edge tests. Slices are processed in blocks; with `parallel`, blocks run
+//! on rayon's threads. Nothing is allocated per point.
+
+use rayon::prelude::*;
+
+use crate::boundary::Boundary;
+use crate::coords::{on_segment, snap_query, Point};
+use crate::index::{path_crosses, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
+
+/// "No zone" in `u32` outputs.
+pub const NO_ZONE: u32 = u32::MAX;
+
+/// Points per block of parallel work: large enough to amortize scheduling, small enough
+/// to balance coast-heavy blocks against open-sea ones.
+const BLOCK: usize = 16 * 1024;
+
+/// Where a point falls in the index.
+enum Cell {
+    Outside,
+    Resolved(u32),
+    /// A leaf, with its reference corner (x1, y0).
+    Leaf { leaf: u32, x1: i64, y0: i64 },
+}
+
+impl ZoneIndex {
+    #[inline(always)]
+    fn locate(&self, p: Point) -> Cell {
+        let dx = p.x as i64 - self.origin_x;
+        let dy = p.y as i64 - self.origin_y;
+        if dx < 0 || dy < 0 {
+            return Cell::Outside;
+        }
+        let mut shift = self.top_shift;
+        let (col, row) = (dx >> shift, dy >> shift);
+        if col >= self.cols as i64 || row >= self.rows as i64 {
+            return Cell::Outside;
+        }
+        let mut word = self.nodes[(row * self.cols as i64 + col) as usize];
+        while word >> TAG_SHIFT == TAG_INTERNAL {
+            shift -= 2;
+            let child = (((dy >> shift) & 3) * 4 + ((dx >> shift) & 3)) as u32;
+            word = self.nodes[((word & VALUE_MASK) + child) as usize];
+        }
+        let value = word & VALUE_MASK;
+        if word >> TAG_SHIFT == TAG_LEAF {
+            let x0 = self.origin_x + ((dx >> shift) << shift);
+            let y0 = self.origin_y + ((dy >> shift) << shift);
+            Cell::Leaf { leaf: value, x1: x0 + (1i64 << shift), y0 }
+        } else {
+            Cell::Resolved(value)
+        }
+    }
+
+    /// Whether the polygon of group `g` contains `p`, from its parity at the leaf corner.
+    #[inline(always)]
+    fn group_contains(&self, g: usize, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+        let mut odd = self.group_zone[g] & PARITY_BIT != 0;
+        let mut on_edge = false;
+        let (px, py) = (p.x as i64, p.y as i64);
+        for &e in &self.edges[self.group_edges[g] as usize..self.group_edges[g + 1] as usize] {
+            let (a, b) = self.geometry.edge(e);
+            odd ^= path_crosses(a, b, px, py, x1, y0);
+            if boundary != Boundary::HalfOpen {
+                on_edge |= on_segment(a, b, p);
+            }
+        }
+        boundary.resolve(odd, on_edge)
+    }
+
+    fn leaf_group_range(&self, leaf: u32) -> std::ops::Range<usize> {
+        self.leaf_groups[leaf as usize] as usize..self.leaf_groups[leaf as usize + 1] as usize
+    }
+
+    /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
+    #[inline]
+    pub fn first_zone(&self, p: Point, boundary: Boundary) -> u32 {
+        match self.locate(p) {
+            Cell::Outside => NO_ZONE,
+            Cell::Resolved(set) => self.zone_set(set).first().copied().unwrap_or(NO_ZONE),
+            Cell::Leaf { leaf, x1, y0 } => {
+                let mut best = self.zone_set(self.leaf_base[leaf as usize]).first().copied().unwrap_or(NO_ZONE);
+                for g in self.leaf_group_range(leaf) {
+                    let zone = self.group_zone[g] & !PARITY_BIT;
+                    // Only a lower zone can change the answer.
+                    if zone < best && self.group_contains(g, p, x1, y0, boundary) {
+                        best = zone;
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// Every zone containing `p`, ascending, appended to `out`.
+    pub fn all_zones(&self, p: Point, boundary: Boundary, out: &mut Vec<u32>) {
+        let start = out.len();
+        match self.locate(p) {
+            Cell::Outside => {}
+            Cell::Resolved(set) => out.extend_from_slice(self.zone_set(set)),
+            Cell::Leaf { leaf, x1, y0 } => {
+                out.extend_from_slice(self.zone_set(self.leaf_base[leaf as usize]));
+                for g in self.leaf_group_range(leaf) {
+                    if self.group_contains(g, p, x1, y0, boundary) {
+                        out.push(self.group_zone[g] & !PARITY_BIT);
+                    }
+                }
+                out[start..].sort_unstable();
+                let mut kept = start;
+                for i in start..out.len() {
+                    if i == start || out[i] != out[kept - 1] {
+                        out[kept] = out[i];
+                        kept += 1;
+                    }
+                }
+                out.truncate(kept);
+            }
+        }
+    }
+}
+
+/// First zone of each (lat, lon) into `out` (`NO_ZONE` where none or invalid).
+pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32], parallel: bool) {
+    assert!(lat.len() == lon.len() && lat.len() == out.len());
+    let block = |(i, out): (usize, &mut [u32])| {
+        let base = i * BLOCK;
+        let (lat, lon) = (&lat[base..base + out.len()], &lon[base..base + out.len()]);
+        for ((o, &la), &lo) in out.iter_mut().zip(lat).zip(lon) {
+            *o = match snap_query(la, lo) {
+                Some(p) => index.first_zone(p, boundary),
+                None => NO_ZONE,
+            };
+        }
+    };
+    if parallel && out.len() > BLOCK {
+        out.par_chunks_mut(BLOCK).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(BLOCK).enumerate().for_each(block);
+    }
+}
+
+/// Every zone of each (lat, lon): list lengths into `lengths`, zones appended to `values`.
+pub fn tag_all_slices(
+    index: &ZoneIndex,
+    lat: &[f64],
+    lon: &[f64],
+    boundary: Boundary,
+    lengths: &mut Vec<u32>,
+    values: &mut Vec<u32>,
+    parallel: bool,
+) {
+    assert_eq!(lat.len(), lon.len());
+    let block = |i: usize| {
+        let range = i * BLOCK..((i + 1) * BLOCK).min(lat.len());
+        let mut lens = Vec::with_capacity(range.len());
+        let mut vals = Vec::new();
+        for k in range {
+            let before = vals.len();
+            if let Some(p) = snap_query(lat[k], lon[k]) {
+                index.all_zones(p, boundary, &mut vals);
+            }
+            lens.push((vals.len() - before) as u32);
+        }
+        (lens, vals)
+    };
+    let blocks = lat.len().div_ceil(BLOCK);
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = if parallel && blocks > 1 {
+        (0..blocks).into_par_iter().map(block).collect()
+    } else {
+        (0..blocks).map(block).collect()
+    };
+    for (lens, vals) in parts {
+        lengths.extend_from_slice(&lens);
+        values.extend_from_slice(&vals);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::ZoneGeometry;
+    use crate::index::BuildOptions;
+    use crate::reference::zones_containing;
+    use proptest::prelude::*;
+
+    const MODES: [Boundary; 3] = [Boundary::HalfOpen, Boundary::Inclusive, Boundary::Exclusive];
+
+    /// Index and brute force agree on `p` in every mode, for `first_zone` and `all_zones`.
+    fn assert_agree(index: &ZoneIndex, p: Point) {
+        for mode in MODES {
+            let expected = zones_containing(&index.geometry, p, mode);
+            let mut got = Vec::new();
+            index.all_zones(p, mode, &mut got);
+            assert_eq!(got, expected, "all_zones at {p:?}, {mode:?}");
+            assert_eq!(index.first_zone(p, mode), expected.first().copied().unwrap_or(NO_ZONE), "first_zone at {p:?}, {mode:?}");
+        }
+    }
+
+    /// Every vertex, every edge midpoint, their neighbours one unit away, and a lattice.
+    fn probe_points(g: &ZoneGeometry, lattice_step: i32) -> Vec<Point> {
+        let mut pts = Vec::new();
+        for w in g.vertices.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            for (dx, dy) in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)] {
+                pts.push(Point::new(a.x + dx, a.y + dy));
+                pts.push(Point::new(
+                    ((a.x as i64 + b.x as i64).div_euclid(2)) as i32 + dx,
+                    ((a.y as i64 + b.y as i64).div_euclid(2)) as i32 + dy,
+                ));
+            }
+        }
+        let [x0, y0, x1, y1] = g.bounds().unwrap();
+        let mut y = y0 - 2 * lattice_step;
+        while y <= y1 + 2 * lattice_step {
+            let mut x = x0 - 2 * lattice_step;
+            while x <= x1 + 2 * lattice_step {
+                pts.push(Point::new(x, y));
+                x += lattice_step;
+            }
+            y += lattice_step;
+        }
+        pts
+    }
+
+    fn geometry(zones: &[Vec<Vec<Vec<(i32, i32)>>>]) -> ZoneGeometry {
+        let mut g = ZoneGeometry::new(zones.len() as u32, None);
+        for (z, polygons) in zones.iter().enumerate() {
+            for rings in polygons {
+                let rings: Vec<Vec<Point>> =
+                    rings.iter().map(|r| r.iter().map(|&(x, y)| Point::new(x, y)).collect()).collect();
+                g.push_polygon(z as u32, &rings);
+            }
+        }
+        g
+    }
+
+/// Builds the default index and one refined as deep as it goes (single-edge leaves from
+    /// a single top cell), and checks both against brute force.
+    fn check_all(zones: &[Vec<Vec<Vec<(i32, i32)>>>], lattice_step: i32) {
+        let g = geometry(zones);
+        let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
+        for index in [ZoneIndex::build(g.clone()), ZoneIndex::build_with(g.clone(), deep)] {
+            for p in probe_points(&g, lattice_step) {
+                assert_agree(&index, p);
+            }
+        }
+    }
+
+    fn square(x: i32, y: i32, w: i32) -> Vec<(i32, i32)> {
+        vec![(x, y), (x + w, y), (x + w, y + w), (x, y + w)]
+    }
+
+    #[test]
+    fn tiling_with_shared_borders_and_holes() {
+        // A 6×6 checkerboard of zones, a zone with a hole, and a zone inside that hole.
+        let mut zones = Vec::new();
+        for j in 0..6 {
+            for i in 0..6 {
+                zones.push(vec![vec![square(i * 1000, j * 1000, 1000)]]);
+            }
+        }
+        zones.push(vec![vec![square(-5000, -5000, 4000), square(-4000, -4000, 2000)]]);
+        zones.push(vec![vec![square(-3500, -3500, 1000)]]);
+        check_all(&zones, 250);
+        // Tiling: every lattice point of the board is in exactly one zone.
+        let index = ZoneIndex::build(geometry(&zones));
+        for y in (0..6000).step_by(125) {
+            for x in (0..6000).step_by(125) {
+                let mut got = Vec::new();
+                index.all_zones(Point::new(x, y), Boundary::HalfOpen, &mut got);
+                assert_eq!(got.len(), 1, "({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn many_zones_in_one_cell_and_tiny_zones() {
+        // 300 tiny triangles around one spot, plus one huge zone: most cells are far from
+        // all edges, and one cell gathers hundreds of edges.
+        let mut zones = vec![vec![vec![square(-1_000_000, -1_000_000, 2_000_000)]]];
+        for k in 0..300 {
+            let (x, y) = ((k % 20) * 3, (k / 20) * 3);
+            zones.push(vec![vec![vec![(x, y), (x + 2, y), (x, y + 2)]]]);
+        }
+        check_all(&zones, 100_000);
+        let g = geometry(&zones);
+        let index = ZoneIndex::build(g.clone());
+        for y in -2..50 {
+            for x in -2..62 {
+                assert_agree(&index, Point::new(x, y));
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_zones_and_spikes() {
+        let spiky: Vec<(i32, i32)> = (0..200)
+            .flat_map(|k| [(k * 100, 0), (k * 100 + 50, 100_000)])
+            .chain([(20_000, -5_000), (0, -5_000)])
+            .collect();
+        let zones = vec![
+            vec![vec![square(0, 0, 50_000)]],
+            vec![vec![square(25_000, 25_000, 50_000)]],
+            vec![vec![spiky]],
+            // A self-touching ring and a duplicate polygon in one zone.
+            vec![vec![vec![(0, 0), (10_000, 0), (5_000, 5_000), (10_000, 10_000), (0, 10_000), (5_000, 5_000)]], vec![square(0, 0, 3_000)], vec![square(0, 0, 3_000)]],
+        ];
+        check_all(&zones, 1_250);
+    }
+
+    #[test]
+    fn huge_coordinates_do_not_overflow() {
+        let w = 1_800_000_000;
+        let zones = vec![
+            vec![vec![vec![(-w, -900_000_000), (w, -900_000_000), (w, 900_000_000), (-w, 900_000_000)]]],
+            vec![vec![vec![(-w, -900_000_000), (w, 900_000_000), (-w, 900_000_000)]]],
+        ];
+        check_all(&zones, 100_000_000);
+    }
+
+    fn arb_ring(span: i32) -> impl Strategy<Value = Vec<(i32, i32)>> {
+        prop::collection::vec((0..span, 0..span), 3..12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn random_polygons_agree_with_brute_force(
+            zones in prop::collection::vec(prop::collection::vec(prop::collection::vec(arb_ring(40), 1..3), 1..3), 1..5),
+            scale in prop::sample::select(vec![1, 7, 1000]),
+        ) {
+            // Small spans make collinear edges, shared vertices and on-edge points common.
+            let zones: Vec<Vec<Vec<Vec<(i32, i32)>>>> = zones.into_iter().map(|z| z.into_iter().map(|p| p.into_iter().map(|r| {
+                let mut r: Vec<(i32, i32)> = r.into_iter().map(|(x, y)| (x * scale, y * scale)).collect();
+                r.dedup();
+                r
+            }).filter(|r| r.len() >= 3).collect::<Vec<_>>()).filter(|p: &Vec<_>| !p.is_empty()).collect()).collect();
+            prop_assume!(zones.iter().any(|z| !z.is_empty()));
+            check_all(&zones, scale * 3);
+        }
+    }
+}

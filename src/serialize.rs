@@ -1,0 +1,230 @@
+//! The index as bytes: one self-checking format for files, pickles and plan kwargs.
+//!
+//! Layout (little-endian):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `PLZONES\0` |
+//! | 8 | 4 | format version (`FORMAT_VERSION`) |
+//! | 12 | 4 | reserved, zero |
+//! | 16 | 16 | fingerprint: xxh3-128 of the zones (geometry and ids) |
+//! | 32 | 8 | payload length |
+//! | 40 | 8 | payload checksum: xxh3-64 |
+//! | 48 | … | payload: the `ZoneIndex` in bincode (fixed-width integers) |
+//!
+//! Decoding checks all of these and then the index's own invariants, so a truncated,
+//! corrupted or foreign input is an error, never a panic or a wrong index.
+
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+use crate::geometry::ZoneGeometry;
+use crate::index::{ZoneIndex, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
+
+pub const MAGIC: &[u8; 8] = b"PLZONES\0";
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 48;
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_fixed_int_encoding().with_little_endian()
+}
+
+/// A stable content hash of the zones: same geometry and ids, same fingerprint, on any
+/// machine (bincode with fixed-width little-endian integers is platform-independent).
+pub fn fingerprint(geometry: &ZoneGeometry) -> [u8; 16] {
+    let bytes = bincode::serde::encode_to_vec(geometry, config()).expect("geometry encodes");
+    xxh3_128(&bytes).to_le_bytes()
+}
+
+pub fn fingerprint_hex(fp: &[u8; 16]) -> String {
+    fp.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16]) -> Vec<u8> {
+    let payload = bincode::serde::encode_to_vec(index, config()).expect("index encodes");
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(fp);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Reads only the header's fingerprint (after checking magic and version).
+pub fn peek_fingerprint(data: &[u8]) -> Result<[u8; 16], String> {
+    check_header(data)?;
+    Ok(data[16..32].try_into().unwrap())
+}
+
+fn check_header(data: &[u8]) -> Result<(), String> {
+    if data.len() < HEADER_LEN || &data[..8] != MAGIC {
+        return Err(if data.len() >= 8 && &data[..8] == MAGIC {
+            format!("truncated zone index: {} bytes, the header alone is {HEADER_LEN}", data.len())
+        } else {
+            "not a polars-zones index (wrong magic bytes)".to_string()
+        });
+    }
+    let version = u32::from_le_bytes(data[8..12].try_into().unwrap());
+    if version != FORMAT_VERSION {
+        return Err(format!(
+            "zone index format version {version} is not supported (this polars-zones reads version {FORMAT_VERSION}); rebuild the index from its GeoJSON"
+        ));
+    }
+    if data[12..16] != [0; 4] {
+        return Err("corrupted zone index: reserved header bytes are not zero".to_string());
+    }
+    Ok(())
+}
+
+pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
+    check_header(data)?;
+    let fp: [u8; 16] = data[16..32].try_into().unwrap();
+    let len = u64::from_le_bytes(data[32..40].try_into().unwrap());
+    let checksum = u64::from_le_bytes(data[40..48].try_into().unwrap());
+    let payload = &data[HEADER_LEN..];
+    if (payload.len() as u64) < len {
+        return Err(format!("truncated zone index: payload has {} of {len} bytes", payload.len()));
+    }
+    if payload.len() as u64 > len {
+        return Err(format!("zone index has {} trailing bytes after its payload", payload.len() as u64 - len));
+    }
+    if xxh3_64(payload) != checksum {
+        return Err("corrupted zone index: checksum mismatch".to_string());
+    }
+    let (index, read): (ZoneIndex, usize) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| format!("corrupted zone index: {e}"))?;
+    if read != payload.len() {
+        return Err("corrupted zone index: payload length mismatch".to_string());
+    }
+    validate(&index).map_err(|e| format!("corrupted zone index: {e}"))?;
+    Ok((fp, index))
+}
+
+/// Checks every invariant the query kernel relies on for memory safety and termination.
+fn validate(ix: &ZoneIndex) -> Result<(), String> {
+    let g = &ix.geometry;
+    let offsets_ok = |o: &[u32], end: usize, what: &str| -> Result<(), String> {
+        if o.first() != Some(&0) || o.windows(2).any(|w| w[0] > w[1]) || *o.last().unwrap() as usize != end {
+            return Err(format!("{what} offsets are inconsistent"));
+        }
+        Ok(())
+    };
+    offsets_ok(&g.ring_starts, g.vertices.len(), "ring")?;
+    offsets_ok(&g.polygon_rings, g.ring_starts.len() - 1, "polygon")?;
+    if g.polygon_rings.len() != g.polygon_zone.len() + 1 || g.polygon_zone.iter().any(|&z| z >= g.zone_count) {
+        return Err("polygon zones out of range".into());
+    }
+    if g.ids.as_ref().is_some_and(|ids| ids.len() != g.zone_count as usize) {
+        return Err("zone ids do not match the zone count".into());
+    }
+    offsets_ok(&ix.set_offsets, ix.set_zones.len(), "zone set")?;
+    if ix.set_zones.iter().any(|&z| z >= g.zone_count) {
+        return Err("zone sets out of range".into());
+    }
+    let sets = ix.set_offsets.len() as u32 - 1;
+    offsets_ok(&ix.leaf_groups, ix.group_zone.len(), "leaf")?;
+    offsets_ok(&ix.group_edges, ix.edges.len(), "group")?;
+    if ix.leaf_base.len() + 1 != ix.leaf_groups.len() || ix.leaf_base.iter().any(|&s| s >= sets) {
+        return Err("leaves are inconsistent".into());
+    }
+    if ix.group_zone.iter().any(|&z| z & !crate::index::PARITY_BIT >= g.zone_count) {
+        return Err("groups out of range".into());
+    }
+    // Every edge's end vertex must exist and belong to the same ring; checking the range
+    // suffices for memory safety.
+    if ix.edges.iter().any(|&e| e as usize + 1 >= g.vertices.len()) {
+        return Err("edges out of range".into());
+    }
+    let top = ix.cols as usize * ix.rows as usize;
+    if ix.top_shift > 40 || top == 0 || top > ix.nodes.len() || (ix.nodes.len() - top) % 16 != 0 {
+        return Err("grid is inconsistent".into());
+    }
+    // Children always lie after their parent and the shift must stay >= 0 down the tree:
+    // check each block's depth so a lookup can neither loop nor shift below zero.
+    let mut depth = vec![0u32; ix.nodes.len()];
+    for i in 0..ix.nodes.len() {
+        let word = ix.nodes[i];
+        let value = (word & VALUE_MASK) as usize;
+        match word >> TAG_SHIFT {
+            TAG_INTERNAL => {
+                if value <= i.max(top - 1) || value + 16 > ix.nodes.len() || (value - top) % 16 != 0 {
+                    return Err("internal node points outside the node array".into());
+                }
+                let d = depth[i] + 1;
+                if 2 * d > ix.top_shift {
+                    return Err("tree deeper than its cells allow".into());
+                }
+                for c in &mut depth[value..value + 16] {
+                    *c = d;
+                }
+            }
+            TAG_LEAF if value >= ix.leaf_base.len() => return Err("leaf out of range".into()),
+            TAG_LEAF => {}
+            0 if value as u32 >= sets => return Err("zone set out of range".into()),
+            0 => {}
+            _ => return Err("unknown node tag".into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{zones_from_geojson, Grouping};
+
+    fn sample() -> (ZoneIndex, [u8; 16]) {
+        let text = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"n":"a"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,1]]]}},
+          {"type":"Feature","properties":{"n":"b"},"geometry":{"type":"Polygon","coordinates":[[[4,0],[8,0],[8,4],[4,0]]]}}]}"#;
+        let (g, _) = zones_from_geojson(&[text], Grouping::FeaturesAreZones, Some("n")).unwrap();
+        let fp = fingerprint(&g);
+        (ZoneIndex::build(g), fp)
+    }
+
+    #[test]
+    fn round_trip_is_identical() {
+        let (index, fp) = sample();
+        let bytes = to_bytes(&index, &fp);
+        let (fp2, back) = from_bytes(&bytes).unwrap();
+        assert_eq!(fp2, fp);
+        assert_eq!(back, index);
+        assert_eq!(peek_fingerprint(&bytes).unwrap(), fp);
+    }
+
+    #[test]
+    fn fingerprint_depends_on_content_only() {
+        let (a, fa) = sample();
+        let (_, fb) = sample();
+        assert_eq!(fa, fb);
+        let mut g = a.geometry.clone();
+        g.ids = Some(vec!["a".into(), "c".into()]);
+        assert_ne!(fingerprint(&g), fa);
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_an_error() {
+        let (index, fp) = sample();
+        let bytes = to_bytes(&index, &fp);
+        for len in 0..bytes.len() {
+            assert!(from_bytes(&bytes[..len]).is_err(), "truncated to {len}");
+        }
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            // The fingerprint is not covered by the checksum: it names the content.
+            if (16..32).contains(&i) {
+                continue;
+            }
+            assert!(from_bytes(&bad).is_err(), "flipped byte {i}");
+        }
+        let mut future = bytes.clone();
+        future[8] = 2;
+        assert!(from_bytes(&future).unwrap_err().contains("version 2 is not supported"));
+        assert!(from_bytes(b"PK\x03\x04 a zip file, not an index at all....................")
+            .unwrap_err()
+            .contains("wrong magic"));
+    }
+}

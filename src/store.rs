@@ -1,0 +1,84 @@
+//! The process-wide cache of decoded indexes, keyed by fingerprint.
+//!
+//! Polars calls a plugin once per batch and hands it the index bytes each time; decoding
+//! them once per process instead of once per call is what keeps the streaming engine as
+//! fast as the in-memory one. Bounded (least recently used first out) and shared by all
+//! threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::index::ZoneIndex;
+use crate::serialize;
+
+struct Cache {
+    capacity: usize,
+    /// Most recently used last.
+    entries: Vec<([u8; 16], Arc<ZoneIndex>)>,
+}
+
+static CACHE: Mutex<Cache> = Mutex::new(Cache { capacity: 8, entries: Vec::new() });
+static DECODES: AtomicUsize = AtomicUsize::new(0);
+
+fn cache() -> std::sync::MutexGuard<'static, Cache> {
+    // A panic elsewhere cannot leave the list half-updated: every change is one push or
+    // remove, so a poisoned lock is still consistent.
+    CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lookup(cache: &mut Cache, fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
+    let i = cache.entries.iter().position(|(k, _)| k == fp)?;
+    let entry = cache.entries.remove(i);
+    let index = entry.1.clone();
+    cache.entries.push(entry);
+    Some(index)
+}
+
+fn store(cache: &mut Cache, fp: [u8; 16], index: Arc<ZoneIndex>) -> Arc<ZoneIndex> {
+    if let Some(existing) = lookup(cache, &fp) {
+        return existing;
+    }
+    cache.entries.push((fp, index.clone()));
+    while cache.entries.len() > cache.capacity.max(1) {
+        cache.entries.remove(0);
+    }
+    index
+}
+
+/// Registers a freshly built index; returns the shared copy.
+pub fn insert(fp: [u8; 16], index: ZoneIndex) -> Arc<ZoneIndex> {
+    store(&mut cache(), fp, Arc::new(index))
+}
+
+/// The index for these bytes: from the cache when its fingerprint is there, else decoded
+/// (outside the lock, so other queries go on) and cached.
+pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
+    let fp = serialize::peek_fingerprint(data)?;
+    if let Some(index) = lookup(&mut cache(), &fp) {
+        return Ok((fp, index));
+    }
+    let (fp, index) = serialize::from_bytes(data)?;
+    DECODES.fetch_add(1, Ordering::Relaxed);
+    Ok((fp, store(&mut cache(), fp, Arc::new(index))))
+}
+
+/// How many times this process decoded an index from bytes.
+pub fn decode_count() -> usize {
+    DECODES.load(Ordering::Relaxed)
+}
+
+pub fn set_capacity(capacity: usize) {
+    let mut c = cache();
+    c.capacity = capacity.max(1);
+    while c.entries.len() > c.capacity {
+        c.entries.remove(0);
+    }
+}
+
+pub fn capacity() -> usize {
+    cache().capacity
+}
+
+pub fn clear() {
+    cache().entries.clear();
+}

@@ -1,0 +1,176 @@
+"""Building zones from every accepted source, describing them, and refusing bad input."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import MultiPolygon, Polygon
+
+import polars_zones as pz
+
+SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+FAR = {"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 10]]]}
+
+
+def feature(geometry, **properties):
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+def collection(*features):
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def at(zones, lon, lat):
+    return int(zones.tag_numpy(np.array([lat], float), np.array([lon], float))[0])
+
+
+def test_every_source_form(tmp_path, bundled_zones):
+    fc = collection(feature(SQUARE, name="a"), feature(FAR, name="b"))
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps(fc))
+    for source in [fc, json.dumps(fc), str(path), path]:
+        zones = pz.Zones.from_geojson(source, id_property="name")
+        assert zones.ids == ["a", "b"] and len(zones) == 2
+        assert at(zones, 10.2, 10.1) == 1
+    assert len(pz.Zones.from_geojson(feature(SQUARE))) == 1
+    assert len(pz.Zones.from_geojson(SQUARE)) == 1
+    gc = {"type": "GeometryCollection", "geometries": [SQUARE, FAR]}
+    zones = pz.Zones.from_geojson(gc)
+    assert len(zones) == 1 and at(zones, 10.2, 10.1) == 0
+    # A list: each element one zone; a list of GeoJSON strings is what the in-house library took.
+    zones = pz.Zones.from_geojson([json.dumps(SQUARE), json.dumps(FAR), fc])
+    assert len(zones) == 3 and zones.ids is None
+    assert at(zones, 10.2, 10.1) == 1
+
+
+def test_features_sharing_an_id_form_one_zone():
+    fc = collection(feature(SQUARE, k="x"), feature(FAR, k=7), feature(FAR, k="x"))
+    zones = pz.Zones.from_geojson(fc, id_property="k")
+    assert zones.ids == ["x", "7"]
+    assert at(zones, 10.2, 10.1) == 0  # the third feature joined zone "x", first in order
+
+
+def test_description(bundled_zones):
+    assert len(bundled_zones) == 250
+    assert bundled_zones.ids[:3] == ["CPV", "BES", "LIE"]
+    assert 90_000 < bundled_zones.num_vertices < 110_000
+    min_lon, min_lat, max_lon, max_lat = bundled_zones.bounds
+    assert -180 <= min_lon < -170 and max_lon <= 180 and -90 <= min_lat < -60 and 70 < max_lat <= 90
+    assert len(bundled_zones.fingerprint) == 32
+    assert "250 zones" in repr(bundled_zones)
+
+
+def test_from_shapely_and_geopandas():
+    a = Polygon([(0, 0), (1, 0), (1, 1)])
+    b = MultiPolygon([Polygon([(5, 5), (6, 5), (6, 6)]), Polygon([(7, 7), (8, 7), (8, 8)])])
+    zones = pz.Zones.from_shapely([a, b])
+    assert len(zones) == 2 and zones.ids is None
+    assert at(zones, 7.9, 7.1) == 1
+    assert len(pz.Zones.from_shapely(a)) == 1
+    named = pz.Zones.from_shapely([a, b, a], ids=["A", "B", "A"])
+    assert named.ids == ["A", "B"]
+    frame = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[a, b], crs=4326)
+    from_frame = pz.Zones.from_geopandas(frame, id_column="name")
+    assert from_frame.ids == ["A", "B"]
+    assert from_frame.fingerprint == pz.Zones.from_shapely([a, b], ids=["A", "B"]).fingerprint
+    assert len(pz.Zones.from_geopandas(frame.geometry)) == 2
+    with pytest.raises(ValueError, match="to_crs"):
+        pz.Zones.from_geopandas(frame.to_crs(3857))
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        pz.Zones.from_geopandas(frame, id_column="nope")
+
+
+def test_fingerprint_is_content_based_and_bytes_round_trip(bundled_zones, bundled_collection):
+    again = pz.Zones.from_geojson(json.dumps(bundled_collection), id_property="A3")
+    assert again.fingerprint == bundled_zones.fingerprint
+    unnamed = pz.Zones.from_geojson(bundled_collection)
+    assert unnamed.fingerprint != bundled_zones.fingerprint
+    restored = pickle.loads(pickle.dumps(bundled_zones))
+    assert restored.fingerprint == bundled_zones.fingerprint and restored.ids == bundled_zones.ids
+    lat = np.linspace(-60, 70, 10_001)
+    lon = np.linspace(-170, 170, 10_001)
+    np.testing.assert_array_equal(restored.tag_numpy(lat, lon), bundled_zones.tag_numpy(lat, lon))
+
+
+def test_input_is_not_modified(bundled_collection):
+    fc = collection(feature(SQUARE, name="a"))
+    before = json.dumps(fc)
+    pz.Zones.from_geojson(fc, id_property="name")
+    assert json.dumps(fc) == before
+    lat = np.array([0.5, 0.25])
+    lon = np.array([0.5, 0.25])
+    pz.Zones.from_geojson(SQUARE).tag_numpy(lat, lon)
+    assert lat.tolist() == [0.5, 0.25] and lon.tolist() == [0.5, 0.25]
+
+
+def test_tag_numpy_reads_non_contiguous_and_other_dtypes():
+    zones = pz.Zones.from_geojson(SQUARE)
+    lat = np.array([[0.5, 9], [0.5, 9]])[:, 0]  # strided view
+    lon = np.array([0.5, 0.5], dtype=np.float32)
+    assert zones.tag_numpy(lat, lon).tolist() == [0, 0]
+    assert zones.tag_numpy(lat, lon).dtype == np.int32
+    with pytest.raises(ValueError, match="differ in length"):
+        zones.tag_numpy(np.zeros(3), np.zeros(2))
+
+
+def test_degenerate_rings_are_dropped_with_one_warning():
+    multi = {
+        "type": "MultiPolygon",
+        "coordinates": [SQUARE["coordinates"], [[[5, 5], [6, 6], [7, 7], [5, 5]]], [[[8, 8], [8, 8], [9, 9]]]],
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        zones = pz.Zones.from_geojson(multi)
+    assert [str(w.message) for w in caught if issubclass(w.category, pz.ZonesWarning)] == [
+        "dropped 2 degenerate ring(s) (fewer than 3 distinct vertices, or all on one line): they contain no point"
+    ]
+    assert at(zones, 0.5, 0.5) == 0 and at(zones, 6, 6) == -1
+
+
+NAN_RING = [[0, 0], [1, 0], [float("nan"), 1], [0, 0]]
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("{not json", r"input: invalid JSON: key must be a string at line 1 column 2"),
+        ({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, "a LineString is not a zone"),
+        (collection(feature({"type": "Point", "coordinates": [0, 0]})), "feature 0: a Point is not a zone"),
+        (collection(), "no zones: the FeatureCollection has no features"),
+        ([], "no zones: the list of sources is empty"),
+        (collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]})),
+         r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite"),
+        (json.dumps(collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]}))),
+         r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite"),
+        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "a"], [0, 0]]]})),
+         r"feature 0, polygon 0, ring 0, vertex 2: coordinate \[1, 'a'\] is not a pair of numbers"),
+        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]})),
+         r"feature 0, polygon 0, ring 0, vertex 2: latitude 95 is outside \[-90, 90\]"),
+        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]})),
+         r"feature 0, polygon 0, ring 0, vertex 1: a position needs 2 numbers"),
+    ],
+)
+def test_bad_input_says_what_and_where(source, message):
+    with pytest.raises(ValueError, match=message):
+        pz.Zones.from_geojson(source)
+
+
+def test_missing_id_property_and_missing_file(tmp_path):
+    with pytest.raises(ValueError, match=r"feature 1: the feature has no property \"name\""):
+        pz.Zones.from_geojson(collection(feature(SQUARE, name="a"), feature(FAR)), id_property="name")
+    with pytest.raises(FileNotFoundError, match="no such GeoJSON file"):
+        pz.Zones.from_geojson(str(tmp_path / "missing.geojson"))
+    with pytest.raises(ValueError, match="not a polars-zones index"):
+        pz.Zones.from_bytes(b"hello world, this is not an index at all, no sir")
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_shapely_input_with_nan_is_located():
+    bad = Polygon([(0, 0), (1, 0), (float("nan"), 1)])
+    with pytest.raises(ValueError, match=r"polygon 0, ring 0, vertex 2"):
+        pz.Zones.from_shapely([bad])
