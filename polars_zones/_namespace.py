@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import struct
 from pathlib import Path
 from typing import Any, Union
 
@@ -20,13 +22,24 @@ def as_zones(polygons: Any) -> Zones:
     return polygons if isinstance(polygons, Zones) else Zones.from_geojson(polygons)
 
 
+_BOUNDARY_CODES = {"half-open": 0, "inclusive": 1, "exclusive": 2}
+
+
+def _payload(zones: Zones, boundary: str, ids: list[str] | None) -> bytes:
+    """The plugin's one argument (see `PluginArgs` in src/expressions.rs): header, zone
+    names, then the serialized index, so the plan carries everything it needs."""
+    names = json.dumps(ids).encode()
+    header = b"PZKW" + bytes([1, _BOUNDARY_CODES[check_boundary(boundary)]]) + struct.pack("<I", len(names))
+    return header + names + zones.to_bytes()
+
+
 def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, ids=None) -> pl.Expr:
     lon = pl.col(lon) if isinstance(lon, str) else lon
     return register_plugin_function(
         plugin_path=PLUGIN_PATH,
         function_name=function,
         args=[lat, lon],
-        kwargs={"index": zones.to_bytes(), "boundary": check_boundary(boundary), "ids": ids},
+        kwargs={"payload": _payload(zones, boundary, ids)},
         is_elementwise=True,
     )
 

@@ -10,7 +10,9 @@ use polars_arrow::array::{Array, BooleanArray, ListArray, PrimitiveArray};
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::{Offsets, OffsetsBuffer};
-use pyo3_polars::derive::{polars_expr, CallerContext};
+use polars_arrow::ffi::ArrowSchema;
+use pyo3_polars::derive::CallerContext;
+use pyo3_polars::export::polars_ffi;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -20,19 +22,96 @@ use crate::index::ZoneIndex;
 use crate::query::{tag_all_slices, tag_slices, NO_ZONE};
 use crate::store;
 
-#[derive(Deserialize)]
-struct ZonesKwargs {
-    #[serde(with = "serde_bytes")]
-    index: Vec<u8>,
-    boundary: String,
-    /// Zone names: the output is then an Enum of them.
+/// What each call receives, read from the kwargs without copying the index.
+///
+/// The kwargs are `{"payload": bytes}`, the payload being
+/// `b"PZKW"`, a version byte, the boundary byte, the length of the ids JSON (u32 LE), the ids
+/// JSON (`null` or a list of names), then the serialized index. pyo3-polars would unpickle
+/// the kwargs into owned memory on every call (every batch of the streaming engine): tens of
+/// megabytes for a detailed index. Instead the entry points below find the payload in the
+/// pickle buffer and read only its header; the index itself comes from the process-wide
+/// cache, keyed by the fingerprint in its header, and is decoded only on a miss.
+struct PluginArgs<'a> {
+    boundary: Boundary,
     ids: Option<Vec<String>>,
+    index: &'a [u8],
 }
 
-/// What the output dtype needs, without the index.
+const PAYLOAD_MAGIC: &[u8; 4] = b"PZKW";
+
+/// The first bytes object in a pickle of `{"payload": bytes}`, borrowed. Understands just
+/// the opcodes Python's pickler writes for that dict; anything else gives None.
+fn pickled_bytes(p: &[u8]) -> Option<&[u8]> {
+    let take = |from: usize, n: usize| p.get(from..from.checked_add(n)?);
+    let le = |from: usize, n: usize| -> Option<usize> {
+        let mut v = 0usize;
+        for (k, b) in take(from, n)?.iter().enumerate() {
+            v |= (*b as usize) << (8 * k);
+        }
+        Some(v)
+    };
+    let mut i = 0;
+    loop {
+        let op = *p.get(i)?;
+        i += 1;
+        match op {
+            0x80 => i += 1,                     // PROTO
+            0x95 => i += 8,                     // FRAME
+            b'}' | 0x94 | b'(' => {}            // EMPTY_DICT, MEMOIZE, MARK
+            0x8c => i += 1 + le(i, 1)?,         // SHORT_BINUNICODE
+            b'X' => i += 4 + le(i, 4)?,         // BINUNICODE
+            b'C' => return take(i + 1, le(i, 1)?), // SHORT_BINBYTES
+            b'B' => return take(i + 4, le(i, 4)?), // BINBYTES
+            0x8e => return take(i + 8, le(i, 8)?), // BINBYTES8
+            _ => return None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
-struct OutputKwargs {
-    ids: Option<Vec<String>>,
+struct PickledKwargs {
+    #[serde(with = "serde_bytes")]
+    payload: Vec<u8>,
+}
+
+/// Reads the plugin arguments; `owned` keeps a copy alive when the fast path cannot be used.
+fn plugin_args<'a>(kwargs: &'a [u8], owned: &'a mut Vec<u8>) -> PolarsResult<PluginArgs<'a>> {
+    let payload = match pickled_bytes(kwargs) {
+        Some(p) if p.starts_with(PAYLOAD_MAGIC) => p,
+        _ => {
+            let k: PickledKwargs = pyo3_polars::derive::_parse_kwargs(kwargs)?;
+            *owned = k.payload;
+            owned.as_slice()
+        }
+    };
+    let bad = || polars_err!(ComputeError: "zones: malformed plugin arguments (was the plan made by another polars-zones version?)");
+    if payload.len() < 10 || !payload.starts_with(PAYLOAD_MAGIC) || payload[4] != 1 {
+        return Err(bad());
+    }
+    let boundary = match payload[5] {
+        0 => Boundary::HalfOpen,
+        1 => Boundary::Inclusive,
+        2 => Boundary::Exclusive,
+        _ => return Err(bad()),
+    };
+    let ids_len = u32::from_le_bytes(payload[6..10].try_into().unwrap()) as usize;
+    let ids_json = payload.get(10..10 + ids_len).ok_or_else(bad)?;
+    let ids: Option<Vec<String>> = serde_json::from_slice(ids_json).map_err(|_| bad())?;
+    Ok(PluginArgs { boundary, ids, index: &payload[10 + ids_len..] })
+}
+
+impl PluginArgs<'_> {
+    fn resolve(&self) -> PolarsResult<Arc<ZoneIndex>> {
+        let (_, index) = store::get_or_decode(self.index).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        // The Enum output relies on this: every zone index has a name.
+        if let Some(ids) = &self.ids {
+            polars_ensure!(
+                ids.len() == index.geometry.zone_count as usize,
+                ComputeError: "zones.tag: {} zone names for {} zones", ids.len(), index.geometry.zone_count
+            );
+        }
+        Ok(index)
+    }
 }
 
 fn zone_dtype(ids: &Option<Vec<String>>) -> PolarsResult<DataType> {
@@ -42,17 +121,94 @@ fn zone_dtype(ids: &Option<Vec<String>>) -> PolarsResult<DataType> {
     })
 }
 
-fn tag_output(input_fields: &[Field], kwargs: OutputKwargs) -> PolarsResult<Field> {
-    Ok(Field::new(input_fields[0].name().clone(), zone_dtype(&kwargs.ids)?))
+/// The FFI entry points Polars calls, written out rather than generated by `polars_expr`
+/// so that the kwargs are read in place (see `PluginArgs`). Same protocol as the macro: the
+/// result or the error goes back through the pointers, and a panic becomes an error.
+macro_rules! plugin_function {
+    ($symbol:ident, $function:ident) => {
+        #[no_mangle]
+        /// # Safety
+        /// Called by Polars with valid series, kwargs and return pointers.
+        pub unsafe extern "C" fn $symbol(
+            e: *mut polars_ffi::version_0::SeriesExport,
+            input_len: usize,
+            kwargs_ptr: *const u8,
+            kwargs_len: usize,
+            return_value: *mut polars_ffi::version_0::SeriesExport,
+            context: *mut polars_ffi::version_0::CallerContext,
+        ) {
+            let outcome = std::panic::catch_unwind(move || -> PolarsResult<Series> {
+                let inputs = polars_ffi::version_0::import_series_buffer(e, input_len)?;
+                let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
+                let mut owned = Vec::new();
+                let args = plugin_args(kwargs, &mut owned)?;
+                $function(&inputs, *context, &args)
+            });
+            match outcome {
+                Ok(Ok(out)) => *return_value = polars_ffi::version_0::export_series(&out),
+                Ok(Err(err)) => pyo3_polars::derive::_update_last_error(err),
+                Err(_) => pyo3_polars::derive::_set_panic(),
+            }
+        }
+    };
 }
 
-impl ZonesKwargs {
-    fn resolve(&self) -> PolarsResult<(Arc<ZoneIndex>, Boundary)> {
-        let boundary: Boundary = self.boundary.parse().map_err(|e: String| polars_err!(InvalidOperation: "{e}"))?;
-        let (_, index) = store::get_or_decode(&self.index).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        Ok((index, boundary))
+/// The output field of `zones_tag`: an Enum of the zone names, or UInt32.
+#[no_mangle]
+/// # Safety
+/// Called by Polars with valid field, return and kwargs pointers.
+pub unsafe extern "C" fn _polars_plugin_field_zones_tag(
+    field: *mut ArrowSchema,
+    len: usize,
+    return_value: *mut ArrowSchema,
+    kwargs_ptr: *const u8,
+    kwargs_len: usize,
+) {
+    let outcome = std::panic::catch_unwind(move || -> PolarsResult<ArrowSchema> {
+        let fields = std::slice::from_raw_parts(field, len);
+        let first = polars_arrow::ffi::import_field_from_c(fields.first().ok_or_else(|| polars_err!(ComputeError: "zones.tag: no input"))?)?;
+        let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
+        let mut owned = Vec::new();
+        let args = plugin_args(kwargs, &mut owned)?;
+        let out = Field::new(first.name.clone(), zone_dtype(&args.ids)?);
+        Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
+    });
+    match outcome {
+        Ok(Ok(out)) => *return_value = out,
+        Ok(Err(err)) => pyo3_polars::derive::_update_last_error(err),
+        Err(_) => pyo3_polars::derive::_set_panic(),
     }
 }
+
+/// The output field of an expression with a fixed dtype: the first input's name.
+macro_rules! fixed_field {
+    ($symbol:ident, $dtype:expr) => {
+        #[no_mangle]
+        /// # Safety
+        /// Called by Polars with valid field and return pointers.
+        pub unsafe extern "C" fn $symbol(field: *mut ArrowSchema, len: usize, return_value: *mut ArrowSchema) {
+            let outcome = std::panic::catch_unwind(move || -> PolarsResult<ArrowSchema> {
+                let fields = std::slice::from_raw_parts(field, len);
+                let first = fields.first().ok_or_else(|| polars_err!(ComputeError: "zones: no input"))?;
+                let name = polars_arrow::ffi::import_field_from_c(first)?.name;
+                let out = Field::new(name, $dtype);
+                Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
+            });
+            match outcome {
+                Ok(Ok(out)) => *return_value = out,
+                Ok(Err(err)) => pyo3_polars::derive::_update_last_error(err),
+                Err(_) => pyo3_polars::derive::_set_panic(),
+            }
+        }
+    };
+}
+
+fixed_field!(_polars_plugin_field_zones_within, DataType::Boolean);
+fixed_field!(_polars_plugin_field_zones_tag_all, DataType::List(Box::new(DataType::UInt32)));
+
+plugin_function!(_polars_plugin_zones_tag, zones_tag);
+plugin_function!(_polars_plugin_zones_tag_all, zones_tag_all);
+plugin_function!(_polars_plugin_zones_within, zones_within);
 
 /// Latitudes and longitudes as Float64 chunks with the same chunk lengths.
 fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, Float64Chunked)> {
@@ -110,9 +266,8 @@ fn zone_chunks<'a>(
     lat.downcast_iter().zip(lon.downcast_iter())
 }
 
-#[polars_expr(output_type_func_with_kwargs=tag_output)]
-fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
-    let (index, boundary) = kwargs.resolve()?;
+fn zones_tag(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
+    let (index, boundary) = (args.resolve()?, args.boundary);
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
     let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
@@ -123,19 +278,33 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
         PrimitiveArray::new(ArrowDataType::UInt32, zones.into(), Some(validity))
     });
     let codes = UInt32Chunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series();
-    match &kwargs.ids {
+    match &args.ids {
         None => Ok(codes),
         Some(_) => {
-            let dtype = zone_dtype(&kwargs.ids)?;
+            let dtype = zone_dtype(&args.ids)?;
             let physical = codes.cast(&DataType::from(dtype.cat_physical()?))?;
-            Series::from_cats_and_dtype(&physical, &dtype, true)
+            // SAFETY: every code is a zone index below the number of ids (the kernel's
+            // outputs are zone indexes of this index, and `NO_ZONE` is masked as null), and
+            // the physical dtype is the one the Enum asks for.
+            Ok(unsafe {
+                match dtype.cat_physical()? {
+                    CategoricalPhysical::U8 => {
+                        Categorical8Chunked::from_cats_and_dtype_unchecked(physical.u8()?.clone(), dtype).into_series()
+                    }
+                    CategoricalPhysical::U16 => {
+                        Categorical16Chunked::from_cats_and_dtype_unchecked(physical.u16()?.clone(), dtype).into_series()
+                    }
+                    CategoricalPhysical::U32 => {
+                        Categorical32Chunked::from_cats_and_dtype_unchecked(physical.u32()?.clone(), dtype).into_series()
+                    }
+                }
+            })
         }
     }
 }
 
-#[polars_expr(output_type=Boolean)]
-fn zones_within(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
-    let (index, boundary) = kwargs.resolve()?;
+fn zones_within(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
+    let (index, boundary) = (args.resolve()?, args.boundary);
     let (lat, lon) = coordinates(inputs, "within")?;
     let parallel = !context.parallel();
     let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
@@ -153,13 +322,8 @@ fn valid_points(lat: &PrimitiveArray<f64>, lon: &PrimitiveArray<f64>) -> Bitmap 
     lat.values().iter().zip(lon.values().iter()).map(|(&la, &lo)| snap_query(la, lo).is_some()).collect()
 }
 
-fn list_of_u32(_input_fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new("zones".into(), DataType::List(Box::new(DataType::UInt32))))
-}
-
-#[polars_expr(output_type_func=list_of_u32)]
-fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
-    let (index, boundary) = kwargs.resolve()?;
+fn zones_tag_all(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
+    let (index, boundary) = (args.resolve()?, args.boundary);
     let (lat, lon) = coordinates(inputs, "tag_all")?;
     let parallel = !context.parallel();
     let mut arrays: Vec<Box<dyn Array>> = Vec::new();

@@ -5,7 +5,8 @@
 //! geometry at all. A cell that edges touch is split 4×4 until it holds at most
 //! `leaf_max_edges` edges (or cannot be split further); that *leaf* stores, for each polygon
 //! with edges in it, that polygon's even-odd parity at the leaf's reference corner R, and
-//! the zones of the other polygons that contain R.
+//! the zones of the other polygons that contain R. A leaf is one contiguous block of
+//! `leaf_data`, so a lookup in it touches one or two cache lines rather than an array each.
 //!
 //! A query point P in a leaf then only needs the leaf's edges: a polygon's parity at P is its
 //! parity at R flipped once per edge that crosses the path P → (R.x, P.y) → R. Everything is
@@ -35,7 +36,7 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { leaf_max_edges: 8, edges_per_top_cell: 4 }
+        BuildOptions { leaf_max_edges: 8, edges_per_top_cell: 1 }
     }
 }
 
@@ -46,10 +47,10 @@ pub const VALUE_MASK: u32 = (1 << TAG_SHIFT) - 1;
 pub const TAG_RESOLVED: u32 = 0;
 /// Value: index of the first of 16 children in `nodes`, row-major 4×4.
 pub const TAG_INTERNAL: u32 = 1;
-/// Value: a leaf id.
+/// Value: the offset of the leaf's block in `leaf_data`.
 pub const TAG_LEAF: u32 = 2;
 
-/// In `group_zone`, the high bit is the polygon's parity at the leaf's reference corner.
+/// In a group's zone word, the high bit is the polygon's parity at the leaf's reference corner.
 pub const PARITY_BIT: u32 = 1 << 31;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,16 +68,11 @@ pub struct ZoneIndex {
     /// Zone sets: set `s` is `set_zones[set_offsets[s]..set_offsets[s + 1]]`, ascending.
     pub set_offsets: Vec<u32>,
     pub set_zones: Vec<u32>,
-    /// Per leaf: the zone set of polygons that contain R and have no edge in the leaf.
-    pub leaf_base: Vec<u32>,
-    /// Per leaf: its groups are `leaf_groups[l]..leaf_groups[l + 1]`.
-    pub leaf_groups: Vec<u32>,
-    /// Per group (one polygon in one leaf): zone | parity at R.
-    pub group_zone: Vec<u32>,
-    /// Per group: its edges are `edges[group_edges[g]..group_edges[g + 1]]`.
-    pub group_edges: Vec<u32>,
-    /// Edges as the index of their first vertex in `geometry.vertices`.
-    pub edges: Vec<u32>,
+    /// Leaf blocks, each: the zone set of the polygons that contain R and have no edge in
+    /// the leaf; the number of groups; then per group (one polygon): zone | parity at R, the
+    /// number of edges, and the edges (as the index of their first vertex in
+    /// `geometry.vertices`).
+    pub leaf_data: Vec<u32>,
 }
 
 /// Whether edge a–b crosses the path P' → Q' → R', where Q = (x1, P.y), R = (x1, y0) and
@@ -125,6 +121,19 @@ fn touches_rect(a: Point, b: Point, x0: i64, y0: i64, x1: i64, y1: i64) -> bool 
     // corners lie strictly on one side of its line.
     let sides = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| orient_xy(ax, ay, bx, by, x, y).signum());
     !(sides.iter().all(|&s| s > 0) || sides.iter().all(|&s| s < 0))
+}
+
+/// The runs of equal keys in pairs sorted by key: (key, start, end).
+fn runs_by_key(pairs: &[(u32, u32)]) -> Vec<(u32, usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let key = pairs[start].0;
+        let end = start + pairs[start..].iter().take_while(|(k, _)| *k == key).count();
+        runs.push((key, start, end));
+        start = end;
+    }
+    runs
 }
 
 /// Toggles `poly` in a sorted set.
@@ -234,11 +243,10 @@ struct Subtree {
     nodes: Vec<u32>,
     /// Zone sets referred to by local resolved words and leaf bases.
     sets: Vec<Vec<u32>>,
-    leaf_base: Vec<u32>,
-    leaf_groups: Vec<u32>,
-    group_zone: Vec<u32>,
-    group_edges: Vec<u32>,
-    edges: Vec<u32>,
+    /// Leaf blocks; their first word is a local set id.
+    leaf_data: Vec<u32>,
+    /// Where each leaf block starts in `leaf_data`.
+    leaf_offsets: Vec<u32>,
     /// The word for the top cell itself.
     root: u32,
 }
@@ -304,12 +312,12 @@ impl Builder<'_> {
     fn leaf(&self, tree: &mut Subtree, edges: &[u32], odd: &[u32]) -> u32 {
         let mut by_polygon: Vec<(u32, u32)> = edges.iter().map(|&e| (self.edge_polygon[e as usize], e)).collect();
         by_polygon.sort_unstable();
-        let mut base: Vec<u32> = Vec::new();
+        let groups = runs_by_key(&by_polygon);
+        let offset = tree.leaf_data.len() as u32;
+        tree.leaf_offsets.push(offset);
+        tree.leaf_data.extend_from_slice(&[0, groups.len() as u32]);
         let mut odd_without_edges: Vec<u32> = odd.to_vec();
-        let mut start = 0;
-        while start < by_polygon.len() {
-            let poly = by_polygon[start].0;
-            let end = start + by_polygon[start..].iter().take_while(|(p, _)| *p == poly).count();
+        for (poly, start, end) in groups {
             let parity = match odd_without_edges.binary_search(&poly) {
                 Ok(i) => {
                     odd_without_edges.remove(i);
@@ -317,16 +325,13 @@ impl Builder<'_> {
                 }
                 Err(_) => 0,
             };
-            tree.group_zone.push(self.geometry.polygon_zone[poly as usize] | parity);
-            tree.edges.extend(by_polygon[start..end].iter().map(|&(_, e)| e));
-            tree.group_edges.push(tree.edges.len() as u32);
-            start = end;
+            tree.leaf_data.push(self.geometry.polygon_zone[poly as usize] | parity);
+            tree.leaf_data.push((end - start) as u32);
+            tree.leaf_data.extend(by_polygon[start..end].iter().map(|&(_, e)| e));
         }
-        base.extend(self.zones_of(&odd_without_edges));
-        tree.sets.push(base);
-        tree.leaf_base.push(tree.sets.len() as u32 - 1);
-        tree.leaf_groups.push(tree.group_zone.len() as u32);
-        (TAG_LEAF << TAG_SHIFT) | (tree.leaf_base.len() as u32 - 1)
+        tree.sets.push(self.zones_of(&odd_without_edges));
+        tree.leaf_data[offset as usize] = tree.sets.len() as u32 - 1;
+        (TAG_LEAF << TAG_SHIFT) | offset
     }
 }
 
@@ -367,14 +372,7 @@ impl ZoneIndex {
         let odd_at_corner = top_corner_parities(&geometry, &edge_list, &edge_polygon, grid);
 
         // Cells that edges touch are refined in parallel, each into its own subtree.
-        let mut cell_ranges: Vec<(u32, usize, usize)> = Vec::new();
-        let mut i = 0;
-        while i < touching.len() {
-            let cell = touching[i].0;
-            let j = i + touching[i..].iter().take_while(|(c, _)| *c == cell).count();
-            cell_ranges.push((cell, i, j));
-            i = j;
-        }
+        let cell_ranges = runs_by_key(&touching);
         let builder = Builder { geometry: &geometry, edge_polygon: &edge_polygon, leaf_max_edges: options.leaf_max_edges };
         let subtrees: Vec<(u32, Subtree)> = cell_ranges
             .par_iter()
@@ -402,15 +400,11 @@ impl ZoneIndex {
         for (cell, odd) in odd_at_corner.iter().enumerate() {
             nodes[cell] = (TAG_RESOLVED << TAG_SHIFT) | sets.intern(&builder.zones_of(odd));
         }
-        let mut leaf_base = Vec::new();
-        let mut leaf_groups = vec![0u32];
-        let mut group_zone = Vec::new();
-        let mut group_edges = vec![0u32];
-        let mut edges = Vec::new();
-        for (cell, tree) in subtrees {
+        let mut leaf_data = Vec::new();
+        for (cell, mut tree) in subtrees {
             let set_ids: Vec<u32> = tree.sets.iter().map(|s| sets.intern(s)).collect();
             let node_offset = nodes.len() as u32;
-            let leaf_offset = leaf_base.len() as u32;
+            let leaf_offset = leaf_data.len() as u32;
             let remap = |word: u32| {
                 let value = word & VALUE_MASK;
                 match word >> TAG_SHIFT {
@@ -421,13 +415,11 @@ impl ZoneIndex {
             };
             nodes.extend(tree.nodes.iter().map(|&w| remap(w)));
             nodes[cell as usize] = remap(tree.root);
-            leaf_base.extend(tree.leaf_base.iter().map(|&s| set_ids[s as usize]));
-            let group_offset = group_zone.len() as u32;
-            leaf_groups.extend(tree.leaf_groups.iter().map(|&g| g + group_offset));
-            let edge_offset = edges.len() as u32;
-            group_zone.extend_from_slice(&tree.group_zone);
-            group_edges.extend(tree.group_edges.iter().map(|&e| e + edge_offset));
-            edges.extend_from_slice(&tree.edges);
+            for &offset in &tree.leaf_offsets {
+                let base = &mut tree.leaf_data[offset as usize];
+                *base = set_ids[*base as usize];
+            }
+            leaf_data.extend_from_slice(&tree.leaf_data);
         }
 
         ZoneIndex {
@@ -440,11 +432,7 @@ impl ZoneIndex {
             nodes,
             set_offsets: sets.offsets,
             set_zones: sets.values,
-            leaf_base,
-            leaf_groups,
-            group_zone,
-            group_edges,
-            edges,
+            leaf_data,
         }
     }
 
@@ -458,11 +446,7 @@ impl ZoneIndex {
         4 * (self.nodes.len()
             + self.set_offsets.len()
             + self.set_zones.len()
-            + self.leaf_base.len()
-            + self.leaf_groups.len()
-            + self.group_zone.len()
-            + self.group_edges.len()
-            + self.edges.len()
+            + self.leaf_data.len()
             + g.polygon_zone.len()
             + g.polygon_rings.len()
             + g.ring_starts.len())
@@ -498,12 +482,8 @@ fn top_corner_parities(geometry: &ZoneGeometry, edge_list: &[u32], edge_polygon:
     crossing.par_sort_unstable();
 
     let mut row_ranges = vec![(0usize, 0usize); grid.rows as usize];
-    let mut i = 0;
-    while i < crossing.len() {
-        let row = crossing[i].0;
-        let j = i + crossing[i..].iter().take_while(|(r, _)| *r == row).count();
+    for (row, i, j) in runs_by_key(&crossing) {
         row_ranges[row as usize] = (i, j);
-        i = j;
     }
 
     let rows: Vec<Vec<Vec<u32>>> = row_ranges

@@ -50,8 +50,20 @@ fn slices<'a>(lat: &'a PyReadonlyArray1<'_, f64>, lon: &'a PyReadonlyArray1<'_, 
     Ok((lat, lon))
 }
 
-fn to_i32(zones: Vec<u32>) -> Vec<i32> {
-    zones.into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect()
+/// Runs a first-zone kernel on numpy arrays without the GIL; -1 for no zone.
+fn first_zones<'py>(
+    py: Python<'py>,
+    lat: &PyReadonlyArray1<'py, f64>,
+    lon: &PyReadonlyArray1<'py, f64>,
+    boundary: &str,
+    kernel: impl Fn(&[f64], &[f64], Boundary) -> Vec<u32> + Send + Sync,
+) -> PyResult<Bound<'py, PyArray1<i32>>> {
+    let mode = self::boundary(boundary)?;
+    let (lat, lon) = slices(lat, lon)?;
+    let out = py.detach(|| {
+        kernel(lat, lon, mode).into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
+    });
+    Ok(PyArray1::from_vec(py, out))
 }
 
 #[pymethods]
@@ -133,9 +145,7 @@ impl PyZoneIndex {
         vec![
             ("top_cells", (ix.cols * ix.rows) as usize),
             ("nodes", ix.nodes.len()),
-            ("leaves", ix.leaf_base.len()),
-            ("groups", ix.group_zone.len()),
-            ("leaf_edges", ix.edges.len()),
+            ("leaf_words", ix.leaf_data.len()),
             ("zone_sets", ix.set_offsets.len() - 1),
             ("top_shift", ix.top_shift as usize),
         ]
@@ -173,14 +183,11 @@ impl PyZoneIndex {
         lon: PyReadonlyArray1<'py, f64>,
         boundary: &str,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
-        let mode = self::boundary(boundary)?;
-        let (lat, lon) = slices(&lat, &lon)?;
-        let out = py.detach(|| {
+        first_zones(py, &lat, &lon, boundary, |lat, lon, mode| {
             let mut out = vec![NO_ZONE; lat.len()];
             tag_slices(&self.index, lat, lon, mode, &mut out, true);
-            to_i32(out)
-        });
-        Ok(PyArray1::from_vec(py, out))
+            out
+        })
     }
 
     /// First zone per point by brute force over every edge (the test oracle), -1 for none.
@@ -193,22 +200,17 @@ impl PyZoneIndex {
         boundary: &str,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
         use rayon::prelude::*;
-        let mode = self::boundary(boundary)?;
-        let (lat, lon) = slices(&lat, &lon)?;
-        let out = py.detach(|| {
+        first_zones(py, &lat, &lon, boundary, |lat, lon, mode| {
             let geometry = &self.index.geometry;
             let bounds = polygon_bounds(geometry);
-            let out: Vec<u32> = lat
-                .par_iter()
+            lat.par_iter()
                 .zip(lon.par_iter())
                 .map(|(&la, &lo)| match snap_query(la, lo) {
                     Some(p) => zones_containing_bounded(geometry, &bounds, p, mode).first().copied().unwrap_or(NO_ZONE),
                     None => NO_ZONE,
                 })
-                .collect();
-            to_i32(out)
-        });
-        Ok(PyArray1::from_vec(py, out))
+                .collect()
+        })
     }
 
     fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyBytes>,))> {

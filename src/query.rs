@@ -21,7 +21,7 @@ const BLOCK: usize = 16 * 1024;
 enum Cell {
     Outside,
     Resolved(u32),
-    /// A leaf, with its reference corner (x1, y0).
+    /// A leaf (its block's offset in `leaf_data`), with its reference corner (x1, y0).
     Leaf { leaf: u32, x1: i64, y0: i64 },
 }
 
@@ -54,13 +54,13 @@ impl ZoneIndex {
         }
     }
 
-    /// Whether the polygon of group `g` contains `p`, from its parity at the leaf corner.
+    /// Whether a group's polygon contains `p`, from its parity at the leaf corner.
     #[inline(always)]
-    fn group_contains(&self, g: usize, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
-        let mut odd = self.group_zone[g] & PARITY_BIT != 0;
+    fn group_contains(&self, zone_word: u32, edges: &[u32], p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+        let mut odd = zone_word & PARITY_BIT != 0;
         let mut on_edge = false;
         let (px, py) = (p.x as i64, p.y as i64);
-        for &e in &self.edges[self.group_edges[g] as usize..self.group_edges[g + 1] as usize] {
+        for &e in edges {
             let (a, b) = self.geometry.edge(e);
             odd ^= path_crosses(a, b, px, py, x1, y0);
             if boundary != Boundary::HalfOpen {
@@ -70,8 +70,20 @@ impl ZoneIndex {
         boundary.resolve(odd, on_edge)
     }
 
-    fn leaf_group_range(&self, leaf: u32) -> std::ops::Range<usize> {
-        self.leaf_groups[leaf as usize] as usize..self.leaf_groups[leaf as usize + 1] as usize
+    /// Calls `f(zone_word, edges)` for each group of the leaf block at `leaf`; returns the
+    /// leaf's base zone set.
+    #[inline(always)]
+    fn leaf_groups(&self, leaf: u32, mut f: impl FnMut(u32, &[u32])) -> u32 {
+        let data = &self.leaf_data;
+        let mut i = leaf as usize;
+        let (base, groups) = (data[i], data[i + 1]);
+        i += 2;
+        for _ in 0..groups {
+            let (zone_word, n) = (data[i], data[i + 1] as usize);
+            f(zone_word, &data[i + 2..i + 2 + n]);
+            i += 2 + n;
+        }
+        base
     }
 
     /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
@@ -81,14 +93,15 @@ impl ZoneIndex {
             Cell::Outside => NO_ZONE,
             Cell::Resolved(set) => self.zone_set(set).first().copied().unwrap_or(NO_ZONE),
             Cell::Leaf { leaf, x1, y0 } => {
-                let mut best = self.zone_set(self.leaf_base[leaf as usize]).first().copied().unwrap_or(NO_ZONE);
-                for g in self.leaf_group_range(leaf) {
-                    let zone = self.group_zone[g] & !PARITY_BIT;
+                let base = self.leaf_data[leaf as usize];
+                let mut best = self.zone_set(base).first().copied().unwrap_or(NO_ZONE);
+                self.leaf_groups(leaf, |zone_word, edges| {
+                    let zone = zone_word & !PARITY_BIT;
                     // Only a lower zone can change the answer.
-                    if zone < best && self.group_contains(g, p, x1, y0, boundary) {
+                    if zone < best && self.group_contains(zone_word, edges, p, x1, y0, boundary) {
                         best = zone;
                     }
-                }
+                });
                 best
             }
         }
@@ -101,12 +114,12 @@ impl ZoneIndex {
             Cell::Outside => {}
             Cell::Resolved(set) => out.extend_from_slice(self.zone_set(set)),
             Cell::Leaf { leaf, x1, y0 } => {
-                out.extend_from_slice(self.zone_set(self.leaf_base[leaf as usize]));
-                for g in self.leaf_group_range(leaf) {
-                    if self.group_contains(g, p, x1, y0, boundary) {
-                        out.push(self.group_zone[g] & !PARITY_BIT);
+                let base = self.leaf_groups(leaf, |zone_word, edges| {
+                    if self.group_contains(zone_word, edges, p, x1, y0, boundary) {
+                        out.push(zone_word & !PARITY_BIT);
                     }
-                }
+                });
+                out.extend_from_slice(self.zone_set(base));
                 out[start..].sort_unstable();
                 let mut kept = start;
                 for i in start..out.len() {

@@ -102,6 +102,30 @@ pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
     Ok((fp, index))
 }
 
+/// A leaf block must lie inside `leaf_data` and name only existing sets, zones and edges.
+fn validate_leaf(ix: &ZoneIndex, offset: usize, sets: u32) -> Result<(), String> {
+    let data = &ix.leaf_data;
+    let word = |i: usize| data.get(i).copied().ok_or_else(|| "leaf block runs past the end".to_string());
+    if word(offset)? >= sets {
+        return Err("leaf zone set out of range".into());
+    }
+    let groups = word(offset + 1)?;
+    let mut i = offset + 2;
+    for _ in 0..groups {
+        let (zone, n) = (word(i)? & !crate::index::PARITY_BIT, word(i + 1)? as usize);
+        if zone >= ix.geometry.zone_count {
+            return Err("leaf zone out of range".into());
+        }
+        let edges = data.get(i + 2..i + 2 + n).ok_or("leaf block runs past the end")?;
+        // The end vertex of each edge must exist.
+        if edges.iter().any(|&e| e as usize + 1 >= ix.geometry.vertices.len()) {
+            return Err("edges out of range".into());
+        }
+        i += 2 + n;
+    }
+    Ok(())
+}
+
 /// Checks every invariant the query kernel relies on for memory safety and termination.
 fn validate(ix: &ZoneIndex) -> Result<(), String> {
     let g = &ix.geometry;
@@ -124,19 +148,6 @@ fn validate(ix: &ZoneIndex) -> Result<(), String> {
         return Err("zone sets out of range".into());
     }
     let sets = ix.set_offsets.len() as u32 - 1;
-    offsets_ok(&ix.leaf_groups, ix.group_zone.len(), "leaf")?;
-    offsets_ok(&ix.group_edges, ix.edges.len(), "group")?;
-    if ix.leaf_base.len() + 1 != ix.leaf_groups.len() || ix.leaf_base.iter().any(|&s| s >= sets) {
-        return Err("leaves are inconsistent".into());
-    }
-    if ix.group_zone.iter().any(|&z| z & !crate::index::PARITY_BIT >= g.zone_count) {
-        return Err("groups out of range".into());
-    }
-    // Every edge's end vertex must exist and belong to the same ring; checking the range
-    // suffices for memory safety.
-    if ix.edges.iter().any(|&e| e as usize + 1 >= g.vertices.len()) {
-        return Err("edges out of range".into());
-    }
     let top = ix.cols as usize * ix.rows as usize;
     if ix.top_shift > 40 || top == 0 || top > ix.nodes.len() || (ix.nodes.len() - top) % 16 != 0 {
         return Err("grid is inconsistent".into());
@@ -160,8 +171,7 @@ fn validate(ix: &ZoneIndex) -> Result<(), String> {
                     *c = d;
                 }
             }
-            TAG_LEAF if value >= ix.leaf_base.len() => return Err("leaf out of range".into()),
-            TAG_LEAF => {}
+            TAG_LEAF => validate_leaf(ix, value, sets)?,
             0 if value as u32 >= sets => return Err("zone set out of range".into()),
             0 => {}
             _ => return Err("unknown node tag".into()),
