@@ -38,7 +38,7 @@ from polars_zones.synthetic import ship_positions  # noqa: E402
 
 # Tolerances (degrees) that give the zone sizes: 28.8k, 340k and 1.9M vertices.
 ZONE_SETS = {"simplified": 0.05, "medium": 0.002, "10m": None}
-console = Console()
+console = Console(width=170)
 
 
 def zone_set(name: str) -> Path:

@@ -112,6 +112,15 @@ def run_matplotlib(zones_path, df, runs):
     return times, zone
 
 
+def peak_rss() -> int:
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that across
+    execve, so a child would report its parent's peak; VmHWM starts afresh."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 TOOLS = {
     "polars-zones": run_polars_zones,
     "polars-zones-streaming": lambda z, d, r: run_polars_zones(z, d, r, engine="streaming"),
@@ -127,7 +136,7 @@ def main() -> None:
     df = load_points(points_path, subsample)
     times, zone = TOOLS[tool](zones_path, df, runs)
     np.save(zones_out, zone)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(
         json.dumps(
             {
