@@ -75,17 +75,53 @@ def run_tool(tool: str, zones: Path, points: Path, runs: int, subsample: int | N
 
 
 def build_figures(zones_path: Path, runs: int) -> dict:
-    """Index build time (from parsed GeoJSON, in Rust) and index memory."""
-    builds = []
+    """Index build (from parsed GeoJSON, in Rust), whole `from_geojson`, index memory, and
+    loading the saved index with the cache cleared."""
+    builds, totals, loads = [], [], []
     for _ in range(runs):
+        t = time.perf_counter()
         zones = pz.Zones.from_geojson(zones_path, id_property="A3")
+        totals.append(time.perf_counter() - t)
         builds.append(zones._index.build_seconds)
+    saved = OUT / f"{zones_path.stem}.pzi"
+    zones.save(saved)
+    for _ in range(runs):
+        pz.clear_cache()
+        t = time.perf_counter()
+        pz.Zones.load(saved)
+        loads.append(time.perf_counter() - t)
     return {
         "vertices": zones.num_vertices,
         "build": statistics.median(builds),
+        "from_geojson": statistics.median(totals),
+        "load": statistics.median(loads),
+        "file_bytes": saved.stat().st_size,
         "bytes_per_vertex": zones.index_bytes / zones.num_vertices,
         "stats": dict(zones._index.stats()),
     }
+
+
+def index_figures(names: list[str], runs: int, lines: list[str]) -> None:
+    md = [
+        f"\n**Index build and load** (median of {runs})\n",
+        "| zones | vertices | build (Rust) | from_geojson (parse + build) | load saved index | file size | on disk bytes/vertex | in memory bytes/vertex |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        f = build_figures(zone_set(name), runs)
+        row = [
+            name,
+            f"{f['vertices']:,}",
+            f"{f['build'] * 1000:.0f} ms",
+            f"{f['from_geojson'] * 1000:.0f} ms",
+            f"{f['load'] * 1000:.1f} ms",
+            f"{f['file_bytes'] / 1e6:.1f} MB",
+            f"{f['file_bytes'] / f['vertices']:.1f}",
+            f"{f['bytes_per_vertex']:.1f}",
+        ]
+        md.append("| " + " | ".join(row) + " |")
+    console.print("\n".join(md))
+    lines.extend(md)
 
 
 def compare(name: str, n_points: int, runs: int, peer_runs: int, matplotlib_points: int, lines: list[str]) -> None:
@@ -169,6 +205,7 @@ def main() -> None:
     parser.add_argument("--zones", nargs="*", default=list(ZONE_SETS), choices=list(ZONE_SETS))
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--quick", action="store_true", help="1M points, 3 runs, simplified zones only")
+    parser.add_argument("--index-only", action="store_true", help="only index build, load and size")
     args = parser.parse_args()
     if not SOURCE.exists():
         sys.exit(f"the benchmark needs {SOURCE}")
@@ -177,6 +214,9 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     started = time.time()
     lines = [f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, `python bench/run.py {' '.join(sys.argv[1:])}`"]
+    index_figures(args.zones, args.runs, lines)
+    if args.index_only:
+        args.zones, args.no_scaling = [], True
     for name in args.zones:
         compare(name, args.points, args.runs, args.peer_runs, args.matplotlib_points, lines)
     if not args.no_scaling:

@@ -90,7 +90,7 @@ impl PyZoneIndex {
 
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        let (fingerprint, index) = py.detach(|| store::get_or_decode(data)).map_err(PyValueError::new_err)?;
+        let (fingerprint, index) = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
         Ok(PyZoneIndex::new(index, fingerprint, 0.0))
     }
 

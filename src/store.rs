@@ -50,13 +50,28 @@ pub fn insert(fp: [u8; 16], index: ZoneIndex) -> Arc<ZoneIndex> {
     store(&mut cache(), fp, Arc::new(index))
 }
 
+/// Serializes decoding, so that batches arriving at once on several threads decode an index
+/// once between them (the cache lock itself is never held while decoding).
+static DECODING: Mutex<()> = Mutex::new(());
+
 /// The index for these bytes: from the cache when its fingerprint is there, else decoded
-/// (outside the lock, so other queries go on) and cached.
+/// and cached. For the plugin, whose bytes come from a plan: the fingerprint names the
+/// content, so a cached index is the right one without reading the rest.
 pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
     let fp = serialize::peek_fingerprint(data)?;
     if let Some(index) = lookup(&mut cache(), &fp) {
         return Ok((fp, index));
     }
+    let _decoding = DECODING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(index) = lookup(&mut cache(), &fp) {
+        return Ok((fp, index));
+    }
+    decode(data)
+}
+
+/// Decodes and checks the bytes in full (an explicit load must report damage even when an
+/// index with the same fingerprint is cached), then shares the cached copy.
+pub fn decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
     let (fp, index) = serialize::from_bytes(data)?;
     DECODES.fetch_add(1, Ordering::Relaxed);
     Ok((fp, store(&mut cache(), fp, Arc::new(index))))

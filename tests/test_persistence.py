@@ -1,0 +1,103 @@
+"""Saving, loading and shipping an index; self-contained lazy plans."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import polars as pl
+import pytest
+
+import polars_zones as pz
+from polars_zones.synthetic import ship_positions
+
+
+@pytest.fixture(scope="module")
+def points(bundled_zones) -> pl.DataFrame:
+    return ship_positions(50_000, bundled_zones, seed=9).select("lat", "lon")
+
+
+def tags(zones, points) -> np.ndarray:
+    return zones.tag_numpy(points["lat"].to_numpy(), points["lon"].to_numpy())
+
+
+def test_save_load_bytes_and_pickle_round_trip(bundled_zones, points, tmp_path):
+    path = tmp_path / "maritime.pzi"
+    bundled_zones.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["maritime.pzi"]  # no temporary file left
+    for restored in [
+        pz.Zones.load(path),
+        pz.Zones.from_bytes(bundled_zones.to_bytes()),
+        pickle.loads(pickle.dumps(bundled_zones)),
+    ]:
+        assert restored.fingerprint == bundled_zones.fingerprint
+        assert restored.ids == bundled_zones.ids
+        np.testing.assert_array_equal(tags(restored, points), tags(bundled_zones, points))
+
+
+def test_damaged_bytes_are_value_errors(bundled_zones):
+    data = bundled_zones.to_bytes()
+    with pytest.raises(ValueError, match="truncated"):
+        pz.Zones.from_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        pz.Zones.from_bytes(data[:20])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    with pytest.raises(ValueError, match="checksum"):
+        pz.Zones.from_bytes(bytes(flipped))
+    future = bytearray(data)
+    future[8] = 99
+    with pytest.raises(ValueError, match="version 99 is not supported"):
+        pz.Zones.from_bytes(bytes(future))
+    with pytest.raises(ValueError, match="not a polars-zones index"):
+        pz.Zones.from_bytes(b'{"type": "FeatureCollection"}' + bytes(40))
+
+
+def test_lazy_plan_is_self_contained_in_a_fresh_process(bundled_zones, points, tmp_path):
+    """Serialize the plan here; in a new process that never builds a Zones, deserialize and
+    collect: identical results, and the index decoded exactly once there."""
+    lf = points.lazy().with_columns(
+        zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones),
+        inside=pl.col("lat").zones.within("lon", polygons=bundled_zones, boundary="inclusive"),
+    )
+    expected = lf.collect()
+    (tmp_path / "plan.bin").write_bytes(lf.serialize())
+    script = textwrap.dedent(
+        f"""
+        import io, polars as pl
+        plan = pl.LazyFrame.deserialize(io.BytesIO(open({str(tmp_path / "plan.bin")!r}, "rb").read()))
+        plan.collect().write_parquet({str(tmp_path / "out.parquet")!r})
+        plan.collect(engine="streaming")
+        import polars_zones
+        print(polars_zones.index_decode_count())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
+    got = pl.read_parquet(tmp_path / "out.parquet")
+    assert got.equals(expected)
+
+
+def test_streaming_decodes_once_per_process(bundled_collection, tmp_path):
+    """Many batches, one decode: the cache is keyed by fingerprint."""
+    script = textwrap.dedent(
+        """
+        import polars as pl, polars_zones as pz
+        from polars_zones.synthetic import ship_positions
+        zones = pz.Zones.from_bytes(pz.datasets.maritime_zones().to_bytes())
+        pz.clear_cache()
+        before = pz.index_decode_count()
+        df = ship_positions(400_000, zones, seed=2)
+        lf = df.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones))
+        a = lf.collect(engine="streaming")
+        b = lf.collect()
+        assert a.equals(b)
+        print(pz.index_decode_count() - before)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
