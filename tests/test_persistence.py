@@ -101,3 +101,29 @@ def test_streaming_decodes_once_per_process(bundled_collection, tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_eight_threads_three_indexes_with_evictions(bundled_zones, bundled_collection, points):
+    """Concurrent queries on three indexes through a cache of two: evictions and re-decodes
+    happen mid-flight, and every answer stays the single-threaded one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    square = {"type": "Polygon", "coordinates": [[[-10, 30], [40, 30], [40, 60], [-10, 60], [-10, 30]]]}
+    # Fresh processes' plans carry bytes: rebuild the three from bytes so the plugin path
+    # decodes them.
+    sets = [
+        pz.Zones.from_bytes(bundled_zones.to_bytes()),
+        pz.Zones.from_bytes(pz.Zones.from_geojson(bundled_collection).to_bytes()),
+        pz.Zones.from_bytes(pz.Zones.from_geojson([square]).to_bytes()),
+    ]
+    frames = [points.lazy().select(pl.col("lat").zones.tag("lon", polygons=z)) for z in sets]
+    expected = [lf.collect() for lf in frames]
+    capacity = pz.cache_capacity()
+    pz.set_cache_capacity(2)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            jobs = [pool.submit(frames[i % 3].collect, engine="streaming" if i % 2 else "in-memory") for i in range(48)]
+            for i, job in enumerate(jobs):
+                assert job.result().equals(expected[i % 3])
+    finally:
+        pz.set_cache_capacity(capacity)
