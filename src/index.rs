@@ -237,7 +237,6 @@ impl SetTable {
 }
 
 /// The refined part of one top cell, built independently and merged afterwards.
-#[derive(Default)]
 struct Subtree {
     /// Blocks of 16 child words; values are local (remapped when merged).
     nodes: Vec<u32>,
@@ -249,6 +248,25 @@ struct Subtree {
     leaf_offsets: Vec<u32>,
     /// The word for the top cell itself.
     root: u32,
+}
+
+impl Subtree {
+    fn new() -> Self {
+        // Local set 0 is the empty set: most resolved cells and leaf bases use it.
+        Subtree { nodes: Vec::new(), sets: vec![Vec::new()], leaf_data: Vec::new(), leaf_offsets: Vec::new(), root: 0 }
+    }
+
+    /// A local id for a zone set, reusing the empty set and the previous set (neighbouring
+    /// cells mostly repeat it) instead of storing a copy each time.
+    fn set_id(&mut self, zones: Vec<u32>) -> u32 {
+        if zones.is_empty() {
+            return 0;
+        }
+        if self.sets.last() != Some(&zones) {
+            self.sets.push(zones);
+        }
+        self.sets.len() as u32 - 1
+    }
 }
 
 struct Builder<'a> {
@@ -270,8 +288,7 @@ impl Builder<'_> {
     #[allow(clippy::too_many_arguments)]
     fn node(&self, tree: &mut Subtree, x0: i64, y0: i64, shift: u32, edges: &[u32], odd: &[u32], parent_edges: usize) -> u32 {
         if edges.is_empty() {
-            tree.sets.push(self.zones_of(odd));
-            return (TAG_RESOLVED << TAG_SHIFT) | (tree.sets.len() as u32 - 1);
+            return (TAG_RESOLVED << TAG_SHIFT) | tree.set_id(self.zones_of(odd));
         }
         // A cell that kept all its parent's edges would keep them at every level below (a
         // vertex where many edges meet, or edges overlapping along a shared border): splitting
@@ -284,25 +301,47 @@ impl Builder<'_> {
         let x1 = x0 + (1i64 << shift);
         let block = tree.nodes.len();
         tree.nodes.extend_from_slice(&[0; 16]);
-        let mut child_edges = Vec::with_capacity(edges.len());
+        // Each edge goes to the children its bounding box reaches (closed cells, so an edge on
+        // a shared side goes to both), confirmed by the exact test; order is kept.
+        let mut child_edges: [Vec<u32>; 16] = Default::default();
+        let span = |lo: i64, hi: i64, origin: i64| {
+            (((lo - origin - 1).div_euclid(cs)).clamp(0, 3), ((hi - origin).div_euclid(cs)).clamp(0, 3))
+        };
+        for &e in edges {
+            let (a, b) = self.geometry.edge(e);
+            let (i0, i1) = span(a.x.min(b.x) as i64, a.x.max(b.x) as i64, x0);
+            let (j0, j1) = span(a.y.min(b.y) as i64, a.y.max(b.y) as i64, y0);
+            for j in j0..=j1 {
+                for i in i0..=i1 {
+                    let (cx0, cy0) = (x0 + i * cs, y0 + j * cs);
+                    if touches_rect(a, b, cx0, cy0, cx0 + cs, cy0 + cs) {
+                        child_edges[(j * 4 + i) as usize].push(e);
+                    }
+                }
+            }
+        }
         for j in 0..4 {
             for i in 0..4 {
                 let (cx0, cy0) = (x0 + i * cs, y0 + j * cs);
-                child_edges.clear();
-                child_edges.extend(edges.iter().copied().filter(|&e| {
-                    let (a, b) = self.geometry.edge(e);
-                    touches_rect(a, b, cx0, cy0, cx0 + cs, cy0 + cs)
-                }));
                 // The child's reference corner (cx0 + cs, cy0), reached from the parent's
-                // (x1, y0) along the same kind of path as a query.
-                let mut child_odd = odd.to_vec();
+                // (x1, y0) along the same kind of path as a query; copied only if it differs.
+                let mut toggled: Vec<u32> = Vec::new();
                 for &e in edges {
                     let (a, b) = self.geometry.edge(e);
                     if path_crosses(a, b, cx0 + cs, cy0, x1, y0) {
-                        toggle(&mut child_odd, self.edge_polygon[e as usize]);
+                        toggle(&mut toggled, self.edge_polygon[e as usize]);
                     }
                 }
-                let word = self.node(tree, cx0, cy0, child_shift, &child_edges, &child_odd, edges.len());
+                let child_odd: std::borrow::Cow<[u32]> = if toggled.is_empty() {
+                    odd.into()
+                } else {
+                    let mut child_odd = odd.to_vec();
+                    for p in toggled {
+                        toggle(&mut child_odd, p);
+                    }
+                    child_odd.into()
+                };
+                let word = self.node(tree, cx0, cy0, child_shift, &child_edges[(j * 4 + i) as usize], &child_odd, edges.len());
                 tree.nodes[block + (j * 4 + i) as usize] = word;
             }
         }
@@ -329,8 +368,7 @@ impl Builder<'_> {
             tree.leaf_data.push((end - start) as u32);
             tree.leaf_data.extend(by_polygon[start..end].iter().map(|&(_, e)| e));
         }
-        tree.sets.push(self.zones_of(&odd_without_edges));
-        tree.leaf_data[offset as usize] = tree.sets.len() as u32 - 1;
+        tree.leaf_data[offset as usize] = tree.set_id(self.zones_of(&odd_without_edges));
         (TAG_LEAF << TAG_SHIFT) | offset
     }
 }
@@ -379,7 +417,7 @@ impl ZoneIndex {
             .map(|&(cell, i, j)| {
                 let edges: Vec<u32> = touching[i..j].iter().map(|&(_, e)| e).collect();
                 let (col, row) = (cell as i64 % grid.cols, cell as i64 / grid.cols);
-                let mut tree = Subtree::default();
+                let mut tree = Subtree::new();
                 let odd = &odd_at_corner[cell as usize];
                 tree.root = builder.node(
                     &mut tree,

@@ -199,17 +199,17 @@ fn read_features(
     at: &Location,
     id_property: Option<&str>,
 ) -> Result<Vec<RawFeature>, IngestError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| error(at, format!("invalid JSON: {e}")))?;
+    let mut json: Json = serde_json::from_str(text).map_err(|e| error(at, format!("invalid JSON: {e}")))?;
     let kind = json.get("type").and_then(Json::as_str).unwrap_or("").to_string();
     match kind.as_str() {
         "FeatureCollection" => {
-            let Some(Json::Array(features)) = json.get("features") else {
+            let Some(Json::Array(features)) = json.get_mut("features").map(Json::take) else {
                 return Err(error(at, "a FeatureCollection needs a \"features\" array"));
             };
             let mut out = Vec::with_capacity(features.len());
-            for (i, f) in features.iter().enumerate() {
+            for (i, f) in features.into_iter().enumerate() {
                 let at = Location { feature: Some(i), ..at.clone() };
-                out.push(read_feature(f.clone(), &at, id_property)?);
+                out.push(read_feature(f, &at, id_property)?);
             }
             Ok(out)
         }
