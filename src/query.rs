@@ -89,7 +89,90 @@ impl ZoneIndex {
     /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
     #[inline]
     pub fn first_zone(&self, p: Point, boundary: Boundary) -> u32 {
-        match self.locate(p) {
+        self.first_zone_at(self.locate(p), p, boundary)
+    }
+
+    /// `first_zone` for up to `LANES` points at once. Lookups are latency-bound: each step
+    /// (a tree level, then the leaf blocks, then their first vertices) issues the loads of
+    /// every lane before any is used, so the lanes' cache misses overlap instead of queueing.
+    fn first_zones_grouped(&self, points: &[Point], boundary: Boundary, out: &mut [u32]) {
+        debug_assert!(points.len() <= LANES && points.len() == out.len());
+        let n = points.len();
+        let mut cell = [0usize; LANES]; // index into `nodes` while descending
+        let mut shift = [self.top_shift; LANES];
+        let mut descending = [false; LANES];
+        for k in 0..n {
+            let (dx, dy) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
+            let (col, row) = (dx >> self.top_shift, dy >> self.top_shift);
+            if dx >= 0 && dy >= 0 && col < self.cols as i64 && row < self.rows as i64 {
+                cell[k] = (row * self.cols as i64 + col) as usize;
+                descending[k] = true;
+                prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
+            }
+        }
+        let mut word = [0u32; LANES];
+        let mut any = true;
+        while any {
+            any = false;
+            for k in 0..n {
+                if descending[k] {
+                    word[k] = self.nodes[cell[k]];
+                }
+            }
+            for k in 0..n {
+                if !descending[k] {
+                    continue;
+                }
+                if word[k] >> TAG_SHIFT == TAG_INTERNAL {
+                    shift[k] -= 2;
+                    let (dx, dy) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
+                    let child = (((dy >> shift[k]) & 3) * 4 + ((dx >> shift[k]) & 3)) as usize;
+                    cell[k] = (word[k] & VALUE_MASK) as usize + child;
+                    prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
+                    any = true;
+                } else {
+                    descending[k] = false;
+                    if word[k] >> TAG_SHIFT == TAG_LEAF {
+                        prefetch(self.leaf_data.as_ptr().wrapping_add((word[k] & VALUE_MASK) as usize));
+                    }
+                }
+            }
+        }
+        // Leaves: fetch the first vertex of each group's first edge.
+        for k in 0..n {
+            if word[k] >> TAG_SHIFT == TAG_LEAF {
+                let at = (word[k] & VALUE_MASK) as usize;
+                if self.leaf_data[at + 1] > 0 {
+                    let first_edge = self.leaf_data[at + 4] as usize;
+                    prefetch(self.geometry.vertices.as_ptr().wrapping_add(first_edge));
+                }
+            }
+        }
+        for k in 0..n {
+            out[k] = self.first_zone_at(self.cell_of(points[k], word[k], shift[k]), points[k], boundary);
+        }
+    }
+
+    /// The located cell for a point whose descent ended at `word` with cells 2^shift wide.
+    #[inline(always)]
+    fn cell_of(&self, p: Point, word: u32, shift: u32) -> Cell {
+        let (dx, dy) = (p.x as i64 - self.origin_x, p.y as i64 - self.origin_y);
+        if dx < 0 || dy < 0 || (dx >> self.top_shift) >= self.cols as i64 || (dy >> self.top_shift) >= self.rows as i64 {
+            return Cell::Outside;
+        }
+        let value = word & VALUE_MASK;
+        if word >> TAG_SHIFT == TAG_LEAF {
+            let x0 = self.origin_x + ((dx >> shift) << shift);
+            let y0 = self.origin_y + ((dy >> shift) << shift);
+            Cell::Leaf { leaf: value, x1: x0 + (1i64 << shift), y0 }
+        } else {
+            Cell::Resolved(value)
+        }
+    }
+
+    #[inline(always)]
+    fn first_zone_at(&self, cell: Cell, p: Point, boundary: Boundary) -> u32 {
+        match cell {
             Cell::Outside => NO_ZONE,
             Cell::Resolved(set) => self.zone_set(set).first().copied().unwrap_or(NO_ZONE),
             Cell::Leaf { leaf, x1, y0 } => {
@@ -210,10 +293,36 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
         order[next[b as usize] as usize] = i as u32;
         next[b as usize] += 1;
     }
-    for &i in &order {
-        let p = points[i as usize];
-        out[i as usize] = if p.x == i32::MIN { NO_ZONE } else { index.first_zone(p, boundary) };
+    // Invalid points (bucket BUCKETS) sort last; look up the valid ones in groups.
+    let valid = n - counts[BUCKETS] as usize;
+    let mut group_points = [Point::default(); LANES];
+    let mut group_out = [NO_ZONE; LANES];
+    for group in order[..valid].chunks(LANES) {
+        for (slot, &i) in group_points.iter_mut().zip(group) {
+            *slot = points[i as usize];
+        }
+        index.first_zones_grouped(&group_points[..group.len()], boundary, &mut group_out[..group.len()]);
+        for (&i, &zone) in group.iter().zip(&group_out) {
+            out[i as usize] = zone;
+        }
     }
+    for &i in &order[valid..] {
+        out[i as usize] = NO_ZONE;
+    }
+}
+
+/// Lookups advanced together by `first_zones_grouped`.
+const LANES: usize = 16;
+
+#[inline(always)]
+fn prefetch<T>(ptr: *const T) {
+    // A hint only: it never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch(ptr as *const i8, core::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ptr;
 }
 
 /// Every zone of each (lat, lon): list lengths into `lengths`, zones appended to `values`.
