@@ -9,13 +9,13 @@
 //! | 12 | 4 | reserved, zero |
 //! | 16 | 16 | fingerprint: xxh3-128 of the zones (geometry and ids) |
 //! | 32 | 8 | payload length |
-//! | 40 | 8 | payload checksum: xxh3-64 |
+//! | 40 | 8 | checksum: xxh3-64 of bytes 0..40 and the payload |
 //! | 48 | … | payload: the `ZoneIndex` in bincode (fixed-width integers) |
 //!
 //! Decoding checks all of these and then the index's own invariants, so a truncated,
 //! corrupted or foreign input is an error, never a panic or a wrong index.
 
-use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
 use crate::geometry::ZoneGeometry;
 use crate::index::{ZoneIndex, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
@@ -47,9 +47,18 @@ pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16]) -> Vec<u8> {
     out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(fp);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
+    out.extend_from_slice(&checksum(&out, &payload).to_le_bytes());
     out.extend_from_slice(&payload);
     out
+}
+
+/// Covers the header (fingerprint included: a damaged one would file the index under
+/// another's name in the cache) as well as the payload.
+fn checksum(header: &[u8], payload: &[u8]) -> u64 {
+    let mut hasher = Xxh3::new();
+    hasher.update(&header[..40]);
+    hasher.update(payload);
+    hasher.digest()
 }
 
 /// Reads only the header's fingerprint (after checking magic and version).
@@ -90,7 +99,7 @@ pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
     if payload.len() as u64 > len {
         return Err(format!("zone index has {} trailing bytes after its payload", payload.len() as u64 - len));
     }
-    if xxh3_64(payload) != checksum {
+    if self::checksum(data, payload) != checksum {
         return Err("corrupted zone index: checksum mismatch".to_string());
     }
     let (index, read): (ZoneIndex, usize) = bincode::serde::decode_from_slice(payload, config())
@@ -224,10 +233,6 @@ mod tests {
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x10;
-            // The fingerprint is not covered by the checksum: it names the content.
-            if (16..32).contains(&i) {
-                continue;
-            }
             assert!(from_bytes(&bad).is_err(), "flipped byte {i}");
         }
         let mut future = bytes.clone();

@@ -11,6 +11,8 @@ import textwrap
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polars_zones as pz
 from polars_zones.synthetic import ship_positions
@@ -127,3 +129,32 @@ def test_eight_threads_three_indexes_with_evictions(bundled_zones, bundled_colle
                 assert job.result().equals(expected[i % 3])
     finally:
         pz.set_cache_capacity(capacity)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_damage_to_saved_bytes_is_a_value_error(small_index_bytes, data):
+    """Truncation, a flipped bit anywhere (header, fingerprint or payload), or garbage
+    appended: always a ValueError, never a crash or a silently different index."""
+    raw = small_index_bytes
+    kind = data.draw(st.sampled_from(["truncate", "flip", "append"]))
+    if kind == "truncate":
+        damaged = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    elif kind == "flip":
+        i = data.draw(st.integers(0, len(raw) - 1))
+        damaged = raw[:i] + bytes([raw[i] ^ (1 << data.draw(st.integers(0, 7)))]) + raw[i + 1 :]
+    else:
+        damaged = raw + data.draw(st.binary(min_size=1, max_size=64))
+    with pytest.raises(ValueError):
+        pz.Zones.from_bytes(damaged)
+
+
+@pytest.fixture(scope="module")
+def small_index_bytes() -> bytes:
+    zones = pz.Zones.from_geojson(
+        [
+            {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [2, 1], [2, 2], [1, 1]]]},
+            {"type": "Polygon", "coordinates": [[[4, 0], [8, 0], [8, 4], [4, 0]]]},
+        ]
+    )
+    return zones.to_bytes()
