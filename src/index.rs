@@ -36,7 +36,10 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { leaf_max_edges: 8, edges_per_top_cell: 1 }
+        // Chosen by a sweep on the 10 m zones (leaf 4–32 edges, 1–4 edges per top cell): larger
+        // leaves make a smaller index that stays in cache better, which pays for their extra
+        // edge tests up to about 16.
+        BuildOptions { leaf_max_edges: 16, edges_per_top_cell: 2 }
     }
 }
 

@@ -10,7 +10,7 @@ use pyo3::types::PyBytes;
 
 use crate::boundary::Boundary;
 use crate::coords::{snap_query, to_degrees};
-use crate::index::ZoneIndex;
+use crate::index::{BuildOptions, ZoneIndex};
 use crate::ingest::{zones_from_geojson, Grouping};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::reference::{polygon_bounds, zones_containing_bounded};
@@ -72,8 +72,20 @@ impl PyZoneIndex {
     /// `each_is_zone`) one text per zone. Returns the index and the number of degenerate
     /// rings dropped.
     #[staticmethod]
-    #[pyo3(signature = (texts, each_is_zone, id_property=None))]
-    fn from_geojson(py: Python<'_>, texts: Vec<String>, each_is_zone: bool, id_property: Option<String>) -> PyResult<(Self, usize)> {
+    #[pyo3(signature = (texts, each_is_zone, id_property=None, leaf_max_edges=None, edges_per_top_cell=None))]
+    fn from_geojson(
+        py: Python<'_>,
+        texts: Vec<String>,
+        each_is_zone: bool,
+        id_property: Option<String>,
+        leaf_max_edges: Option<usize>,
+        edges_per_top_cell: Option<i64>,
+    ) -> PyResult<(Self, usize)> {
+        let defaults = BuildOptions::default();
+        let options = BuildOptions {
+            leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
+            edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
+        };
         let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -81,7 +93,7 @@ impl PyZoneIndex {
                 .map_err(|e| PyValueError::new_err(e.0))?;
             let fingerprint = serialize::fingerprint(&geometry);
             let started = std::time::Instant::now();
-            let index = ZoneIndex::build(geometry);
+            let index = ZoneIndex::build_with(geometry, options);
             let build_seconds = started.elapsed().as_secs_f64();
             let index = store::insert(fingerprint, index);
             Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings))
