@@ -44,6 +44,13 @@ impl ZoneIndex {
             let child = (((dy >> shift) & 3) * 4 + ((dx >> shift) & 3)) as u32;
             word = self.nodes[((word & VALUE_MASK) + child) as usize];
         }
+        self.final_cell(dx, dy, word, shift)
+    }
+
+    /// The cell a descent ended in: `word` is a resolved or leaf word, cells 2^shift wide,
+    /// (dx, dy) the point relative to the grid's origin.
+    #[inline(always)]
+    fn final_cell(&self, dx: i64, dy: i64, word: u32, shift: u32) -> Cell {
         let value = word & VALUE_MASK;
         if word >> TAG_SHIFT == TAG_LEAF {
             let x0 = self.origin_x + ((dx >> shift) << shift);
@@ -160,14 +167,7 @@ impl ZoneIndex {
         if dx < 0 || dy < 0 || (dx >> self.top_shift) >= self.cols as i64 || (dy >> self.top_shift) >= self.rows as i64 {
             return Cell::Outside;
         }
-        let value = word & VALUE_MASK;
-        if word >> TAG_SHIFT == TAG_LEAF {
-            let x0 = self.origin_x + ((dx >> shift) << shift);
-            let y0 = self.origin_y + ((dy >> shift) << shift);
-            Cell::Leaf { leaf: value, x1: x0 + (1i64 << shift), y0 }
-        } else {
-            Cell::Resolved(value)
-        }
+        self.final_cell(dx, dy, word, shift)
     }
 
     #[inline(always)]
