@@ -1,0 +1,37 @@
+"""The fixed cost of one plugin call with a detailed index: a 1-row frame, so the kernel
+itself costs nothing and what is left is planning, kwargs handling and the cache lookup.
+
+    python bench/call_overhead.py [ZONES.geojson]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+import polars_zones as pz
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "countries-maritime-10m.geojson"
+
+
+def main() -> None:
+    source = sys.argv[1] if len(sys.argv) > 1 else DEFAULT
+    zones = pz.Zones.from_geojson(source, id_property="A3")
+    print(f"{zones!r}: serialized index {len(zones.to_bytes()) / 1e6:.1f} MB")
+    one_row = pl.DataFrame({"lat": [1.0], "lon": [2.0]}).lazy()
+    for name in ("tag", "tag_all", "within"):
+        lf = one_row.select(getattr(pl.col("lat").zones, name)("lon", polygons=zones))
+        times = []
+        for _ in range(9):
+            t = time.perf_counter()
+            lf.collect()
+            times.append(time.perf_counter() - t)
+        print(f"{name}: {statistics.median(times) * 1000:.1f} ms per collect (median of 9)")
+
+
+if __name__ == "__main__":
+    main()
