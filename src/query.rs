@@ -105,18 +105,21 @@ impl ZoneIndex {
     fn first_zones_grouped(&self, points: &[Point], boundary: Boundary, out: &mut [u32]) {
         debug_assert!(points.len() <= LANES && points.len() == out.len());
         let n = points.len();
+        let mut dx = [0i64; LANES];
+        let mut dy = [0i64; LANES];
+        let mut inside = [false; LANES]; // within the top grid
         let mut cell = [0usize; LANES]; // index into `nodes` while descending
         let mut shift = [self.top_shift; LANES];
-        let mut descending = [false; LANES];
         for k in 0..n {
-            let (dx, dy) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
-            let (col, row) = (dx >> self.top_shift, dy >> self.top_shift);
-            if dx >= 0 && dy >= 0 && col < self.cols as i64 && row < self.rows as i64 {
+            (dx[k], dy[k]) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
+            let (col, row) = (dx[k] >> self.top_shift, dy[k] >> self.top_shift);
+            if dx[k] >= 0 && dy[k] >= 0 && col < self.cols as i64 && row < self.rows as i64 {
                 cell[k] = (row * self.cols as i64 + col) as usize;
-                descending[k] = true;
+                inside[k] = true;
                 prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
             }
         }
+        let mut descending = inside;
         let mut word = [0u32; LANES];
         let mut any = true;
         while any {
@@ -132,8 +135,7 @@ impl ZoneIndex {
                 }
                 if word[k] >> TAG_SHIFT == TAG_INTERNAL {
                     shift[k] -= 2;
-                    let (dx, dy) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
-                    let child = (((dy >> shift[k]) & 3) * 4 + ((dx >> shift[k]) & 3)) as usize;
+                    let child = (((dy[k] >> shift[k]) & 3) * 4 + ((dx[k] >> shift[k]) & 3)) as usize;
                     cell[k] = (word[k] & VALUE_MASK) as usize + child;
                     prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
                     any = true;
@@ -145,7 +147,7 @@ impl ZoneIndex {
                 }
             }
         }
-        // Leaves: fetch the first vertex of each group's first edge.
+        // Leaves: fetch the vertices of the first group's first edge.
         for k in 0..n {
             if word[k] >> TAG_SHIFT == TAG_LEAF {
                 let at = (word[k] & VALUE_MASK) as usize;
@@ -156,18 +158,9 @@ impl ZoneIndex {
             }
         }
         for k in 0..n {
-            out[k] = self.first_zone_at(self.cell_of(points[k], word[k], shift[k]), points[k], boundary);
+            let cell = if inside[k] { self.final_cell(dx[k], dy[k], word[k], shift[k]) } else { Cell::Outside };
+            out[k] = self.first_zone_at(cell, points[k], boundary);
         }
-    }
-
-    /// The located cell for a point whose descent ended at `word` with cells 2^shift wide.
-    #[inline(always)]
-    fn cell_of(&self, p: Point, word: u32, shift: u32) -> Cell {
-        let (dx, dy) = (p.x as i64 - self.origin_x, p.y as i64 - self.origin_y);
-        if dx < 0 || dy < 0 || (dx >> self.top_shift) >= self.cols as i64 || (dy >> self.top_shift) >= self.rows as i64 {
-            return Cell::Outside;
-        }
-        self.final_cell(dx, dy, word, shift)
     }
 
     #[inline(always)]
