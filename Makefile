@@ -31,8 +31,11 @@ test: test-rust test-python
 demo: build
 	$(PY) -m polars_zones.demo
 
+# Peers side by side, then the per-batch and per-collect cost of carrying the index in a plan.
 bench: build
 	$(PY) bench/run.py
+	$(PY) bench/streaming_batches.py
+	$(PY) bench/call_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

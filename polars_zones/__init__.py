@@ -10,7 +10,7 @@ Importing the package registers the `zones` expression namespace.
 """
 
 from polars_zones import datasets
-from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, set_cache_capacity
+from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, index_lookup_count, set_cache_capacity
 from polars_zones._namespace import ZonesNamespace
 from polars_zones._pandas import tag_pandas
 from polars_zones._zones import Zones, ZonesWarning
@@ -23,6 +23,7 @@ __all__ = [
     "clear_cache",
     "datasets",
     "index_decode_count",
+    "index_lookup_count",
     "set_cache_capacity",
     "tag_pandas",
 ]

@@ -30,6 +30,13 @@ fn index_decode_count() -> usize {
 }
 
 #[cfg(feature = "python")]
+/// How many times the plugin looked an index up: once per batch of every call.
+#[pyfunction]
+fn index_lookup_count() -> usize {
+    store::lookup_count()
+}
+
+#[cfg(feature = "python")]
 /// Sets how many decoded indexes the process keeps (least recently used go first).
 #[pyfunction]
 fn set_cache_capacity(capacity: usize) {
@@ -53,6 +60,7 @@ fn clear_cache() {
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::PyZoneIndex>()?;
     m.add_function(wrap_pyfunction!(index_decode_count, m)?)?;
+    m.add_function(wrap_pyfunction!(index_lookup_count, m)?)?;
     m.add_function(wrap_pyfunction!(set_cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(clear_cache, m)?)?;

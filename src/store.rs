@@ -19,6 +19,7 @@ struct Cache {
 
 static CACHE: Mutex<Cache> = Mutex::new(Cache { capacity: 8, entries: Vec::new() });
 static DECODES: AtomicUsize = AtomicUsize::new(0);
+static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 
 fn cache() -> std::sync::MutexGuard<'static, Cache> {
     // A panic elsewhere cannot leave the list half-updated: every change is one push or
@@ -58,6 +59,7 @@ static DECODING: Mutex<()> = Mutex::new(());
 /// and cached. For the plugin, whose bytes come from a plan: the fingerprint names the
 /// content, so a cached index is the right one without reading the rest.
 pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
+    LOOKUPS.fetch_add(1, Ordering::Relaxed);
     let fp = serialize::peek_fingerprint(data)?;
     if let Some(index) = lookup(&mut cache(), &fp) {
         return Ok((fp, index));
@@ -80,6 +82,11 @@ pub fn decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
 /// How many times this process decoded an index from bytes.
 pub fn decode_count() -> usize {
     DECODES.load(Ordering::Relaxed)
+}
+
+/// How many times the plugin asked for an index: once per batch it was called on.
+pub fn lookup_count() -> usize {
+    LOOKUPS.load(Ordering::Relaxed)
 }
 
 pub fn set_capacity(capacity: usize) {
