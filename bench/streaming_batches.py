@@ -4,7 +4,8 @@ The streaming engine calls the plugin once per batch (morsel), and every call ha
 whole serialized index. This runs the same 8M-point `tag` at several morsel sizes (set with
 POLARS_IDEAL_MORSEL_SIZE, one process each), counts the plugin's calls with
 `pz.index_lookup_count()` and its decodes with `pz.index_decode_count()`, and fits
-time = fixed + per_batch * batches.
+time = fixed + per_batch * batches. It also times `sink_parquet` against `collect()` followed
+by `write_parquet`.
 
     python bench/streaming_batches.py          # the 10 m zones (41.7 MB index)
 """
@@ -54,8 +55,19 @@ for _ in range(runs):
     t = time.perf_counter()
     lf.collect()
     mem.append(time.perf_counter() - t)
+# Writing Parquet: sink_parquet (streaming) against collect() then write_parquet.
+out_path = index_path + ".out.parquet"
+sink, write = [], []
+for _ in range(runs):
+    t = time.perf_counter()
+    lf.sink_parquet(out_path)
+    sink.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    lf.collect().write_parquet(out_path)
+    write.append(time.perf_counter() - t)
 print(json.dumps({"streaming": statistics.median(times), "calls": statistics.median(calls),
-                  "in_memory": statistics.median(mem), "decodes": pz.index_decode_count()}))
+                  "in_memory": statistics.median(mem), "sink_parquet": statistics.median(sink),
+                  "collect_write_parquet": statistics.median(write), "decodes": pz.index_decode_count()}))
 """
 
 
@@ -94,6 +106,11 @@ def main() -> None:
             str(r["decodes"]),
         )
     console.print(table)
+    default = rows[0][1]
+    console.print(
+        f"default morsels, to Parquet: sink_parquet {default['sink_parquet']:.3f} s, collect() + write_parquet "
+        f"{default['collect_write_parquet']:.3f} s ({default['sink_parquet'] / default['collect_write_parquet']:.2f}x)"
+    )
     console.print(
         f"least-squares fit over the rows: {fixed:.3f} s + {per_batch * 1e6:.1f} µs per batch "
         f"(the kernel and Polars' own per-morsel work included)"
