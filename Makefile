@@ -29,13 +29,14 @@ test-python: build
 test: test-rust test-python
 
 demo: build
-	$(PY) -m polars_zones.demo
+	$(VENV)/bin/polars-zones demo --png demo/polars-zones-demo.png
 
 # Peers side by side, then the per-batch and per-collect cost of carrying the index in a plan.
 bench: build
 	$(PY) bench/run.py
 	$(PY) bench/streaming_batches.py
 	$(PY) bench/call_overhead.py
+	$(PY) bench/bounded_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -134,6 +134,10 @@ class Zones:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(self.to_bytes())
+            # mkstemp makes the file private; give it the mode a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -179,6 +183,33 @@ class Zones:
         ids = self.ids
         named = "" if ids is None else f", ids=[{', '.join(map(repr, ids[:3]))}{', ...' if len(ids) > 3 else ''}]"
         return f"Zones({len(self)} zones, {self.num_vertices} vertices{named}, fingerprint={self.fingerprint[:12]})"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        ids = self.ids
+        names = "unnamed" if ids is None else ", ".join(map(escape, ids[:8])) + (", &hellip;" if len(ids) > 8 else "")
+        bounds = self.bounds
+        box = "none" if bounds is None else "({:.4f}, {:.4f}) to ({:.4f}, {:.4f})".format(*bounds)
+        rows = [
+            ("zones", f"{len(self):,}"),
+            ("names", names),
+            ("bounds (lon, lat)", box),
+            ("vertices", f"{self.num_vertices:,}"),
+            ("index size", f"{self.index_bytes / 1e6:.1f} MB in memory"),
+            ("fingerprint", f"<code>{self.fingerprint}</code>"),
+        ]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>" for k, v in rows)
+        return f"<table><caption style='text-align:left'><b>polars_zones.Zones</b></caption>{body}</table>"
+
+    def plot(self, ax: Any = None, *, points: Any = None, zone_column: str = "zone", lat: str = "lat", lon: str = "lon", **style: Any):
+        """Draws the zones' outlines and, given a frame with a zone column (polars or
+        pandas), its points coloured by zone (at most `max_points`, sampled). Needs
+        matplotlib; returns the Axes. Style keywords: max_points, seed, outline_color,
+        linewidth, cmap, point_size, no_zone_color."""
+        from polars_zones._plot import plot_zones
+
+        return plot_zones(self, ax, points=points, zone_column=zone_column, lat=lat, lon=lon, **style)
 
     # ---- queries outside Polars --------------------------------------------------------
 

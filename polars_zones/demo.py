@@ -1,52 +1,51 @@
-"""The demo: synthetic ship positions tagged with the bundled maritime zones.
-
-    python -m polars_zones.demo [--points N] [--seed S]
-"""
+"""The demo behind `polars-zones demo` (and `make demo`): synthetic ship positions tagged with
+the bundled maritime zones, a summary table and a PNG map."""
 
 from __future__ import annotations
 
-import argparse
 import time
+from pathlib import Path
 
 import polars as pl
+from rich.console import Console
 
-import polars_zones  # noqa: F401  (registers the `zones` namespace)
 from polars_zones import datasets
 from polars_zones.synthetic import ship_positions
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--points", type=int, default=2_000_000)
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args(argv)
+def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None, console: Console | None = None) -> pl.DataFrame:
+    """Runs the demo and returns the tagged positions."""
+    from polars_zones.cli import summary_table
 
+    console = console or Console()
     t = time.perf_counter()
     zones = datasets.maritime_zones()
-    built = time.perf_counter() - t
-    print(f"zones: {zones!r}\n       built in {built:.2f} s; data {datasets.ATTRIBUTION}")
+    console.print(f"zones: {zones!r}, built in {time.perf_counter() - t:.2f} s")
+    console.print(f"       data {datasets.ATTRIBUTION}")
 
-    positions = ship_positions(args.points, zones, seed=args.seed)
-    print(f"points: {positions.height:,} synthetic ship positions (seed {args.seed}: coasts, lanes, open sea)")
+    positions = ship_positions(points, zones, seed=seed)
+    console.print(f"points: {positions.height:,} synthetic ship positions (seed {seed}: coasts, lanes, open sea)")
 
     t = time.perf_counter()
     tagged = positions.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).collect()
-    took = time.perf_counter() - t
-    print(f"tagged in {took:.3f} s ({positions.height / took / 1e6:.1f}M points/s, in-memory engine, lazy plan)\n")
+    seconds = time.perf_counter() - t
 
-    counts = (
-        tagged.group_by("zone")
-        .agg(points=pl.len())
-        .with_columns(share=(pl.col("points") / positions.height * 100).round(2))
-        .sort("points", descending=True)
-    )
-    in_zones = counts.filter(pl.col("zone").is_not_null())
-    with pl.Config(tbl_rows=25, tbl_hide_dataframe_shape=True):
-        print(f"points per zone (top 20 of {in_zones.height} zones with points):")
-        print(in_zones.head(20))
-    outside = counts.filter(pl.col("zone").is_null())["points"].sum()
-    print(f"\nin no zone (open sea): {outside:,} points ({outside / positions.height:.1%})")
+    valid = pl.col("lat").is_between(-90, 90) & pl.col("lat").is_finite() & pl.col("lon").is_finite()
+    counts = tagged.group_by(zone="zone", valid=valid.fill_null(False)).agg(rows=pl.len())
+    console.print(summary_table(counts, tagged.height, seconds, top=20))
 
+    if png is not None:
+        import matplotlib
 
-if __name__ == "__main__":
-    main()
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(14, 7), dpi=120)
+        zones.plot(ax, points=tagged, max_points=300_000, seed=seed)
+        ax.set_title(f"{tagged.height:,} synthetic ship positions, coloured by maritime zone (grey: in no zone)")
+        fig.tight_layout()
+        png.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(png)
+        plt.close(fig)
+        console.print(f"map: {png}")
+    return tagged

@@ -241,7 +241,16 @@ fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, F
         lat = lat.rechunk().into_owned();
         lon = lon.rechunk().into_owned();
     }
+    POINTS_SEEN.fetch_add(lat.len(), std::sync::atomic::Ordering::Relaxed);
     Ok((lat, lon))
+}
+
+/// Points handed to the expressions in this process: what a progress bar polls while a
+/// streaming query runs.
+static POINTS_SEEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn points_seen() -> usize {
+    POINTS_SEEN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The null mask of both inputs together.

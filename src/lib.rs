@@ -37,6 +37,13 @@ fn index_lookup_count() -> usize {
 }
 
 #[cfg(feature = "python")]
+/// How many points the expressions were handed in this process (for progress reporting).
+#[pyfunction]
+fn points_seen() -> usize {
+    expressions::points_seen()
+}
+
+#[cfg(feature = "python")]
 /// Sets how many decoded indexes the process keeps (least recently used go first).
 #[pyfunction]
 fn set_cache_capacity(capacity: usize) {
@@ -61,6 +68,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::PyZoneIndex>()?;
     m.add_function(wrap_pyfunction!(index_decode_count, m)?)?;
     m.add_function(wrap_pyfunction!(index_lookup_count, m)?)?;
+    m.add_function(wrap_pyfunction!(points_seen, m)?)?;
     m.add_function(wrap_pyfunction!(set_cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(clear_cache, m)?)?;

@@ -1,0 +1,345 @@
+"""The `polars-zones` command: tag point files, build and inspect saved indexes, run the demo.
+
+    polars-zones tag points/*.parquet --zones zones.geojson --id-property A3 -o tagged.parquet
+    polars-zones index build zones.geojson --id-property A3 -o zones.pzi
+    polars-zones index info zones.pzi
+    polars-zones demo
+
+User mistakes (a missing file or column, bad GeoJSON, a damaged index) end with a one-line
+`error: ...` on stderr and exit status 1 (2 for bad command-line usage), never a traceback,
+and never leave a partial output file behind: output goes to a temporary file in the target
+directory and is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import enum
+import glob
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import List, Optional
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import polars_zones as pz
+from polars_zones._internal import points_seen
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+app = typer.Typer(
+    help="Tag points with the polygon zone that contains them (a compiled Polars plugin).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build and inspect saved zone indexes (.pzi files).", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+POINT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+INDEX_MAGIC = b"PLZONES\0"
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: reported in one line, exit status 1."""
+
+
+class Boundary(str, enum.Enum):
+    half_open = "half-open"
+    inclusive = "inclusive"
+    exclusive = "exclusive"
+
+
+# ---- inputs ---------------------------------------------------------------------------
+
+
+def expand_points(patterns: list[str]) -> list[Path]:
+    """Files named by paths, globs or directories (their point files, sorted)."""
+    files: list[Path] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise UserError(f"no file matches {pattern!r}")
+            files.extend(matches)
+        elif Path(pattern).is_dir():
+            inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
+            if not inside:
+                raise UserError(f"no Parquet, CSV or NDJSON file in directory {pattern!r}")
+            files.extend(inside)
+        elif Path(pattern).is_file():
+            files.append(Path(pattern))
+        else:
+            raise UserError(f"no such file: {pattern!r}")
+    for f in files:
+        if f.suffix.lower() not in POINT_FORMATS:
+            raise UserError(f"{str(f)!r}: unknown point format {f.suffix!r} (use .parquet, .csv, .ndjson or .jsonl)")
+    return files
+
+
+def scan_points(files: list[Path]) -> pl.LazyFrame:
+    """One lazy frame over all files, one scan per format."""
+    by_format: dict[str, list[str]] = {}
+    for f in files:
+        by_format.setdefault(POINT_FORMATS[f.suffix.lower()], []).append(str(f))
+    scans = []
+    for kind, paths in by_format.items():
+        if kind == "parquet":
+            scans.append(pl.scan_parquet(paths))
+        elif kind == "csv":
+            scans.append(pl.scan_csv(paths))
+        else:
+            scans.append(pl.scan_ndjson(paths))
+    return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
+
+
+def load_zones(path: str, id_property: str | None) -> pz.Zones:
+    """A saved index (recognized by its magic bytes) or a GeoJSON file."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"no such zones file: {path!r}")
+    with p.open("rb") as f:
+        head = f.read(len(INDEX_MAGIC))
+    try:
+        if head == INDEX_MAGIC:
+            if id_property is not None:
+                errors.print(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
+            return pz.Zones.load(p)
+        return pz.Zones.from_geojson(p, id_property=id_property)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"zones {path!r}: {error}") from None
+
+
+def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
+    names = list(schema.names())
+    for role, name in (("latitude", lat), ("longitude", lon)):
+        if name not in schema:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise UserError(f"{role} column {name!r} not found; the points have columns: {shown}")
+        if not (schema[name].is_numeric() or schema[name] == pl.Null):
+            raise UserError(f"{role} column {name!r} has type {schema[name]}; expected numbers")
+    if column in schema:
+        raise UserError(f"the points already have a column {column!r}; name the output column with --column")
+
+
+# ---- running with progress ---------------------------------------------------------------
+
+
+def temporary_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def output_format(path: Path) -> str:
+    kind = OUTPUT_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
+    if not path.parent.is_dir():
+        raise UserError(f"output {str(path)!r}: directory {str(path.parent)!r} does not exist")
+    return kind
+
+
+def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | None, quiet: bool) -> None:
+    """Runs the streaming sink on a worker thread and polls the plugin's point counter, so the
+    progress bar costs the query nothing."""
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            if kind == "parquet":
+                lf.sink_parquet(path, engine="streaming")
+            else:
+                lf.sink_csv(path, engine="streaming")
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    start = points_seen()
+    worker = threading.Thread(target=work, name="polars-zones-sink", daemon=True)
+    worker.start()
+    if quiet:
+        worker.join()
+    else:
+        columns = [SpinnerColumn(), TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn()]
+        with Progress(*columns, console=errors, transient=False) as progress:
+            task = progress.add_task("tagging", total=total)
+            while worker.is_alive():
+                worker.join(0.1)
+                progress.update(task, completed=points_seen() - start)
+            progress.update(task, completed=points_seen() - start if total is None else total)
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> Table:
+    """Rows per zone (the `top` largest, then the rest together), in no zone, invalid."""
+    zoned = counts.filter(pl.col("zone").is_not_null() & pl.col("valid")).sort("rows", descending=True)
+    outside = counts.filter(pl.col("zone").is_null() & pl.col("valid"))["rows"].sum()
+    invalid = counts.filter(~pl.col("valid"))["rows"].sum()
+    table = Table(title=f"{rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s)")
+    table.add_column("zone")
+    table.add_column("rows", justify="right")
+    table.add_column("share", justify="right")
+
+    def add(label: str, n: int, **style) -> None:
+        table.add_row(label, f"{n:,}", f"{n / max(rows, 1):.2%}", **style)
+
+    for zone, n in zoned.head(top).select("zone", "rows").iter_rows():
+        add(str(zone), n)
+    if zoned.height > top:
+        add(f"({zoned.height - top} other zones)", zoned["rows"][top:].sum(), style="dim")
+    add("in no zone", outside, end_section=False)
+    add("invalid coordinates", invalid)
+    return table
+
+
+def tag_files(
+    points: list[str],
+    zones_path: str,
+    output: Path,
+    *,
+    id_property: str | None = None,
+    lat: str = "lat",
+    lon: str = "lon",
+    boundary: str = "half-open",
+    column: str = "zone",
+    top: int = 20,
+    quiet: bool = False,
+) -> None:
+    files = expand_points(points)
+    kind = output_format(output)
+    zones = load_zones(zones_path, id_property)
+    lf = scan_points(files)
+    try:
+        schema = lf.collect_schema()
+    except pl.exceptions.PolarsError as error:
+        raise UserError(f"cannot read the points: {error}") from None
+    check_columns(schema, lat, lon, column)
+    total = None
+    if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
+        total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
+
+    tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
+    tmp = temporary_path(output)
+    try:
+        t = time.perf_counter()
+        try:
+            sink_with_progress(tagged, tmp, kind, total, quiet)
+        except pl.exceptions.PolarsError as error:
+            raise UserError(f"tagging failed: {str(error).splitlines()[0]}") from None
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
+        seconds = time.perf_counter() - t
+        written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
+        valid = pl.col(lat).is_not_null() & pl.col(lon).is_not_null() & pl.col(lat).is_between(-90, 90)
+        valid = valid & pl.col(lat).is_finite() & pl.col(lon).is_finite()
+        counts = (
+            written.group_by(zone=pl.col(column), valid=valid.fill_null(False))
+            .agg(rows=pl.len())
+            .collect(engine="streaming")
+        )
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    rows = int(counts["rows"].sum())
+    console.print(summary_table(counts, rows, seconds, top))
+    console.print(f"wrote {output} ({kind}, column {column!r} added)")
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+@app.command("tag")
+def tag_command(
+    points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
+    zones: str = typer.Option(..., "--zones", "-z", help="A GeoJSON file or a saved index (.pzi)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file: .parquet or .csv."),
+    id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
+    lat: str = typer.Option("lat", help="Latitude column."),
+    lon: str = typer.Option("lon", help="Longitude column."),
+    boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
+    column: str = typer.Option("zone", help="Name of the added zone column."),
+    top: int = typer.Option(20, help="Zones listed in the summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Add a zone column to point files, streaming: memory stays bounded whatever the input size."""
+    tag_files(points, zones, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary.value,
+              column=column, top=top, quiet=quiet)
+
+
+@index_app.command("build")
+def index_build(
+    zones: str = typer.Argument(..., help="A GeoJSON file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Index file to write (.pzi)."),
+    id_property: Optional[str] = typer.Option(None, help="Feature property that names the zones."),
+) -> None:
+    """Build the index of a GeoJSON file once and save it."""
+    t = time.perf_counter()
+    built = load_zones(zones, id_property)
+    seconds = time.perf_counter() - t
+    if not output.parent.is_dir():
+        raise UserError(f"output {str(output)!r}: directory {str(output.parent)!r} does not exist")
+    built.save(output)
+    console.print(f"built {built!r} in {seconds:.2f} s")
+    console.print(info_table(built, output))
+
+
+def info_table(zones: pz.Zones, path: Path) -> Table:
+    size = path.stat().st_size
+    table = Table(title=str(path), show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    ids = zones.ids
+    table.add_row("zones", f"{len(zones):,}")
+    table.add_row("names", "unnamed" if ids is None else ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else ""))
+    table.add_row("vertices", f"{zones.num_vertices:,}")
+    bounds = zones.bounds
+    table.add_row("bounds (lon, lat)", "none" if bounds is None else "({:.4f}, {:.4f}) to ({:.4f}, {:.4f})".format(*bounds))
+    table.add_row("file size", f"{size:,} bytes ({size / max(zones.num_vertices, 1):.1f} per vertex)")
+    table.add_row("in memory", f"{zones.index_bytes:,} bytes")
+    table.add_row("fingerprint", zones.fingerprint)
+    return table
+
+
+@index_app.command("info")
+def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -> None:
+    """Describe a saved index (checks it in full)."""
+    zones = load_zones(str(path), None)
+    console.print(info_table(zones, path))
+
+
+@app.command("demo")
+def demo_command(
+    points: int = typer.Option(2_000_000, help="Synthetic ship positions to tag."),
+    seed: int = typer.Option(42, help="Seed of the generator (same seed, same points)."),
+    png: Path = typer.Option(Path("polars-zones-demo.png"), help="Where to write the map."),
+) -> None:
+    """Tag synthetic ship positions with the bundled maritime zones; print a summary, draw a map."""
+    from polars_zones.demo import run_demo
+
+    run_demo(points=points, seed=seed, png=png, console=console)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as error:
+        errors.print(f"error: {error}", markup=False, highlight=False)
+        sys.exit(1)
+    except MemoryError:
+        errors.print("error: out of memory", markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        errors.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

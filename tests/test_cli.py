@@ -1,0 +1,187 @@
+"""The `polars-zones` command through its real entry point, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import polars_zones as pz
+from polars_zones.synthetic import ship_positions
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = shutil.which("polars-zones", path=str(Path(sys.executable).parent)) or "polars-zones"
+BUNDLED = str(pz.datasets.maritime_zones_path())
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, bundled_zones):
+    """The same 20k positions as Parquet, CSV and NDJSON (plus an `mmsi` column), and the
+    expected zones from the library."""
+    d = tmp_path_factory.mktemp("cli")
+    df = ship_positions(20_000, bundled_zones, seed=11).select("lat", "lon").with_row_index("mmsi")
+    df = df.with_columns(pl.col("mmsi").cast(pl.Int64))
+    df.write_parquet(d / "points.parquet")
+    df.write_csv(d / "points.csv")
+    df.write_ndjson(d / "points.ndjson")
+    expected = df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones).cast(pl.String))
+    return d, expected
+
+
+def test_help():
+    done = cli("--help")
+    assert done.returncode == 0
+    for command in ("tag", "index", "demo"):
+        assert command in done.stdout
+    done = cli("tag", "--help")
+    assert done.returncode == 0 and "--zones" in done.stdout and "--id-property" in done.stdout
+
+
+@pytest.mark.parametrize("source", ["points.parquet", "points.csv", "points.ndjson"])
+@pytest.mark.parametrize("out", ["out.parquet", "out.csv"])
+def test_tag_each_format(files, source, out, tmp_path):
+    d, expected = files
+    target = tmp_path / out
+    done = cli("tag", str(d / source), "--zones", BUNDLED, "--id-property", "A3", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(target) if out.endswith(".parquet") else pl.read_csv(target, schema_overrides={"zone": pl.String})
+    got = got.with_columns(pl.col("zone").cast(pl.String))
+    assert got.select("mmsi", "zone").equals(expected.select("mmsi", "zone"))
+    # The summary: a row per zone, open sea, invalid coordinates, throughput.
+    n_outside = expected["zone"].null_count()
+    assert "in no zone" in done.stdout and f"{n_outside:,}" in done.stdout
+    assert "invalid coordinates" in done.stdout and "rows/s" in done.stdout
+    assert [p.name for p in tmp_path.iterdir()] == [out]  # no temporary file left
+
+
+def test_tag_globs_saved_index_and_options(files, tmp_path, bundled_zones):
+    d, expected = files
+    renamed = expected.rename({"lat": "latitude", "lon": "longitude"})
+    for i, part in enumerate(renamed.iter_slices(7_000)):
+        part.drop("zone").write_parquet(tmp_path / f"part-{i}.parquet")
+    index = tmp_path / "zones.pzi"
+    assert cli("index", "build", BUNDLED, "--id-property", "A3", "-o", str(index)).returncode == 0
+    target = tmp_path / "tagged.parquet"
+    done = cli(
+        "tag", str(tmp_path / "part-*.parquet"), "--zones", str(index), "--lat", "latitude", "--lon", "longitude",
+        "--boundary", "inclusive", "--column", "eez", "-o", str(target),
+    )
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(target)
+    want = renamed.lazy().select(
+        "mmsi", eez=pl.col("latitude").zones.tag("longitude", polygons=bundled_zones, boundary="inclusive")
+    ).collect()
+    assert got.select("mmsi", "eez").equals(want)
+
+
+def test_invalid_coordinates_are_counted(tmp_path):
+    pl.DataFrame({"lat": [10.0, None, 95.0, float("nan"), -20.0], "lon": [20.0, 1.0, 0.0, 1.0, 300.0]}).write_csv(
+        tmp_path / "p.csv"
+    )
+    done = cli("tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "o.parquet"))
+    assert done.returncode == 0, done.stderr
+    invalid_line = next(line for line in done.stdout.splitlines() if "invalid coordinates" in line)
+    assert " 3 " in invalid_line  # null, lat 95, NaN; lon 300 wraps to -60 and is valid
+
+
+def test_index_build_and_info(tmp_path, bundled_zones):
+    index = tmp_path / "zones.pzi"
+    done = cli("index", "build", BUNDLED, "--id-property", "A3", "-o", str(index))
+    assert done.returncode == 0, done.stderr
+    assert pz.Zones.load(index).fingerprint == bundled_zones.fingerprint
+    info = cli("index", "info", str(index))
+    assert info.returncode == 0
+    for text in ("250", f"{bundled_zones.num_vertices:,}", bundled_zones.fingerprint, "bytes"):
+        assert text in info.stdout
+
+
+def bad_geojson(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.geojson"
+    polygon = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "x"], [0, 0]]]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": polygon}]}))
+    return path
+
+
+ERROR_CASES = {
+    "missing points file": (lambda d, t: ["tag", str(t / "nope.parquet"), "--zones", BUNDLED], "no such file"),
+    "glob matching nothing": (lambda d, t: ["tag", str(t / "nope-*.parquet"), "--zones", BUNDLED], "no file matches"),
+    "unknown point format": (lambda d, t: ["tag", BUNDLED, "--zones", BUNDLED], "unknown point format"),
+    "missing zones file": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(t / "z.geojson")], "no such zones file"),
+    "missing column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--lat", "latitude"], "column 'latitude' not found"),
+    "existing output column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--column", "mmsi"], "already have a column 'mmsi'"),
+    "bad GeoJSON": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(bad_geojson(t))], "feature 0, polygon 0, ring 0, vertex 2"),
+    "unknown output format": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(t / "o.txt")], "unknown format '.txt'"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_user_errors(files, tmp_path, case):
+    d, _ = files
+    make_args, message = ERROR_CASES[case]
+    args = make_args(d, tmp_path)
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / "out.parquet")]
+    before = set(tmp_path.iterdir())
+    done = cli(*args)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert set(tmp_path.iterdir()) == before  # no output, no temporary file
+
+
+def test_damaged_index_and_usage_error(tmp_path, bundled_zones):
+    damaged = tmp_path / "damaged.pzi"
+    damaged.write_bytes(bundled_zones.to_bytes()[:5000])
+    done = cli("index", "info", str(damaged))
+    assert done.returncode == 1 and "truncated" in done.stderr and "Traceback" not in done.stderr
+    done = cli("tag", str(damaged))  # no --zones, no -o: a usage error
+    assert done.returncode == 2 and "Missing option" in done.stderr
+
+
+def test_failure_mid_stream_leaves_no_output(tmp_path):
+    """A CSV whose bad value comes after the rows used to infer the schema fails while
+    streaming: the message says why, and neither the output nor a temporary file remains."""
+    rows = ["lat,lon"] + ["1.5,2.5"] * 5000 + ["north,2.5"]
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    target = tmp_path / "o.parquet"
+    done = cli("tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "-o", str(target))
+    assert done.returncode == 1
+    assert "\nerror: tagging failed: could not parse `north`" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_demo_writes_a_png(tmp_path):
+    png = tmp_path / "map.png"
+    done = cli("demo", "--points", "50000", "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "in no zone" in done.stdout and "rows/s" in done.stdout
+    assert png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
+    """60M rows (1.4 GiB of columns, a 1.3 GiB Parquet file) through `polars-zones tag` with
+    a hard 400 MiB memory limit where the machine allows a cgroup, else with the peak RSS
+    checked against the same figure."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bounded_memory.py"), "--rows", "60000000", "--limit-mb", "400",
+         "--dir", str(tmp_path)],
+        capture_output=True, text=True, check=True, timeout=900,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    limit = 400 * 1024 * 1024
+    assert result["exit_status"] == 0, done.stdout
+    assert result["output_rows"] == 60_000_000
+    assert result["input_file_bytes"] > 3 * limit
+    assert result["peak_rss_bytes"] < limit
