@@ -17,7 +17,7 @@ $(STAMP):
 # The extension (release) plus the runtime, test and benchmark dependencies of pyproject.toml.
 build: $(STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin \
-		$(VENV)/bin/maturin develop --release --extras test,bench
+		$(VENV)/bin/maturin develop --release --extras test,bench,ray
 
 # The Rust core without Python or Polars: ingest, index, kernel, serialization.
 test-rust:
@@ -37,6 +37,7 @@ bench: build
 	$(PY) bench/streaming_batches.py
 	$(PY) bench/call_overhead.py
 	$(PY) bench/bounded_memory.py
+	$(PY) bench/ray_scaling.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

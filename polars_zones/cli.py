@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import glob
 import os
+import shutil
 import sys
 import threading
 import time
@@ -51,6 +52,11 @@ INDEX_MAGIC = b"PLZONES\0"
 
 class UserError(Exception):
     """A mistake in what the user asked for: reported in one line, exit status 1."""
+
+
+class Engine(str, enum.Enum):
+    polars = "polars"
+    ray = "ray"
 
 
 class Boundary(str, enum.Enum):
@@ -178,6 +184,13 @@ def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | Non
         raise outcome["error"]
 
 
+def zone_counts(tagged: pl.LazyFrame, lat: str, lon: str, column: str) -> pl.DataFrame:
+    """Rows per (zone, coordinates valid) of a tagged frame, for `summary_table`."""
+    valid = pl.col(lat).is_not_null() & pl.col(lon).is_not_null() & pl.col(lat).is_between(-90, 90)
+    valid = valid & pl.col(lat).is_finite() & pl.col(lon).is_finite()
+    return tagged.group_by(zone=pl.col(column), valid=valid.fill_null(False)).agg(rows=pl.len()).collect(engine="streaming")
+
+
 def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> Table:
     """Rows per zone (the `top` largest, then the rest together), in no zone, invalid."""
     zoned = counts.filter(pl.col("zone").is_not_null() & pl.col("valid")).sort("rows", descending=True)
@@ -212,8 +225,13 @@ def tag_files(
     column: str = "zone",
     top: int = 20,
     quiet: bool = False,
+    engine: str = "polars",
+    address: str | None = None,
 ) -> None:
     files = expand_points(points)
+    if engine == "ray":
+        return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon,
+                             boundary=boundary, column=column, top=top, quiet=quiet, address=address)
     kind = output_format(output)
     zones = load_zones(zones_path, id_property)
     lf = scan_points(files)
@@ -238,19 +256,50 @@ def tag_files(
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
         written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
-        valid = pl.col(lat).is_not_null() & pl.col(lon).is_not_null() & pl.col(lat).is_between(-90, 90)
-        valid = valid & pl.col(lat).is_finite() & pl.col(lon).is_finite()
-        counts = (
-            written.group_by(zone=pl.col(column), valid=valid.fill_null(False))
-            .agg(rows=pl.len())
-            .collect(engine="streaming")
-        )
+        counts = zone_counts(written, lat, lon, column)
         os.replace(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())
     console.print(summary_table(counts, rows, seconds, top))
     console.print(f"wrote {output} ({kind}, column {column!r} added)")
+
+
+def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str, lon: str,
+                  boundary: str, column: str, top: int, quiet: bool, address: str | None) -> None:
+    """`tag --engine ray`: Parquet files in, a folder of Parquet files out, on a Ray cluster."""
+    try:
+        from polars_zones import ray as zones_ray
+    except ImportError:
+        raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'") from None
+    if zones_ray.ray is None:
+        raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'")
+    not_parquet = [str(f) for f in files if POINT_FORMATS[f.suffix.lower()] != "parquet"]
+    if not_parquet:
+        raise UserError(f"--engine ray reads Parquet only; not Parquet: {', '.join(not_parquet[:3])}")
+    if output.exists():
+        raise UserError(f"output {str(output)!r} already exists; --engine ray writes a new directory")
+    if not output.parent.is_dir():
+        raise UserError(f"output {str(output)!r}: directory {str(output.parent)!r} does not exist")
+    zones = load_zones(zones_path, id_property)
+    schema = pl.scan_parquet([str(f) for f in files]).collect_schema()
+    check_columns(schema, lat, lon, column)
+    tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        t = time.perf_counter()
+        try:
+            zones_ray.tag_parquet_files([str(f) for f in files], zones, str(tmp), address=address, lat=lat, lon=lon,
+                                        out=column, boundary=boundary, progress=not quiet)
+        except ConnectionError as error:
+            raise UserError(f"cannot reach the Ray cluster: {error}") from None
+        seconds = time.perf_counter() - t
+        counts = zone_counts(pl.scan_parquet(str(tmp / "*.parquet")), lat, lon, column)
+        os.replace(tmp, output)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows = int(counts["rows"].sum())
+    console.print(summary_table(counts, rows, seconds, top))
+    console.print(f"wrote {output}/ (a folder of Parquet files, column {column!r} added)")
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -268,10 +317,12 @@ def tag_command(
     column: str = typer.Option("zone", help="Name of the added zone column."),
     top: int = typer.Option(20, help="Zones listed in the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    engine: Engine = typer.Option(Engine.polars, help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster."),
+    address: Optional[str] = typer.Option(None, help="With --engine ray: the cluster to join (e.g. auto, or ray://host:10001); default: start a local one."),
 ) -> None:
     """Add a zone column to point files, streaming: memory stays bounded whatever the input size."""
     tag_files(points, zones, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary.value,
-              column=column, top=top, quiet=quiet)
+              column=column, top=top, quiet=quiet, engine=engine.value, address=address)
 
 
 @index_app.command("build")
