@@ -47,7 +47,7 @@ class Zones:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_geojson(cls, source: GeoJSONSource, *, id_property: str | None = None) -> Zones:
+    def from_geojson(cls, source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split") -> Zones:
         """Zones from GeoJSON.
 
         `source` is a path, a GeoJSON text, a dict (FeatureCollection, Feature, Polygon,
@@ -55,7 +55,16 @@ class Zones:
         element then being one zone. Each feature of a FeatureCollection is a zone unless
         `id_property` is given: zones are then named by that property, and features (or
         list elements) sharing a name form one zone.
+
+        `antimeridian="split"` (the default): a ring with longitudes beyond ±180 or with
+        consecutive vertices more than 180 degrees apart crosses the antimeridian; it is
+        unwrapped (each step the short way round), closed along the pole if it goes round
+        one, and cut at ±180. `antimeridian="planar"` takes coordinates literally (for
+        data with long east-west edges that really are planar) and refuses longitudes
+        outside [-180, 180].
         """
+        if antimeridian not in ("split", "planar"):
+            raise ValueError(f"antimeridian must be 'split' or 'planar', not {antimeridian!r}")
         if isinstance(source, (list, tuple)):
             if not source:
                 raise ValueError("no zones: the list of sources is empty")
@@ -65,7 +74,9 @@ class Zones:
             texts = [_geojson_text(source, "input")]
             each_is_zone = False
         try:
-            index, dropped = ZoneIndex.from_geojson(texts, each_is_zone, id_property)
+            index, dropped, _split = ZoneIndex.from_geojson(
+                texts, each_is_zone, id_property, planar=antimeridian == "planar"
+            )
         except ValueError as error:
             raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
         if dropped:
@@ -78,7 +89,7 @@ class Zones:
         return cls(index)
 
     @classmethod
-    def from_shapely(cls, geometries: Any, *, ids: Iterable[Any] | None = None) -> Zones:
+    def from_shapely(cls, geometries: Any, *, ids: Iterable[Any] | None = None, antimeridian: str = "split") -> Zones:
         """Zones from shapely (Multi)Polygons, one zone per geometry (or a single geometry).
 
         With `ids`, zones are named; geometries sharing an id form one zone.
@@ -100,10 +111,10 @@ class Zones:
                 elements.append(
                     '{"type":"Feature","properties":{"id":%s},"geometry":%s}' % (json.dumps(names[i]), geometry)
                 )
-        return cls.from_geojson(elements, id_property=None if names is None else "id")
+        return cls.from_geojson(elements, id_property=None if names is None else "id", antimeridian=antimeridian)
 
     @classmethod
-    def from_geopandas(cls, frame_or_series: Any, *, id_column: str | None = None) -> Zones:
+    def from_geopandas(cls, frame_or_series: Any, *, id_column: str | None = None, antimeridian: str = "split") -> Zones:
         """Zones from a GeoDataFrame or GeoSeries, one zone per row (or per distinct
         `id_column` value). Coordinates are taken as lon/lat; a frame in another CRS is
         refused rather than silently mis-tagged."""
@@ -116,7 +127,7 @@ class Zones:
             if id_column not in getattr(frame_or_series, "columns", ()):
                 raise ValueError(f"no column {id_column!r} in the frame")
             ids = frame_or_series[id_column].tolist()
-        return cls.from_shapely(list(geometries), ids=ids)
+        return cls.from_shapely(list(geometries), ids=ids, antimeridian=antimeridian)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Zones:

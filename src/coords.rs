@@ -53,12 +53,21 @@ pub fn snap_query(lat: f64, lon: f64) -> Option<Point> {
     if !(lat >= -90.0 && lat <= 90.0) || !lon.is_finite() {
         return None;
     }
-    let lon = if lon >= -180.0 && lon <= 180.0 {
-        lon
-    } else {
-        (lon + 180.0).rem_euclid(360.0) - 180.0
-    };
+    // Into [-180, 180): 180 itself is -180, where zones cut at the antimeridian resume.
+    let lon = if (-180.0..180.0).contains(&lon) { lon } else { (lon + 180.0).rem_euclid(360.0) - 180.0 };
     Some(Point::new(snap(lon), snap(lat)))
+}
+
+/// Whether points look like (lon, lat) passed as (lat, lon): among the first 1,000 with finite
+/// coordinates, most latitudes are out of range while their longitudes would be valid
+/// latitudes. A hint for a warning, never a reason to change an answer.
+pub fn looks_swapped(lat: &[f64], lon: &[f64]) -> bool {
+    let (mut seen, mut suspicious) = (0usize, 0usize);
+    for (&la, &lo) in lat.iter().zip(lon).filter(|(la, lo)| la.is_finite() && lo.is_finite()).take(1000) {
+        seen += 1;
+        suspicious += (la.abs() > 90.0 && lo.abs() <= 90.0) as usize;
+    }
+    suspicious > 0 && 2 * suspicious > seen
 }
 
 /// Twice the signed area of triangle (a, b, p): positive when p is left of a→b.
@@ -136,8 +145,10 @@ mod tests {
         assert_eq!(snap_query(0.0, 190.0), Some(Point::new(-1_700_000_000, 0)));
         assert_eq!(snap_query(0.0, 360.0), Some(Point::new(0, 0)));
         assert_eq!(snap_query(0.0, -181.0), Some(Point::new(1_790_000_000, 0)));
-        // The meridians themselves are kept: zones may end exactly there.
-        assert_eq!(snap_query(0.0, 180.0), Some(Point::new(1_800_000_000, 0)));
+        // Into [-180, 180): 180 is -180, where zones cut at the antimeridian resume.
+        assert_eq!(snap_query(0.0, 180.0), Some(Point::new(-1_800_000_000, 0)));
+        assert_eq!(snap_query(0.0, -180.0), Some(Point::new(-1_800_000_000, 0)));
+        assert_eq!(snap_query(0.0, 540.0), Some(Point::new(-1_800_000_000, 0)));
     }
 
     #[test]

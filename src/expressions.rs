@@ -13,11 +13,12 @@ use polars_arrow::offset::{Offsets, OffsetsBuffer};
 use polars_arrow::ffi::ArrowSchema;
 use pyo3_polars::derive::CallerContext;
 use pyo3_polars::export::polars_ffi;
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::sync::Arc;
 
 use crate::boundary::Boundary;
-use crate::coords::snap_query;
+use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
 use crate::query::{tag_all_slices, tag_slices, NO_ZONE};
 use crate::store;
@@ -211,6 +212,20 @@ plugin_function!(_polars_plugin_zones_tag, zones_tag);
 plugin_function!(_polars_plugin_zones_tag_all, zones_tag_all);
 plugin_function!(_polars_plugin_zones_within, zones_within);
 
+// Not part of the API: panics on purpose inside a rayon job, where a kernel bug would, so the
+// test suite can check that such a panic reaches Python as an exception.
+fixed_field!(_polars_plugin_field_zones_panic_for_tests, DataType::Boolean);
+plugin_function!(_polars_plugin_zones_panic_for_tests, zones_panic_for_tests);
+
+fn zones_panic_for_tests(_inputs: &[Series], _context: CallerContext, _args: &PluginArgs) -> PolarsResult<Series> {
+    (0..4).into_par_iter().for_each(|i| {
+        if i == 3 {
+            panic!("polars-zones: deliberate panic for the test suite");
+        }
+    });
+    unreachable!("the parallel loop panics")
+}
+
 /// Latitudes and longitudes as Float64 chunks with the same chunk lengths.
 fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, Float64Chunked)> {
     polars_ensure!(inputs.len() == 2, InvalidOperation: "zones.{what} takes a latitude and a longitude expression");
@@ -242,6 +257,11 @@ fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, F
         lon = lon.rechunk().into_owned();
     }
     POINTS_SEEN.fetch_add(lat.len(), std::sync::atomic::Ordering::Relaxed);
+    if let (Some(la), Some(lo)) = (lat.downcast_iter().next(), lon.downcast_iter().next()) {
+        if looks_swapped(la.values(), lo.values()) {
+            crate::python::warn_swapped_once(&format!("pl.col(lat).zones.{what}(lon, ...)"));
+        }
+    }
     Ok((lat, lon))
 }
 

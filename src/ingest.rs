@@ -10,6 +10,7 @@ use std::fmt;
 use geojson::{Feature, Geometry, Value};
 use serde_json::Value as Json;
 
+use crate::antimeridian::{crosses_antimeridian, split_polygon, Position};
 use crate::coords::{orient, snap, Point};
 use crate::geometry::ZoneGeometry;
 
@@ -31,6 +32,18 @@ pub struct IngestReport {
     /// Rings with fewer than 3 distinct vertices or all vertices on one line: they contain
     /// no point, so they are dropped (quantized TopoJSON produces many).
     pub degenerate_rings: usize,
+    /// Polygons written across the antimeridian, unwrapped and cut into planar pieces.
+    pub antimeridian_polygons: usize,
+}
+
+/// What to make of longitudes past ±180 and of jumps of more than 180° between vertices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Antimeridian {
+    /// They cross the antimeridian: unwrap the ring and cut it at ±180 (see `antimeridian`).
+    #[default]
+    Split,
+    /// Take coordinates literally; refuse longitudes outside [-180, 180].
+    Planar,
 }
 
 /// How the sources map to zones.
@@ -88,11 +101,21 @@ struct RawFeature {
 }
 
 /// Parses GeoJSON texts into zones. With `Grouping::ElementsAreZones`, `texts` holds one
-/// text per zone; otherwise exactly one text.
+/// text per zone; otherwise exactly one text. Rings across the antimeridian are split.
 pub fn zones_from_geojson(
     texts: &[&str],
     grouping: Grouping,
     id_property: Option<&str>,
+) -> Result<(ZoneGeometry, IngestReport), IngestError> {
+    zones_from_geojson_with(texts, grouping, id_property, Antimeridian::Split)
+}
+
+/// `zones_from_geojson` with a choice of antimeridian rule.
+pub fn zones_from_geojson_with(
+    texts: &[&str],
+    grouping: Grouping,
+    id_property: Option<&str>,
+    rule: Antimeridian,
 ) -> Result<(ZoneGeometry, IngestReport), IngestError> {
     if texts.is_empty() {
         return Err(IngestError("no zones: the list of sources is empty".into()));
@@ -161,10 +184,25 @@ pub fn zones_from_geojson(
         collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
         for (p, rings) in polygons.into_iter().enumerate() {
             let at = Location { polygon: Some(p), ..feature.at.clone() };
-            let mut snapped = Vec::with_capacity(rings.len());
+            let mut read = Vec::with_capacity(rings.len());
             for (r, ring) in rings.iter().enumerate() {
-                let at = Location { ring: Some(r), ..at.clone() };
-                match snap_ring(ring, &at)? {
+                read.push(read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)?);
+            }
+            if rule == Antimeridian::Split && crosses_antimeridian(&read) {
+                report.antimeridian_polygons += 1;
+                // Pieces of clipped rings may be degenerate (a sliver on ±180): dropped, not
+                // counted, since the input ring was fine.
+                for piece in split_polygon(&read) {
+                    let snapped: Vec<Vec<Point>> = piece.iter().filter_map(|ring| snap_ring(ring)).collect();
+                    if !snapped.is_empty() {
+                        zones.push_polygon(zone, &snapped);
+                    }
+                }
+                continue;
+            }
+            let mut snapped = Vec::with_capacity(read.len());
+            for ring in &read {
+                match snap_ring(ring) {
                     Some(ring) => snapped.push(ring),
                     None => report.degenerate_rings += 1,
                 }
@@ -274,10 +312,10 @@ fn collect_polygons<'g>(
     Ok(())
 }
 
-/// Validates and snaps a ring; closes it and drops repeated vertices. `None` for a
-/// degenerate ring (fewer than 3 distinct vertices, or all on one line).
-fn snap_ring(ring: &[Vec<f64>], at: &Location) -> Result<Option<Vec<Point>>, IngestError> {
-    let mut out: Vec<Point> = Vec::with_capacity(ring.len());
+/// Reads and validates a ring's positions. With `Antimeridian::Planar`, longitudes must lie
+/// in [-180, 180]; with `Split`, up to ±540 (a ring written as 170..190 or -190..-170).
+fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec<Position>, IngestError> {
+    let mut out = Vec::with_capacity(ring.len());
     for (v, position) in ring.iter().enumerate() {
         let at = Location { vertex: Some(v), ..at.clone() };
         let [lon, lat] = match position.as_slice() {
@@ -287,18 +325,34 @@ fn snap_ring(ring: &[Vec<f64>], at: &Location) -> Result<Option<Vec<Point>>, Ing
         if !lon.is_finite() || !lat.is_finite() {
             return Err(error(&at, format!("coordinate ({lon}, {lat}) is not finite")));
         }
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(error(
-                &at,
-                format!(
-                    "longitude {lon} is outside [-180, 180]; zones that cross the antimeridian \
-                     must be cut at ±180 as RFC 7946 asks"
-                ),
-            ));
+        match rule {
+            Antimeridian::Planar if !(-180.0..=180.0).contains(&lon) => {
+                return Err(error(
+                    &at,
+                    format!(
+                        "longitude {lon} is outside [-180, 180] (planar zones: with antimeridian=\"split\", \
+                         the default, rings crossing 180 are unwrapped and cut)"
+                    ),
+                ))
+            }
+            Antimeridian::Split if !(-540.0..=540.0).contains(&lon) => {
+                return Err(error(&at, format!("longitude {lon} is outside [-540, 540]")))
+            }
+            _ => {}
         }
         if !(-90.0..=90.0).contains(&lat) {
             return Err(error(&at, format!("latitude {lat} is outside [-90, 90]")));
         }
+        out.push([lon, lat]);
+    }
+    Ok(out)
+}
+
+/// Snaps a ring; closes it and drops repeated vertices. `None` for a degenerate ring (fewer
+/// than 3 distinct vertices, or all on one line).
+fn snap_ring(ring: &[Position]) -> Option<Vec<Point>> {
+    let mut out: Vec<Point> = Vec::with_capacity(ring.len());
+    for &[lon, lat] in ring {
         let p = Point::new(snap(lon), snap(lat));
         if out.last() != Some(&p) {
             out.push(p);
@@ -308,13 +362,13 @@ fn snap_ring(ring: &[Vec<f64>], at: &Location) -> Result<Option<Vec<Point>>, Ing
         out.pop();
     }
     if out.len() < 3 {
-        return Ok(None);
+        return None;
     }
     let (a, b) = (out[0], out[1]);
     if out.iter().all(|&p| orient(a, b, p) == 0) {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(out))
+    Some(out)
 }
 
 #[cfg(test)]
@@ -393,7 +447,10 @@ mod tests {
         let fc = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
         let e = zones_from_geojson(&[fc], Grouping::FeaturesAreZones, Some("A3")).unwrap_err().0;
         assert_eq!(e, "feature 0: the feature has no property \"A3\" (id_property)");
-        let e = one(r#"{"type":"Polygon","coordinates":[[[0,0],[190,0],[1,1],[0,0]]]}"#).unwrap_err().0;
-        assert!(e.contains("vertex 1: longitude 190 is outside"), "{e}");
+        let planar = |t: &str| zones_from_geojson_with(&[t], Grouping::FeaturesAreZones, None, Antimeridian::Planar);
+        let e = planar(r#"{"type":"Polygon","coordinates":[[[0,0],[190,0],[1,1],[0,0]]]}"#).unwrap_err().0;
+        assert!(e.contains("vertex 1: longitude 190 is outside [-180, 180]"), "{e}");
+        let e = one(r#"{"type":"Polygon","coordinates":[[[0,0],[590,0],[1,1],[0,0]]]}"#).unwrap_err().0;
+        assert!(e.contains("vertex 1: longitude 590 is outside [-540, 540]"), "{e}");
     }
 }

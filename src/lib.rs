@@ -4,6 +4,7 @@
 //! global grid), `query` (the kernel), with `coords` and `boundary` holding the exact
 //! predicates and `reference` the brute-force oracle.
 
+pub mod antimeridian;
 pub mod boundary;
 pub mod coords;
 pub mod geometry;

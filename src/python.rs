@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::boundary::Boundary;
-use crate::coords::{snap_query, to_degrees};
+use crate::coords::{looks_swapped, snap_query, to_degrees};
 use crate::index::{BuildOptions, ZoneIndex};
-use crate::ingest::{zones_from_geojson, Grouping};
+use crate::ingest::{zones_from_geojson_with, Antimeridian, Grouping};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::reference::{polygon_bounds, zones_containing_bounded};
 use crate::serialize;
@@ -60,6 +60,9 @@ fn first_zones<'py>(
 ) -> PyResult<Bound<'py, PyArray1<i32>>> {
     let mode = self::boundary(boundary)?;
     let (lat, lon) = slices(lat, lon)?;
+    if looks_swapped(lat, lon) {
+        warn_swapped_once("zones.tag_numpy(lat, lon)");
+    }
     let out = py.detach(|| {
         kernel(lat, lon, mode).into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
     });
@@ -69,10 +72,11 @@ fn first_zones<'py>(
 #[pymethods]
 impl PyZoneIndex {
     /// Builds from GeoJSON texts: one text whose features are zones, or (with
-    /// `each_is_zone`) one text per zone. Returns the index and the number of degenerate
-    /// rings dropped.
+    /// `each_is_zone`) one text per zone. `planar` takes longitudes literally instead of
+    /// splitting rings across the antimeridian. Returns the index, the number of degenerate
+    /// rings dropped and the number of polygons split at the antimeridian.
     #[staticmethod]
-    #[pyo3(signature = (texts, each_is_zone, id_property=None, leaf_max_edges=None, edges_per_top_cell=None))]
+    #[pyo3(signature = (texts, each_is_zone, id_property=None, leaf_max_edges=None, edges_per_top_cell=None, planar=false))]
     fn from_geojson(
         py: Python<'_>,
         texts: Vec<String>,
@@ -80,7 +84,8 @@ impl PyZoneIndex {
         id_property: Option<String>,
         leaf_max_edges: Option<usize>,
         edges_per_top_cell: Option<i64>,
-    ) -> PyResult<(Self, usize)> {
+        planar: bool,
+    ) -> PyResult<(Self, usize, usize)> {
         let defaults = BuildOptions::default();
         let options = BuildOptions {
             leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
@@ -89,14 +94,15 @@ impl PyZoneIndex {
         let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let (geometry, report) = zones_from_geojson(&refs, grouping, id_property.as_deref())
+            let rule = if planar { Antimeridian::Planar } else { Antimeridian::Split };
+            let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
             let fingerprint = serialize::fingerprint(&geometry);
             let started = std::time::Instant::now();
             let index = ZoneIndex::build_with(geometry, options);
             let build_seconds = started.elapsed().as_secs_f64();
             let index = store::insert(fingerprint, index);
-            Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings))
+            Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings, report.antimeridian_polygons))
         })
     }
 
@@ -230,4 +236,26 @@ impl PyZoneIndex {
         let from_bytes = py.get_type::<PyZoneIndex>().getattr("from_bytes")?.unbind();
         Ok((from_bytes, (slf.get().to_bytes(py),)))
     }
+}
+
+static WARNED_SWAPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Warns once per process (a `ZonesWarning`) that latitude and longitude look swapped. Called
+/// from the plugin on a Polars thread: Polars runs queries with the GIL released, so taking
+/// it here cannot deadlock. A warning filter that turns it into an error is ignored here,
+/// since a hint must not fail the query.
+pub fn warn_swapped_once(call: &str) {
+    if WARNED_SWAPPED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let message = format!(
+        "most latitudes are outside [-90, 90] while their longitudes would be valid latitudes: are \
+         lat and lon swapped? {call} takes the latitude first. Points with an invalid latitude are \
+         in no zone. (polars-zones warns about this once per process.)"
+    );
+    Python::attach(|py| {
+        let Ok(category) = py.import("polars_zones._zones").and_then(|m| m.getattr("ZonesWarning")) else { return };
+        let Ok(message) = std::ffi::CString::new(message) else { return };
+        let _ = PyErr::warn(py, &category, &message, 1);
+    });
 }

@@ -1,0 +1,160 @@
+"""Bad input reaching the expressions, panics, and determinism across threads, chunks and engines."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.plugins import register_plugin_function
+
+import polars_zones as pz
+from polars_zones._namespace import PLUGIN_PATH, _payload
+from polars_zones.synthetic import ship_positions
+
+
+@pytest.fixture(scope="module")
+def frame(bundled_zones) -> pl.DataFrame:
+    return ship_positions(50_000, bundled_zones, seed=21).select("lat", "lon")
+
+
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (pl.Series("lat", ["10.5", "x"]), "dtype str"),
+        (pl.Series("lat", [date(2020, 1, 1), date(2020, 1, 2)]), "dtype date"),
+        (pl.Series("lat", [{"a": 1.0}, {"a": 2.0}]), "dtype struct"),
+        (pl.Series("lat", [[1.0], [2.0]]), "dtype list"),
+    ],
+)
+def test_wrong_dtypes_are_clear_errors(bundled_zones, column, message):
+    df = pl.DataFrame([column, pl.Series("lon", [1.0, 2.0])])
+    for expression in ("tag", "tag_all", "within"):
+        with pytest.raises(pl.exceptions.PolarsError, match=f"zones.{expression}: the latitude column \"lat\" has {message}"):
+            df.select(getattr(pl.col("lat").zones, expression)("lon", polygons=bundled_zones))
+
+
+def test_mismatched_lengths_are_a_clear_error(bundled_zones):
+    lat, lon = pl.Series("lat", [1.0, 2.0, 3.0]), pl.Series("lon", [1.0, 2.0])
+    with pytest.raises(pl.exceptions.PolarsError, match="latitude has 3 rows but longitude has 2"):
+        pl.select(pl.lit(lat).zones.tag(pl.lit(lon), polygons=bundled_zones))
+
+
+def test_all_null_columns_give_nulls(bundled_zones):
+    df = pl.DataFrame({"lat": pl.Series([None, None], dtype=pl.Float64), "lon": [None, None]})
+    out = df.select(
+        tag=pl.col("lat").zones.tag("lon", polygons=bundled_zones),
+        all=pl.col("lat").zones.tag_all("lon", polygons=bundled_zones),
+        within=pl.col("lat").zones.within("lon", polygons=bundled_zones),
+    )
+    assert out.null_count().row(0) == (2, 2, 2)
+
+
+def test_swapped_lat_lon_warns_once_per_process():
+    """A fresh process, since the warning is once per process."""
+    script = textwrap.dedent(
+        """
+        import warnings
+        import polars as pl, polars_zones as pz
+        zones = pz.datasets.maritime_zones()
+        df = pl.DataFrame({"lat": [120.5, 150.0, -170.0, 10.0], "lon": [30.0, 45.0, -20.0, 5.0]})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = df.select(pl.col("lat").zones.tag("lon", polygons=zones))
+            df.select(pl.col("lat").zones.within("lon", polygons=zones))
+            zones.tag_numpy(df["lat"].to_numpy(), df["lon"].to_numpy())
+            ok = pl.DataFrame({"lat": [30.0], "lon": [120.0]}).select(pl.col("lat").zones.tag("lon", polygons=zones))
+        print(len(caught), caught[0].category.__name__ if caught else None)
+        print(str(caught[0].message) if caught else "")
+        print(first.to_series().null_count(), ok.to_series().to_list())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    counted, message, nulls = done.stdout.strip().split("\n")
+    assert counted == "1 ZonesWarning"
+    assert "are lat and lon swapped?" in message
+    assert "pl.col(lat).zones.tag(lon, ...) takes the latitude first" in message
+    assert nulls.startswith("3 ")  # the three out-of-range latitudes are in no zone, as documented
+
+
+def test_valid_points_do_not_warn(bundled_zones, frame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame.select(pl.col("lat").zones.tag("lon", polygons=bundled_zones))
+        bundled_zones.tag_numpy(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+
+
+def test_a_panic_in_the_kernel_is_a_python_exception(bundled_zones, frame):
+    """The plugin has a test-only function that panics inside a rayon job, where a kernel bug
+    would: the panic must come back as an exception, and the process must go on working."""
+    expr = register_plugin_function(
+        plugin_path=PLUGIN_PATH,
+        function_name="zones_panic_for_tests",
+        args=[pl.col("lat"), pl.col("lon")],
+        kwargs={"payload": _payload(bundled_zones, "half-open", bundled_zones.ids)},
+        is_elementwise=True,
+    )
+    for _ in range(3):
+        with pytest.raises(pl.exceptions.ComputeError, match="the plugin panicked"):
+            frame.select(expr)
+    assert frame.select(pl.col("lat").zones.within("lon", polygons=bundled_zones)).height == frame.height
+
+
+DETERMINISM = textwrap.dedent(
+    """
+    import hashlib, sys
+    import polars as pl, polars_zones as pz
+    from polars_zones.synthetic import ship_positions
+    source = pz.datasets.maritime_zones_path()
+    zones = pz.Zones.from_geojson(source, id_property="A3")
+    df = ship_positions(300_000, zones, seed=5).select("lat", "lon")
+    chunked = pl.concat([df.slice(i, 7_777) for i in range(0, df.height, 7_777)], rechunk=False)
+    outputs = []
+    for frame in (df, chunked):
+        for engine in ("in-memory", "streaming"):
+            outputs.append(frame.lazy().select(
+                tag=pl.col("lat").zones.tag("lon", polygons=zones),
+                all=pl.col("lat").zones.tag_all("lon", polygons=zones),
+                within=pl.col("lat").zones.within("lon", polygons=zones, boundary="inclusive"),
+            ).collect(engine=engine))
+    numpy = zones.tag_numpy(df["lat"].to_numpy(), df["lon"].to_numpy(), boundary="exclusive")
+    assert all(o.equals(outputs[0]) for o in outputs), "chunking or engine changed an answer"
+    digest = hashlib.sha256()
+    digest.update(zones.to_bytes())
+    digest.update(outputs[0].write_ipc(None).getvalue())
+    digest.update(numpy.tobytes())
+    print(digest.hexdigest())
+    """
+)
+
+
+def test_bit_identical_whatever_the_threads_chunks_and_engine():
+    """Index bytes and every output, hashed, in processes with 1, 2 and 3 threads (rayon and
+    Polars), frames in one chunk or many, in-memory and streaming engines."""
+    digests = set()
+    for threads in ("1", "2", "3"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads, POLARS_MAX_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", DETERMINISM], capture_output=True, text=True, env=env, check=True)
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1, digests
+
+
+def test_build_order_does_not_change_answers(bundled_collection, frame):
+    """The same zones listed in reverse order number the zones differently, so compare the
+    names of every zone containing each point; and building twice gives identical bytes."""
+    forward = pz.Zones.from_geojson(bundled_collection, id_property="A3")
+    reverse = pz.Zones.from_geojson(
+        dict(bundled_collection, features=bundled_collection["features"][::-1]), id_property="A3"
+    )
+    assert sorted(forward.ids) == sorted(reverse.ids)
+    a = frame.select(pl.col("lat").zones.tag_all("lon", polygons=forward).list.eval(pl.element().cast(pl.String)).list.sort())
+    b = frame.select(pl.col("lat").zones.tag_all("lon", polygons=reverse).list.eval(pl.element().cast(pl.String)).list.sort())
+    assert a.equals(b)
+    assert pz.Zones.from_geojson(bundled_collection, id_property="A3").to_bytes() == forward.to_bytes()
