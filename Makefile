@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TARGET_ROOT ?= $(HOME)/.cache/polars-zones/target
 STAMP := $(VENV)/.maturin-installed
 
-.PHONY: build test test-rust test-python demo bench clean
+.PHONY: build test test-rust test-python demo bench fuzz clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ bench: build
 	$(PY) bench/call_overhead.py
 	$(PY) bench/bounded_memory.py
 	$(PY) bench/ray_scaling.py
+	$(PY) bench/scale_limits.py
+
+# The fuzz tests for minutes instead of the 2 s they get in make test (FUZZ_SECONDS each;
+# FUZZ_SEED picks another sequence), then the Python ones with many more examples.
+FUZZ_SECONDS ?= 300
+fuzz: build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) CARGO_TARGET_DIR=$(TARGET_ROOT)/core \
+		cargo test --release --no-default-features fuzz_ -- --nocapture
+	FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

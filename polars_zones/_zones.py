@@ -47,7 +47,9 @@ class Zones:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_geojson(cls, source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split") -> Zones:
+    def from_geojson(
+        cls, source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split", strict: bool = False
+    ) -> Zones:
         """Zones from GeoJSON.
 
         `source` is a path, a GeoJSON text, a dict (FeatureCollection, Feature, Polygon,
@@ -62,21 +64,21 @@ class Zones:
         one, and cut at ±180. `antimeridian="planar"` takes coordinates literally (for
         data with long east-west edges that really are planar) and refuses longitudes
         outside [-180, 180].
+
+        With `strict=True`, any problem `Zones.validate` reports (other than the note that
+        a polygon crosses the antimeridian) is a ValueError listing them.
         """
-        if antimeridian not in ("split", "planar"):
-            raise ValueError(f"antimeridian must be 'split' or 'planar', not {antimeridian!r}")
-        if isinstance(source, (list, tuple)):
-            if not source:
-                raise ValueError("no zones: the list of sources is empty")
-            texts = [_geojson_text(element, f"element {i}") for i, element in enumerate(source)]
-            each_is_zone = True
-        else:
-            texts = [_geojson_text(source, "input")]
-            each_is_zone = False
+        planar = _planar(antimeridian)
+        texts, each_is_zone = _geojson_texts(source)
+        if strict:
+            problems = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=planar)
+            problems = [p for p in problems if p[5] != "crosses antimeridian"]
+            if problems:
+                listed = "\n".join(_describe_problem(p) for p in problems[:20])
+                more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+                raise ValueError(f"{len(problems)} problem(s) in the zones (strict=True):\n{listed}{more}")
         try:
-            index, dropped, _split = ZoneIndex.from_geojson(
-                texts, each_is_zone, id_property, planar=antimeridian == "planar"
-            )
+            index, dropped, _split = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
         except ValueError as error:
             raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
         if dropped:
@@ -87,6 +89,29 @@ class Zones:
                 stacklevel=2,
             )
         return cls(index)
+
+    @staticmethod
+    def validate(source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split"):
+        """What is wrong with the polygons of a GeoJSON source, one row per problem, as a
+        polars DataFrame with columns element, feature, polygon, ring, vertex (where; null
+        when not applicable), kind, lon, lat (a point at the problem) and detail.
+
+        Kinds: unclosed ring, repeated vertex, degenerate ring, spike, self-intersection,
+        rings meet (a hole touching or crossing its shell or another hole), hole outside
+        shell, parts meet / parts overlap (polygons of one feature), and crosses antimeridian
+        (a note: it is split). None of these is refused by `from_geojson`: the even-odd rule
+        per polygon and the union per zone give every one of them a defined answer. Input
+        that `from_geojson` refuses raises the same ValueError here.
+        """
+        import polars as pl
+
+        texts, each_is_zone = _geojson_texts(source)
+        rows = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=_planar(antimeridian))
+        schema = {
+            "element": pl.UInt32, "feature": pl.UInt32, "polygon": pl.UInt32, "ring": pl.UInt32, "vertex": pl.UInt32,
+            "kind": pl.String, "lon": pl.Float64, "lat": pl.Float64, "detail": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema, orient="row")
 
     @classmethod
     def from_shapely(cls, geometries: Any, *, ids: Iterable[Any] | None = None, antimeridian: str = "split") -> Zones:
@@ -242,6 +267,29 @@ class Zones:
         return self._index.reference_tag_numpy(lat, lon, check_boundary(boundary))
 
 
+def _planar(antimeridian: str) -> bool:
+    if antimeridian not in ("split", "planar"):
+        raise ValueError(f"antimeridian must be 'split' or 'planar', not {antimeridian!r}")
+    return antimeridian == "planar"
+
+
+def _geojson_texts(source: GeoJSONSource) -> tuple[list[str], bool]:
+    """The texts to hand to Rust, and whether each is one zone (a list source)."""
+    if isinstance(source, (list, tuple)):
+        if not source:
+            raise ValueError("no zones: the list of sources is empty")
+        return [_geojson_text(element, f"element {i}") for i, element in enumerate(source)], True
+    return [_geojson_text(source, "input")], False
+
+
+def _describe_problem(row: tuple) -> str:
+    element, feature, polygon, ring, vertex, kind, lon, lat, detail = row
+    where = [f"{name} {value}" for name, value in
+             (("element", element), ("feature", feature), ("polygon", polygon), ("ring", ring), ("vertex", vertex))
+             if value is not None]
+    return f"{', '.join(where)}: {kind} at ({lon:.7f}, {lat:.7f}): {detail}"
+
+
 def _geojson_text(source: Any, where: str) -> str:
     if isinstance(source, dict):
         try:
@@ -258,9 +306,13 @@ def _geojson_text(source: Any, where: str) -> str:
     if isinstance(source, str):
         if source.lstrip().startswith(("{", "[")):
             return source
+        if not source.strip():
+            raise ValueError(f"{where}: an empty string is neither GeoJSON nor a file name")
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(f"{where}: no such GeoJSON file: {source!r}")
+        if not path.is_file():
+            raise ValueError(f"{where}: {source!r} is not a file")
         return path.read_text(encoding="utf-8")
     if hasattr(source, "__geo_interface__"):
         return _shapely_json(source)
@@ -295,19 +347,26 @@ def _better_message(texts: list[str], message: str, each_is_zone: bool) -> str:
 def _locate_bad_coordinate(obj: Any) -> str | None:
     """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'."""
 
-    def polygons(geometry: dict) -> list:
-        kind = geometry.get("type")
-        if kind == "Polygon":
-            return [geometry.get("coordinates", [])]
-        if kind == "MultiPolygon":
-            return list(geometry.get("coordinates", []))
-        if kind == "GeometryCollection":
-            return [p for g in geometry.get("geometries", []) for p in polygons(g)]
+    def polygons(geometry: Any) -> list:
+        if not isinstance(geometry, dict):
+            return []
+        kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+        sequence = (list, tuple)  # JSON gives lists, __geo_interface__ tuples
+        if kind == "Polygon" and isinstance(coordinates, sequence):
+            return [coordinates]
+        if kind == "MultiPolygon" and isinstance(coordinates, sequence):
+            return [p for p in coordinates if isinstance(p, sequence)]
+        if kind == "GeometryCollection" and isinstance(geometry.get("geometries"), sequence):
+            return [p for g in geometry["geometries"] for p in polygons(g)]
         return []
 
-    def scan(geometry: dict, prefix: str) -> str | None:
-        for p, rings in enumerate(polygons(geometry or {})):
+    def scan(geometry: Any, prefix: str) -> str | None:
+        if not isinstance(geometry, dict):
+            return None
+        for p, rings in enumerate(polygons(geometry)):
             for r, ring in enumerate(rings):
+                if not isinstance(ring, (list, tuple)):
+                    return f"{prefix}polygon {p}, ring {r}: a ring is a list of positions, got {ring!r}"
                 for v, position in enumerate(ring):
                     where = f"{prefix}polygon {p}, ring {r}, vertex {v}"
                     if not isinstance(position, (list, tuple)) or len(position) < 2:

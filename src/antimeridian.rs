@@ -35,18 +35,9 @@ fn literal_step(a: Position, b: Position) -> bool {
 /// The polygon as pieces within [-180, 180]: each a list of rings (shell first), closed.
 /// Pieces may contain rings that clipping left degenerate; the caller drops those.
 pub fn split_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Vec<Position>>> {
-    let Some(shell) = rings.first() else { return Vec::new() };
-    let shell = unwrap_ring(shell);
-    let (lo, hi) = lon_range(&shell);
-    let centre = (lo + hi) / 2.0;
-    let mut unwrapped = vec![shell];
-    for hole in &rings[1..] {
-        let hole = unwrap_ring(hole);
-        let (hlo, hhi) = lon_range(&hole);
-        // The copy of the hole nearest its shell.
-        let shift = ((centre - (hlo + hhi) / 2.0) / 360.0).round() * 360.0;
-        unwrapped.push(hole.iter().map(|p| [p[0] + shift, p[1]]).collect());
-    }
+    let unwrapped = unwrap_polygon(rings);
+    let Some(shell) = unwrapped.first() else { return Vec::new() };
+    let (lo, hi) = lon_range(shell);
 
     let mut pieces = Vec::new();
     for k in -2..=2 {
@@ -66,6 +57,23 @@ pub fn split_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Vec<Position>>> {
         }
     }
     pieces
+}
+
+/// The polygon with continuous longitudes (possibly past ±180): rings unwrapped, closed
+/// along a pole if they go round one, holes moved to the copy nearest their shell.
+pub fn unwrap_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Position>> {
+    let Some(shell) = rings.first() else { return Vec::new() };
+    let shell = unwrap_ring(shell);
+    let (lo, hi) = lon_range(&shell);
+    let centre = (lo + hi) / 2.0;
+    let mut unwrapped = vec![shell];
+    for hole in &rings[1..] {
+        let hole = unwrap_ring(hole);
+        let (hlo, hhi) = lon_range(&hole);
+        let shift = ((centre - (hlo + hhi) / 2.0) / 360.0).round() * 360.0;
+        unwrapped.push(hole.iter().map(|p| [p[0] + shift, p[1]]).collect());
+    }
+    unwrapped
 }
 
 /// Continuous longitudes: each step taken the short way round. A ring that comes back 360°

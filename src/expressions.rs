@@ -34,8 +34,38 @@ use crate::store;
 /// cache, keyed by the fingerprint in its header, and is decoded only on a miss.
 struct PluginArgs<'a> {
     boundary: Boundary,
-    ids: Option<Vec<String>>,
+    /// The zone names: parsed, with their Enum dtype, once per process (see `ZoneNames`).
+    ids: Option<Arc<ZoneNames>>,
     index: &'a [u8],
+}
+
+/// Zone names and the Enum dtype made from them. Building the dtype hashes every name;
+/// with 100k zones that took longer than tagging the batch, once per batch, so both are
+/// kept per process, keyed by a hash of the names' JSON.
+struct ZoneNames {
+    count: usize,
+    dtype: DataType,
+}
+
+fn zone_names(ids_json: &[u8]) -> PolarsResult<Option<Arc<ZoneNames>>> {
+    static CACHE: std::sync::Mutex<Vec<(u64, Arc<ZoneNames>)>> = std::sync::Mutex::new(Vec::new());
+    if ids_json == b"null" {
+        return Ok(None);
+    }
+    let key = xxhash_rust::xxh3::xxh3_64(ids_json);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, names)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(Some(names.clone()));
+    }
+    let ids: Vec<String> = serde_json::from_slice(ids_json)
+        .map_err(|_| polars_err!(ComputeError: "zones: malformed zone names in the plugin arguments"))?;
+    let dtype = DataType::from_frozen_categories(FrozenCategories::new(ids.iter().map(String::as_str))?);
+    let names = Arc::new(ZoneNames { count: ids.len(), dtype });
+    if cache.len() >= 8 {
+        cache.remove(0);
+    }
+    cache.push((key, names.clone()));
+    Ok(Some(names))
 }
 
 const PAYLOAD_MAGIC: &[u8; 4] = b"PZKW";
@@ -97,8 +127,7 @@ fn plugin_args<'a>(kwargs: &'a [u8], owned: &'a mut Vec<u8>) -> PolarsResult<Plu
     };
     let ids_len = u32::from_le_bytes(payload[6..10].try_into().unwrap()) as usize;
     let ids_json = payload.get(10..10 + ids_len).ok_or_else(bad)?;
-    let ids: Option<Vec<String>> = serde_json::from_slice(ids_json).map_err(|_| bad())?;
-    Ok(PluginArgs { boundary, ids, index: &payload[10 + ids_len..] })
+    Ok(PluginArgs { boundary, ids: zone_names(ids_json)?, index: &payload[10 + ids_len..] })
 }
 
 impl PluginArgs<'_> {
@@ -107,19 +136,19 @@ impl PluginArgs<'_> {
         // The Enum output relies on this: every zone index has a name.
         if let Some(ids) = &self.ids {
             polars_ensure!(
-                ids.len() == index.geometry.zone_count as usize,
-                ComputeError: "zones.tag: {} zone names for {} zones", ids.len(), index.geometry.zone_count
+                ids.count == index.geometry.zone_count as usize,
+                ComputeError: "zones.tag: {} zone names for {} zones", ids.count, index.geometry.zone_count
             );
         }
         Ok(index)
     }
 }
 
-fn zone_dtype(ids: &Option<Vec<String>>) -> PolarsResult<DataType> {
-    Ok(match ids {
-        Some(ids) => DataType::from_frozen_categories(FrozenCategories::new(ids.iter().map(String::as_str))?),
+fn zone_dtype(ids: &Option<Arc<ZoneNames>>) -> DataType {
+    match ids {
+        Some(names) => names.dtype.clone(),
         None => DataType::UInt32,
-    })
+    }
 }
 
 /// Hands a result back through Polars' return pointer, or records the error (a panic
@@ -180,7 +209,7 @@ pub unsafe extern "C" fn _polars_plugin_field_zones_tag(
         let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
         let mut owned = Vec::new();
         let args = plugin_args(kwargs, &mut owned)?;
-        let out = Field::new(first.name.clone(), zone_dtype(&args.ids)?);
+        let out = Field::new(first.name.clone(), zone_dtype(&args.ids));
         Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
     });
     deliver(outcome, return_value)
@@ -324,7 +353,7 @@ fn zones_tag(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> Po
     match &args.ids {
         None => Ok(codes),
         Some(_) => {
-            let dtype = zone_dtype(&args.ids)?;
+            let dtype = zone_dtype(&args.ids);
             let kind = dtype.cat_physical()?;
             let physical = codes.cast(&DataType::from(kind))?;
             // SAFETY: every code is a zone index below the number of ids (the kernel's

@@ -251,12 +251,14 @@ struct Subtree {
     leaf_offsets: Vec<u32>,
     /// The word for the top cell itself.
     root: u32,
+    /// Words (`nodes` and `leaf_data`) this subtree may use before it stops splitting.
+    budget: usize,
 }
 
 impl Subtree {
     fn new() -> Self {
         // Local set 0 is the empty set: most resolved cells and leaf bases use it.
-        Subtree { nodes: Vec::new(), sets: vec![Vec::new()], leaf_data: Vec::new(), leaf_offsets: Vec::new(), root: 0 }
+        Subtree { nodes: Vec::new(), sets: vec![Vec::new()], leaf_data: Vec::new(), leaf_offsets: Vec::new(), root: 0, budget: usize::MAX }
     }
 
     /// A local id for a zone set, reusing the empty set and the previous set (neighbouring
@@ -271,6 +273,16 @@ impl Subtree {
         self.sets.len() as u32 - 1
     }
 }
+
+/// The words a top cell's subtree may take per edge of the cell before it stops splitting
+/// (coastlines take about 4 on average; edges that overlap by the thousand would take
+/// without bound).
+const WORDS_PER_EDGE: usize = 16;
+
+/// A split may put each edge into this many of the 16 children on average; more, and the
+/// cell stays a leaf. Short coastline edges average under 1.5. (4 made a 5,000-spike star
+/// 3x slower to query for half the memory; 8 only stops edges that cross most children.)
+const MAX_COPIES_PER_SPLIT: usize = 8;
 
 struct Builder<'a> {
     geometry: &'a ZoneGeometry,
@@ -299,11 +311,13 @@ impl Builder<'_> {
         if edges.len() <= self.leaf_max_edges || shift < 2 || edges.len() >= parent_edges {
             return self.leaf(tree, edges, odd);
         }
+        // Memory stays proportional to the edges: past its budget, a subtree stops splitting.
+        if tree.nodes.len() + tree.leaf_data.len() > tree.budget {
+            return self.leaf(tree, edges, odd);
+        }
         let child_shift = shift - 2;
         let cs = 1i64 << child_shift;
         let x1 = x0 + (1i64 << shift);
-        let block = tree.nodes.len();
-        tree.nodes.extend_from_slice(&[0; 16]);
         // Each edge goes to the children its bounding box reaches (closed cells, so an edge on
         // a shared side goes to both), confirmed by the exact test; order is kept.
         let mut child_edges: [Vec<u32>; 16] = Default::default();
@@ -323,6 +337,15 @@ impl Builder<'_> {
                 }
             }
         }
+        // Edges much longer than the children (thousands of spikes crossing one area, say)
+        // would be copied into most of them, at every level below: memory would grow with
+        // the depth instead of the edges. Such a cell stays a leaf with many edges.
+        let copies: usize = child_edges.iter().map(Vec::len).sum();
+        if copies > MAX_COPIES_PER_SPLIT * edges.len() {
+            return self.leaf(tree, edges, odd);
+        }
+        let block = tree.nodes.len();
+        tree.nodes.extend_from_slice(&[0; 16]);
         for j in 0..4 {
             for i in 0..4 {
                 let (cx0, cy0) = (x0 + i * cs, y0 + j * cs);
@@ -421,6 +444,7 @@ impl ZoneIndex {
                 let edges: Vec<u32> = touching[i..j].iter().map(|&(_, e)| e).collect();
                 let (col, row) = (cell as i64 % grid.cols, cell as i64 / grid.cols);
                 let mut tree = Subtree::new();
+                tree.budget = WORDS_PER_EDGE * edges.len() + 4096;
                 let odd = &odd_at_corner[cell as usize];
                 tree.root = builder.node(
                     &mut tree,

@@ -10,7 +10,8 @@ use std::fmt;
 use geojson::{Feature, Geometry, Value};
 use serde_json::Value as Json;
 
-use crate::antimeridian::{crosses_antimeridian, split_polygon, Position};
+use crate::antimeridian::{crosses_antimeridian, split_polygon, unwrap_polygon, Position};
+use crate::validate::{feature_problems, Problem, Vertex};
 use crate::coords::{orient, snap, Point};
 use crate::geometry::ZoneGeometry;
 
@@ -183,11 +184,7 @@ pub fn zones_from_geojson_with(
         let mut polygons = Vec::new();
         collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
         for (p, rings) in polygons.into_iter().enumerate() {
-            let at = Location { polygon: Some(p), ..feature.at.clone() };
-            let mut read = Vec::with_capacity(rings.len());
-            for (r, ring) in rings.iter().enumerate() {
-                read.push(read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)?);
-            }
+            let read = read_polygon(rings, &Location { polygon: Some(p), ..feature.at.clone() }, rule)?;
             if rule == Antimeridian::Split && crosses_antimeridian(&read) {
                 report.antimeridian_polygons += 1;
                 // Pieces of clipped rings may be degenerate (a sliver on ±180): dropped, not
@@ -213,6 +210,52 @@ pub fn zones_from_geojson_with(
         }
     }
     Ok((zones, report))
+}
+
+/// A problem `validate_geojson` found, with the element and feature it is in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureProblem {
+    pub element: Option<usize>,
+    pub feature: Option<usize>,
+    pub problem: Problem,
+}
+
+/// Every problem in the polygons of the input (see `validate`), in input order. Input the
+/// ingestion would refuse is the same error here.
+pub fn validate_geojson(
+    texts: &[&str],
+    grouping: Grouping,
+    id_property: Option<&str>,
+    rule: Antimeridian,
+) -> Result<Vec<FeatureProblem>, IngestError> {
+    let mut out = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let at = Location { element: (grouping == Grouping::ElementsAreZones).then_some(i), ..Location::default() };
+        for feature in read_features(text, &at, id_property)? {
+            let mut polygons = Vec::new();
+            collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
+            let mut snapped = Vec::with_capacity(polygons.len());
+            let mut notes = Vec::new();
+            for (p, rings) in polygons.iter().enumerate() {
+                let mut read = read_polygon(rings, &Location { polygon: Some(p), ..feature.at.clone() }, rule)?;
+                if rule == Antimeridian::Split && crosses_antimeridian(&read) {
+                    let first = read[0].first().copied().unwrap_or([0.0, 0.0]);
+                    notes.push(Problem {
+                        polygon: p, ring: None, vertex: None, kind: "crosses antimeridian", lon: first[0], lat: first[1],
+                        detail: "written across ±180: unwrapped and cut at the antimeridian (not an error)".into(),
+                    });
+                    read = unwrap_polygon(&read);
+                }
+                let units = |x: f64| (x * crate::coords::UNITS_PER_DEGREE).round() as i64;
+                snapped.push(read.iter().map(|ring| ring.iter().map(|&[lon, lat]| (units(lon), units(lat))).collect()).collect::<Vec<Vec<Vertex>>>());
+            }
+            let (element, feature_index) = (feature.at.element, feature.at.feature);
+            for problem in notes.into_iter().chain(feature_problems(&snapped)) {
+                out.push(FeatureProblem { element, feature: feature_index, problem });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The id every feature of one list element shares, if ids are in use.
@@ -312,6 +355,11 @@ fn collect_polygons<'g>(
     Ok(())
 }
 
+/// Reads and validates a polygon's rings (`at` names the polygon).
+fn read_polygon(rings: &[Vec<Vec<f64>>], at: &Location, rule: Antimeridian) -> Result<Vec<Vec<Position>>, IngestError> {
+    rings.iter().enumerate().map(|(r, ring)| read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)).collect()
+}
+
 /// Reads and validates a ring's positions. With `Antimeridian::Planar`, longitudes must lie
 /// in [-180, 180]; with `Split`, up to ±540 (a ring written as 170..190 or -190..-170).
 fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec<Position>, IngestError> {
@@ -377,6 +425,87 @@ mod tests {
 
     fn one(text: &str) -> Result<(ZoneGeometry, IngestReport), IngestError> {
         zones_from_geojson(&[text], Grouping::FeaturesAreZones, None)
+    }
+
+    /// GeoJSON that exercises holes, multipolygons, ids and the antimeridian paths.
+    const FUZZ_SEED_TEXT: &str = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"A3":"AAA"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,1]]]}},
+      {"type":"Feature","properties":{"A3":"BBB"},"geometry":{"type":"MultiPolygon","coordinates":[[[[170,-20],[190,-20],[190,-10],[170,-10],[170,-20]]],[[[4,0],[8,0],[8,4],[4,0]]]]}},
+      {"type":"Feature","properties":{"A3":"CCC"},"geometry":{"type":"Polygon","coordinates":[[[175,60],[-175,60],[-175,65],[175,65],[175,60]]]}},
+      {"type":"Feature","properties":{"A3":"DDD"},"geometry":{"type":"Polygon","coordinates":[[[-180,-60],[180,-60],[180,-90],[-180,-90],[-180,-60]]]}}]}"#;
+
+    /// Ingestion never panics on damaged GeoJSON; whatever it accepts builds an index that
+    /// agrees with the brute-force reference.
+    #[test]
+    fn fuzz_ingest() {
+        use crate::boundary::Boundary;
+        use crate::coords::Point;
+        use crate::fuzzing::{for_a_while, mutate};
+        use crate::index::ZoneIndex;
+        use crate::reference::zones_containing;
+        let interesting: [&[u8]; 14] = [
+            b"1e308", b"-1e308", b"NaN", b"[", b"]", b"{", b"}", b",", b"null", b"180.0000001", b"-540",
+            b"[[[", b"\"Polygon\"", b"0.5",
+        ];
+        let mut accepted = 0;
+        let cases = for_a_while("fuzz_ingest", |rng, _| {
+            let bytes = mutate(rng, FUZZ_SEED_TEXT.as_bytes(), &interesting);
+            let Ok(text) = std::str::from_utf8(&bytes) else { return };
+            let id = if rng.chance(2) { Some("A3") } else { None };
+            let rule = if rng.chance(4) { Antimeridian::Planar } else { Antimeridian::Split };
+            let Ok((geometry, _)) = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, id, rule) else { return };
+            accepted += 1;
+            let index = ZoneIndex::build(geometry.clone());
+            for _ in 0..20 {
+                let p = Point::new(
+                    (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000 + 0,
+                    (rng.next() % 1_800_000_001) as i64 as i32 - 900_000_000,
+                );
+                for mode in [Boundary::HalfOpen, Boundary::Inclusive, Boundary::Exclusive] {
+                    let want = zones_containing(&geometry, p, mode);
+                    let mut got = Vec::new();
+                    index.all_zones(p, mode, &mut got);
+                    assert_eq!(got, want, "{p:?} {mode:?} in {text}");
+                }
+            }
+        });
+        assert!(cases > 50);
+        eprintln!("fuzz_ingest: {accepted} mutated inputs accepted (index agreed with the reference)");
+    }
+
+    /// Random rings anywhere in [-540, 540] × [-90, 90], jumps and poles included: split
+    /// zones agree with the reference, and never panic.
+    #[test]
+    fn fuzz_antimeridian_rings() {
+        use crate::boundary::Boundary;
+        use crate::coords::Point;
+        use crate::fuzzing::for_a_while;
+        use crate::index::ZoneIndex;
+        use crate::reference::zones_containing;
+        for_a_while("fuzz_antimeridian_rings", |rng, _| {
+            let n = 3 + rng.below(12);
+            let centre = rng.below(1081) as f64 - 540.0;
+            let ring: Vec<String> = (0..n)
+                .map(|_| {
+                    let lon = centre + (rng.below(200_001) as f64 - 100_000.0) / 500.0;
+                    let lat = (rng.below(180_001) as f64 - 90_000.0) / 1000.0;
+                    format!("[{},{}]", lon.clamp(-540.0, 540.0), lat)
+                })
+                .collect();
+            let text = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","));
+            let (geometry, _) = zones_from_geojson(&[&text], Grouping::FeaturesAreZones, None).expect("valid input");
+            let index = ZoneIndex::build(geometry.clone());
+            for _ in 0..10 {
+                let p = Point::new(
+                    (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000,
+                    (rng.next() % 1_800_000_001) as i64 as i32 - 900_000_000,
+                );
+                let want = zones_containing(&geometry, p, Boundary::HalfOpen);
+                let mut got = Vec::new();
+                index.all_zones(p, Boundary::HalfOpen, &mut got);
+                assert_eq!(got, want, "{p:?} in {text}");
+            }
+        });
     }
 
     const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;

@@ -7,6 +7,8 @@
 pub mod antimeridian;
 pub mod boundary;
 pub mod coords;
+#[cfg(test)]
+mod fuzzing;
 pub mod geometry;
 pub mod index;
 pub mod ingest;
@@ -14,6 +16,7 @@ pub mod query;
 pub mod reference;
 pub mod serialize;
 pub mod store;
+pub mod validate;
 
 #[cfg(feature = "python")]
 mod expressions;

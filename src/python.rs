@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query, to_degrees};
 use crate::index::{BuildOptions, ZoneIndex};
-use crate::ingest::{zones_from_geojson_with, Antimeridian, Grouping};
+use crate::ingest::{validate_geojson, zones_from_geojson_with, Antimeridian, Grouping};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::reference::{polygon_bounds, zones_containing_bounded};
 use crate::serialize;
@@ -71,6 +71,33 @@ fn first_zones<'py>(
 
 #[pymethods]
 impl PyZoneIndex {
+    /// The problems in GeoJSON texts' polygons (see `validate`): one tuple per problem,
+    /// (element, feature, polygon, ring, vertex, kind, lon, lat, detail).
+    #[staticmethod]
+    #[pyo3(signature = (texts, each_is_zone, id_property=None, planar=false))]
+    #[allow(clippy::type_complexity)]
+    fn validate_geojson(
+        py: Python<'_>,
+        texts: Vec<String>,
+        each_is_zone: bool,
+        id_property: Option<String>,
+        planar: bool,
+    ) -> PyResult<Vec<(Option<usize>, Option<usize>, usize, Option<usize>, Option<usize>, &'static str, f64, f64, String)>> {
+        let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
+        let rule = if planar { Antimeridian::Planar } else { Antimeridian::Split };
+        py.detach(|| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let problems = validate_geojson(&refs, grouping, id_property.as_deref(), rule).map_err(|e| PyValueError::new_err(e.0))?;
+            Ok(problems
+                .into_iter()
+                .map(|f| {
+                    let p = f.problem;
+                    (f.element, f.feature, p.polygon, p.ring, p.vertex, p.kind, p.lon, p.lat, p.detail)
+                })
+                .collect())
+        })
+    }
+
     /// Builds from GeoJSON texts: one text whose features are zones, or (with
     /// `each_is_zone`) one text per zone. `planar` takes longitudes literally instead of
     /// splitting rings across the antimeridian. Returns the index, the number of degenerate

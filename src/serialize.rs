@@ -28,6 +28,26 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_fixed_int_encoding().with_little_endian()
 }
 
+/// Decodes a payload with bincode's byte limit set to the smallest power of 16 at least
+/// as large as the payload. bincode allocates a string or vector from its length prefix
+/// before reading it, so a damaged prefix could ask for exabytes and abort the process
+/// (found by `fuzz_decode`); with the limit, such a claim is an error, and no claim can
+/// exceed 16 times the payload's size.
+fn decode_payload(payload: &[u8]) -> Result<(ZoneIndex, usize), bincode::error::DecodeError> {
+    fn with_limit<const N: usize>(payload: &[u8]) -> Result<(ZoneIndex, usize), bincode::error::DecodeError> {
+        let config = bincode::config::standard().with_fixed_int_encoding().with_little_endian().with_limit::<N>();
+        bincode::serde::decode_from_slice(payload, config)
+    }
+    match payload.len() {
+        n if n <= 1 << 16 => with_limit::<{ 1 << 16 }>(payload),
+        n if n <= 1 << 20 => with_limit::<{ 1 << 20 }>(payload),
+        n if n <= 1 << 24 => with_limit::<{ 1 << 24 }>(payload),
+        n if n <= 1 << 28 => with_limit::<{ 1 << 28 }>(payload),
+        n if n <= 1 << 32 => with_limit::<{ 1 << 32 }>(payload),
+        _ => with_limit::<{ 1 << 40 }>(payload),
+    }
+}
+
 /// A stable content hash of the zones: same geometry and ids, same fingerprint, on any
 /// machine (bincode with fixed-width little-endian integers is platform-independent).
 pub fn fingerprint(geometry: &ZoneGeometry) -> [u8; 16] {
@@ -102,8 +122,7 @@ pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
     if self::checksum(data, payload) != checksum {
         return Err("corrupted zone index: checksum mismatch".to_string());
     }
-    let (index, read): (ZoneIndex, usize) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|e| format!("corrupted zone index: {e}"))?;
+    let (index, read) = decode_payload(payload).map_err(|e| format!("corrupted zone index: {e}"))?;
     if read != payload.len() {
         return Err("corrupted zone index: payload length mismatch".to_string());
     }
@@ -201,6 +220,59 @@ mod tests {
         let (g, _) = zones_from_geojson(&[text], Grouping::FeaturesAreZones, Some("n")).unwrap();
         let fp = fingerprint(&g);
         (ZoneIndex::build(g), fp)
+    }
+
+    /// The first input `fuzz_decode` found: a string's length prefix damaged to an enormous
+    /// value under a valid checksum made bincode allocate it and abort the process.
+    #[test]
+    fn a_huge_length_prefix_is_an_error_not_an_abort() {
+        let (index, fp) = sample();
+        let mut bytes = to_bytes(&index, &fp);
+        let needle = [1u8, 0, 0, 0, 0, 0, 0, 0, b'a'];
+        let at = HEADER_LEN + bytes[HEADER_LEN..].windows(needle.len()).position(|w| w == needle).expect("id \"a\"");
+        bytes[at..at + 8].copy_from_slice(&(u64::MAX / 3).to_le_bytes());
+        let sum = checksum(&bytes, &bytes[HEADER_LEN..]);
+        bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+        let error = from_bytes(&bytes).unwrap_err();
+        assert!(error.starts_with("corrupted zone index"), "{error}");
+    }
+
+    /// Decoding damaged bytes never panics, and whatever it accepts is safe to query. Half
+    /// the cases re-seal the checksum after damaging the payload, so the structural checks
+    /// behind it get fuzzed too.
+    #[test]
+    fn fuzz_decode() {
+        use crate::boundary::Boundary;
+        use crate::coords::Point;
+        use crate::fuzzing::{for_a_while, mutate};
+        let (index, fp) = sample();
+        let valid = to_bytes(&index, &fp);
+        let interesting: [&[u8]; 5] = [&[0xff; 4], &[0; 8], &[0x80, 0, 0, 0], &u32::MAX.to_le_bytes(), &[1, 0, 0, 0]];
+        let mut accepted = 0;
+        let cases = for_a_while("fuzz_decode", |rng, _| {
+            let mut bytes = mutate(rng, &valid, &interesting);
+            if rng.chance(2) && bytes.len() >= HEADER_LEN {
+                // Keep the header well formed; damage only the payload, then re-seal it.
+                bytes[..40].copy_from_slice(&valid[..40]);
+                let len = (bytes.len() - HEADER_LEN) as u64;
+                bytes[32..40].copy_from_slice(&len.to_le_bytes());
+                let sum = checksum(&bytes, &bytes[HEADER_LEN..]);
+                bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+            }
+            if let Ok((_, decoded)) = from_bytes(&bytes) {
+                accepted += 1;
+                for (x, y) in [(0, 0), (1, 1), (5, 2), (40_000_000, 20_000_000), (-7, 3)] {
+                    let p = Point::new(x * 1_000_000 / 7, y * 1_000_000 / 7);
+                    for mode in [Boundary::HalfOpen, Boundary::Inclusive, Boundary::Exclusive] {
+                        let _ = decoded.first_zone(p, mode);
+                        let mut all = Vec::new();
+                        decoded.all_zones(p, mode, &mut all);
+                    }
+                }
+            }
+        });
+        assert!(cases > 100);
+        eprintln!("fuzz_decode: {accepted} damaged inputs decoded (and were queried safely)");
     }
 
     #[test]
