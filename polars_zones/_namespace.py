@@ -22,6 +22,18 @@ def as_zones(polygons: Any) -> Zones:
     return polygons if isinstance(polygons, Zones) else Zones.from_geojson(polygons)
 
 
+# Up to this many named zones, the plugin builds the Enum output itself (fastest: a gather
+# costs 0.12 s per 8M rows). Beyond it, Polars' import of each batch's Enum from the plugin
+# rebuilds the category mapping, about 6 ms per batch with 100k names, so the plugin returns
+# indexes and the names are gathered from a literal (100k zones, 4M points: 0.43 s -> 0.35 s
+# in memory, 1.04 s -> 0.28 s streaming).
+ENUM_IN_PLUGIN_MAX_ZONES = 4096
+
+
+def _names(ids: list[str]) -> pl.Expr:
+    return pl.lit(pl.Series("zone", ids, dtype=pl.Enum(ids)))
+
+
 _BOUNDARY_CODES = {"half-open": 0, "inclusive": 1, "exclusive": 2}
 
 
@@ -61,7 +73,13 @@ class ZonesNamespace:
         null where none: `pl.Enum(zones.ids)` when the zones are named, else the UInt32
         zone index."""
         zones = as_zones(polygons)
-        return _call("zones_tag", self._lat, lon, zones, boundary, ids=zones.ids)
+        ids = zones.ids
+        if ids is None or len(ids) <= ENUM_IN_PLUGIN_MAX_ZONES:
+            return _call("zones_tag", self._lat, lon, zones, boundary, ids=ids)
+        # Many names: the plugin returns zone indexes and the Enum is made here, by gathering
+        # from a literal (see ENUM_IN_PLUGIN_MAX_ZONES).
+        codes = _call("zones_tag", self._lat, lon, zones, boundary)
+        return _names(ids).gather(codes).name.keep()
 
     def tag_all(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
         """Every zone containing each point, in input order (empty list for none)."""
@@ -69,8 +87,7 @@ class ZonesNamespace:
         indexes = _call("zones_tag_all", self._lat, lon, zones, boundary)
         if zones.ids is None:
             return indexes
-        names = pl.lit(pl.Series("zone", zones.ids, dtype=pl.Enum(zones.ids)))
-        return indexes.list.eval(names.gather(pl.element()))
+        return indexes.list.eval(_names(zones.ids).gather(pl.element()))
 
     def within(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
         """Whether each point is in any zone (null for invalid points): for `filter`."""

@@ -8,6 +8,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import polars as pl
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -174,3 +175,27 @@ def test_shapely_input_with_nan_is_located():
     bad = Polygon([(0, 0), (1, 0), (float("nan"), 1)])
     with pytest.raises(ValueError, match=r"polygon 0, ring 0, vertex 2"):
         pz.Zones.from_shapely([bad])
+
+
+def test_many_named_zones_take_the_gather_path():
+    """Above ENUM_IN_PLUGIN_MAX_ZONES names the Enum is gathered in the plan, not built by
+    the plugin: same dtype, name and answers, in both engines."""
+    from polars_zones._namespace import ENUM_IN_PLUGIN_MAX_ZONES
+
+    n = ENUM_IN_PLUGIN_MAX_ZONES + 500
+    features = [
+        {"type": "Feature", "properties": {"id": f"z{i}"},
+         "geometry": {"type": "Polygon", "coordinates": [[[i % 100, i // 100], [i % 100 + 0.5, i // 100], [i % 100, i // 100 + 0.5], [i % 100, i // 100]]]}}
+        for i in range(n)
+    ]
+    zones = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id")
+    rng = np.random.default_rng(0)
+    df = pl.DataFrame({"lat": rng.uniform(0, n // 100 + 1, 20_000), "lon": rng.uniform(0, 100, 20_000)})
+    got = df.lazy().select(pl.col("lat").zones.tag("lon", polygons=zones))
+    in_memory, streaming = got.collect(), got.collect(engine="streaming")
+    assert in_memory.columns == ["lat"] and in_memory.dtypes[0] == pl.Enum(zones.ids)
+    assert in_memory.equals(streaming)
+    codes = zones.tag_numpy(df["lat"].to_numpy(), df["lon"].to_numpy())
+    want = [zones.ids[c] if c >= 0 else None for c in codes]
+    assert in_memory.to_series().cast(pl.String).to_list() == want
+    assert sum(w is not None for w in want) > 1000
