@@ -171,17 +171,18 @@ def test_demo_writes_a_png(tmp_path):
 
 
 def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
-    """60M rows (1.4 GiB of columns, a 1.3 GiB Parquet file) through `polars-zones tag` with
-    a hard 400 MiB memory limit where the machine allows a cgroup, else with the peak RSS
-    checked against the same figure."""
+    """70M rows (1.6 GiB of columns, a 1.5 GiB Parquet file) through `polars-zones tag` with
+    a hard 450 MiB memory limit where the machine allows a cgroup, else with the peak RSS
+    checked against the same figure. (The command's peak RSS grows slowly with the input:
+    283 MiB at 10M rows, 350-377 MiB at 120M.)"""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bounded_memory.py"), "--rows", "60000000", "--limit-mb", "400",
+        [sys.executable, str(ROOT / "bench" / "bounded_memory.py"), "--rows", "70000000", "--limit-mb", "450",
          "--dir", str(tmp_path)],
         capture_output=True, text=True, check=True, timeout=900,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    limit = 400 * 1024 * 1024
+    limit = 450 * 1024 * 1024
     assert result["exit_status"] == 0, done.stdout
-    assert result["output_rows"] == 60_000_000
+    assert result["output_rows"] == 70_000_000
     assert result["input_file_bytes"] > 3 * limit
     assert result["peak_rss_bytes"] < limit
