@@ -15,7 +15,7 @@ from polars_zones.synthetic import ship_positions
 
 def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None, console: Console | None = None) -> pl.DataFrame:
     """Runs the demo and returns the tagged positions."""
-    from polars_zones.cli import summary_table
+    from polars_zones.cli import summary_table, zone_counts
 
     console = console or Console()
     t = time.perf_counter()
@@ -30,8 +30,7 @@ def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None
     tagged = positions.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).collect()
     seconds = time.perf_counter() - t
 
-    valid = pl.col("lat").is_between(-90, 90) & pl.col("lat").is_finite() & pl.col("lon").is_finite()
-    counts = tagged.group_by(zone="zone", valid=valid.fill_null(False)).agg(rows=pl.len())
+    counts = zone_counts(tagged.lazy(), "lat", "lon", "zone")
     console.print(summary_table(counts, tagged.height, seconds, top=20))
 
     if png is not None:
