@@ -12,6 +12,7 @@ Measures, medians of 3 after a warm-up:
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def main() -> None:
         def run_cli(*extra: str, out: Path) -> None:
             subprocess.run([cli, "tag", str(inputs), "--zones", str(index), "-o", str(out), "--quiet", *extra],
                            check=True, capture_output=True)
-            subprocess.run(["rm", "-rf", str(out)], check=True)
+            # A Parquet file from the single process, a folder of them from Ray.
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
 
         single = median_time(lambda: run_cli(out=tmp / "single.parquet"))
         ray_cli = median_time(lambda: run_cli("--engine", "ray", out=tmp / "ray-out"))
@@ -82,33 +84,31 @@ def main() -> None:
         context.enable_progress_bars = False
         context.target_max_block_size = 16 << 20
 
-        def ray_tag() -> None:
-            out = tmp / "ray-warm"
-            tag_dataset(ray.data.read_parquet(str(inputs)), zones, batch_size=BATCH).write_parquet(str(out))
-            subprocess.run(["rm", "-rf", str(out)], check=True)
+        def pipeline(transform, batch_size: int):
+            """read_parquet -> transform -> write_parquet on the warm cluster, output removed."""
+            def run() -> None:
+                out = tmp / "ray-warm"
+                transform(ray.data.read_parquet(str(inputs)), batch_size).write_parquet(str(out))
+                shutil.rmtree(out)
+            return run
 
-        def ray_identity() -> None:
-            out = tmp / "ray-identity"
-            ray.data.read_parquet(str(inputs)).map_batches(
-                Identity, batch_format="pyarrow", zero_copy_batch=True, batch_size=BATCH,
+        def tagged(ds, batch_size):
+            return tag_dataset(ds, zones, batch_size=batch_size)
+
+        def untouched(ds, batch_size):
+            return ds.map_batches(
+                Identity, batch_format="pyarrow", zero_copy_batch=True, batch_size=batch_size,
                 compute=ray.data.ActorPoolStrategy(size=2), num_cpus=0.5,
-            ).write_parquet(str(out))
-            subprocess.run(["rm", "-rf", str(out)], check=True)
+            )
 
-        warm = median_time(ray_tag)
-        identity = median_time(ray_identity)
+        warm = median_time(pipeline(tagged, BATCH))
+        identity = median_time(pipeline(untouched, BATCH))
         batches = -(-n // BATCH)
 
         # Per batch: time the tagger with 4x more, 4x smaller batches; the difference over the
         # extra batches is what each batch costs beyond its rows.
         small = BATCH // 4
-
-        def ray_tag_small() -> None:
-            out = tmp / "ray-small"
-            tag_dataset(ray.data.read_parquet(str(inputs)), zones, batch_size=small).write_parquet(str(out))
-            subprocess.run(["rm", "-rf", str(out)], check=True)
-
-        warm_small = median_time(ray_tag_small)
+        warm_small = median_time(pipeline(tagged, small))
         ray.shutdown()
 
     extra_batches = -(-n // small) - batches

@@ -144,12 +144,16 @@ def temporary_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
 
 
+def require_output_dir(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise UserError(f"output {str(path)!r}: directory {str(path.parent)!r} does not exist")
+
+
 def output_format(path: Path) -> str:
     kind = OUTPUT_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
-    if not path.parent.is_dir():
-        raise UserError(f"output {str(path)!r}: directory {str(path.parent)!r} does not exist")
+    require_output_dir(path)
     return kind
 
 
@@ -268,10 +272,8 @@ def tag_files(
 def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str, lon: str,
                   boundary: str, column: str, top: int, quiet: bool, address: str | None) -> None:
     """`tag --engine ray`: Parquet files in, a folder of Parquet files out, on a Ray cluster."""
-    try:
-        from polars_zones import ray as zones_ray
-    except ImportError:
-        raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'") from None
+    from polars_zones import ray as zones_ray  # imports without Ray; `zones_ray.ray` is then None
+
     if zones_ray.ray is None:
         raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'")
     not_parquet = [str(f) for f in files if POINT_FORMATS[f.suffix.lower()] != "parquet"]
@@ -279,12 +281,11 @@ def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_proper
         raise UserError(f"--engine ray reads Parquet only; not Parquet: {', '.join(not_parquet[:3])}")
     if output.exists():
         raise UserError(f"output {str(output)!r} already exists; --engine ray writes a new directory")
-    if not output.parent.is_dir():
-        raise UserError(f"output {str(output)!r}: directory {str(output.parent)!r} does not exist")
+    require_output_dir(output)
     zones = load_zones(zones_path, id_property)
     schema = pl.scan_parquet([str(f) for f in files]).collect_schema()
     check_columns(schema, lat, lon, column)
-    tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = temporary_path(output)
     try:
         t = time.perf_counter()
         try:
@@ -335,8 +336,7 @@ def index_build(
     t = time.perf_counter()
     built = load_zones(zones, id_property)
     seconds = time.perf_counter() - t
-    if not output.parent.is_dir():
-        raise UserError(f"output {str(output)!r}: directory {str(output.parent)!r} does not exist")
+    require_output_dir(output)
     built.save(output)
     console.print(f"built {built!r} in {seconds:.2f} s")
     console.print(info_table(built, output))

@@ -69,6 +69,12 @@ fn first_zones<'py>(
     Ok(PyArray1::from_vec(py, out))
 }
 
+/// The ingestion options behind the Python flags.
+fn ingest_options(each_is_zone: bool, planar: bool) -> (Grouping, Antimeridian) {
+    let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
+    (grouping, if planar { Antimeridian::Planar } else { Antimeridian::Split })
+}
+
 #[pymethods]
 impl PyZoneIndex {
     /// The problems in GeoJSON texts' polygons (see `validate`): one tuple per problem,
@@ -83,8 +89,7 @@ impl PyZoneIndex {
         id_property: Option<String>,
         planar: bool,
     ) -> PyResult<Vec<(Option<usize>, Option<usize>, usize, Option<usize>, Option<usize>, &'static str, f64, f64, String)>> {
-        let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
-        let rule = if planar { Antimeridian::Planar } else { Antimeridian::Split };
+        let (grouping, rule) = ingest_options(each_is_zone, planar);
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let problems = validate_geojson(&refs, grouping, id_property.as_deref(), rule).map_err(|e| PyValueError::new_err(e.0))?;
@@ -118,10 +123,9 @@ impl PyZoneIndex {
             leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
             edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
         };
-        let grouping = if each_is_zone { Grouping::ElementsAreZones } else { Grouping::FeaturesAreZones };
+        let (grouping, rule) = ingest_options(each_is_zone, planar);
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let rule = if planar { Antimeridian::Planar } else { Antimeridian::Split };
             let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
             let fingerprint = serialize::fingerprint(&geometry);
