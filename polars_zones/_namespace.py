@@ -22,36 +22,29 @@ def as_zones(polygons: Any) -> Zones:
     return polygons if isinstance(polygons, Zones) else Zones.from_geojson(polygons)
 
 
-# Up to this many named zones, the plugin builds the Enum output itself (fastest: a gather
-# costs 0.12 s per 8M rows). Beyond it, Polars' import of each batch's Enum from the plugin
-# rebuilds the category mapping, about 6 ms per batch with 100k names, so the plugin returns
-# indexes and the names are gathered from a literal (100k zones, 4M points: 0.43 s -> 0.35 s
-# in memory, 1.04 s -> 0.28 s streaming).
-ENUM_IN_PLUGIN_MAX_ZONES = 4096
-
-
 def _names(ids: list[str]) -> pl.Expr:
     return pl.lit(pl.Series("zone", ids, dtype=pl.Enum(ids)))
 
 
 _BOUNDARY_CODES = {"half-open": 0, "inclusive": 1, "exclusive": 2}
+_CODE_BITS = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
 
 
-def _payload(zones: Zones, boundary: str, ids: list[str] | None) -> bytes:
-    """The plugin's one argument (see `PluginArgs` in src/expressions.rs): header, zone
-    names, then the serialized index, so the plan carries everything it needs."""
-    names = json.dumps(ids).encode()
-    header = b"PZKW" + bytes([1, _BOUNDARY_CODES[check_boundary(boundary)]]) + struct.pack("<I", len(names))
-    return header + names + zones.to_bytes()
+def _payload(zones: Zones, boundary: str, codes: type[pl.DataType] = pl.UInt32) -> bytes:
+    """The plugin's one argument (see `PluginArgs` in src/expressions.rs): a header with the
+    boundary rule and the dtype of `zones_tag`'s codes, then the serialized index, so the
+    plan carries everything it needs."""
+    header = b"PZKW" + bytes([2, _BOUNDARY_CODES[check_boundary(boundary)], _CODE_BITS[codes]])
+    return header + zones.to_bytes()
 
 
-def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, ids=None) -> pl.Expr:
+def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, codes=pl.UInt32) -> pl.Expr:
     lon = pl.col(lon) if isinstance(lon, str) else lon
     return register_plugin_function(
         plugin_path=PLUGIN_PATH,
         function_name=function,
         args=[lat, lon],
-        kwargs={"payload": _payload(zones, boundary, ids)},
+        kwargs={"payload": _payload(zones, boundary, codes)},
         is_elementwise=True,
     )
 
@@ -73,13 +66,14 @@ class ZonesNamespace:
         null where none: `pl.Enum(zones.ids)` when the zones are named, else the UInt32
         zone index."""
         zones = as_zones(polygons)
-        ids = zones.ids
-        if ids is None or len(ids) <= ENUM_IN_PLUGIN_MAX_ZONES:
-            return _call("zones_tag", self._lat, lon, zones, boundary, ids=ids)
-        # Many names: the plugin returns zone indexes and the Enum is made here, by gathering
-        # from a literal (see ENUM_IN_PLUGIN_MAX_ZONES).
-        codes = _call("zones_tag", self._lat, lon, zones, boundary)
-        return _names(ids).gather(codes).name.keep()
+        if zones.ids is None:
+            return _call("zones_tag", self._lat, lon, zones, boundary)
+        # The plugin returns each zone's code in the physical dtype of the Enum, and the
+        # cast makes it the Enum (cheaper than returning the Enum: Polars' import of an Enum
+        # from a plugin converts every row back from its string).
+        names = pl.Enum(zones.ids)
+        codes = pl.Series(dtype=names).to_physical().dtype
+        return _call("zones_tag", self._lat, lon, zones, boundary, codes=type(codes)).cat.to(names)
 
     def tag_all(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
         """Every zone containing each point, in input order (empty list for none)."""

@@ -25,47 +25,21 @@ use crate::store;
 
 /// What each call receives, read from the kwargs without copying the index.
 ///
-/// The kwargs are `{"payload": bytes}`, the payload being
-/// `b"PZKW"`, a version byte, the boundary byte, the length of the ids JSON (u32 LE), the ids
-/// JSON (`null` or a list of names), then the serialized index. pyo3-polars would unpickle
-/// the kwargs into owned memory on every call (every batch of the streaming engine): tens of
-/// megabytes for a detailed index. Instead the entry points below find the payload in the
-/// pickle buffer and read only its header; the index itself comes from the process-wide
-/// cache, keyed by the fingerprint in its header, and is decoded only on a miss.
+/// The kwargs are `{"payload": bytes}`, the payload being `b"PZKW"`, a version byte, the
+/// boundary byte, the bit width of `zones.tag`'s codes (8, 16 or 32), then the serialized
+/// index. pyo3-polars would unpickle the kwargs into owned memory on every call (every batch
+/// of the streaming engine): tens of megabytes for a detailed index. Instead the entry points
+/// below find the payload in the pickle buffer and read only its header; the index itself
+/// comes from the process-wide cache, keyed by the fingerprint in its header, and is decoded
+/// only on a miss.
 struct PluginArgs<'a> {
     boundary: Boundary,
-    /// The zone names: parsed, with their Enum dtype, once per process (see `ZoneNames`).
-    ids: Option<Arc<ZoneNames>>,
+    /// `zones.tag`'s output: the zone index as UInt32, or, for named zones, the code in the
+    /// physical dtype of their Enum, which the Python side turns into the Enum with
+    /// `.cat.to` (a cast per batch, where an Enum built here was converted back from
+    /// strings, row by row, by Polars' import of each batch).
+    codes: DataType,
     index: &'a [u8],
-}
-
-/// Zone names and the Enum dtype made from them. Building the dtype hashes every name;
-/// with 100k zones that took longer than tagging the batch, once per batch, so both are
-/// kept per process, keyed by a hash of the names' JSON.
-struct ZoneNames {
-    count: usize,
-    dtype: DataType,
-}
-
-fn zone_names(ids_json: &[u8]) -> PolarsResult<Option<Arc<ZoneNames>>> {
-    static CACHE: std::sync::Mutex<Vec<(u64, Arc<ZoneNames>)>> = std::sync::Mutex::new(Vec::new());
-    if ids_json == b"null" {
-        return Ok(None);
-    }
-    let key = xxhash_rust::xxh3::xxh3_64(ids_json);
-    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, names)) = cache.iter().find(|(k, _)| *k == key) {
-        return Ok(Some(names.clone()));
-    }
-    let ids: Vec<String> = serde_json::from_slice(ids_json)
-        .map_err(|_| polars_err!(ComputeError: "zones: malformed zone names in the plugin arguments"))?;
-    let dtype = DataType::from_frozen_categories(FrozenCategories::new(ids.iter().map(String::as_str))?);
-    let names = Arc::new(ZoneNames { count: ids.len(), dtype });
-    if cache.len() >= 8 {
-        cache.remove(0);
-    }
-    cache.push((key, names.clone()));
-    Ok(Some(names))
 }
 
 const PAYLOAD_MAGIC: &[u8; 4] = b"PZKW";
@@ -116,7 +90,7 @@ fn plugin_args<'a>(kwargs: &'a [u8], owned: &'a mut Vec<u8>) -> PolarsResult<Plu
         }
     };
     let bad = || polars_err!(ComputeError: "zones: malformed plugin arguments (was the plan made by another polars-zones version?)");
-    if payload.len() < 10 || !payload.starts_with(PAYLOAD_MAGIC) || payload[4] != 1 {
+    if payload.len() < 7 || !payload.starts_with(PAYLOAD_MAGIC) || payload[4] != 2 {
         return Err(bad());
     }
     let boundary = match payload[5] {
@@ -125,29 +99,29 @@ fn plugin_args<'a>(kwargs: &'a [u8], owned: &'a mut Vec<u8>) -> PolarsResult<Plu
         2 => Boundary::Exclusive,
         _ => return Err(bad()),
     };
-    let ids_len = u32::from_le_bytes(payload[6..10].try_into().unwrap()) as usize;
-    let ids_json = payload.get(10..10 + ids_len).ok_or_else(bad)?;
-    Ok(PluginArgs { boundary, ids: zone_names(ids_json)?, index: &payload[10 + ids_len..] })
+    let codes = match payload[6] {
+        8 => DataType::UInt8,
+        16 => DataType::UInt16,
+        32 => DataType::UInt32,
+        _ => return Err(bad()),
+    };
+    Ok(PluginArgs { boundary, codes, index: &payload[7..] })
 }
 
 impl PluginArgs<'_> {
     fn resolve(&self) -> PolarsResult<Arc<ZoneIndex>> {
         let (_, index) = store::get_or_decode(self.index).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        // The Enum output relies on this: every zone index has a name.
-        if let Some(ids) = &self.ids {
-            polars_ensure!(
-                ids.count == index.geometry.zone_count as usize,
-                ComputeError: "zones.tag: {} zone names for {} zones", ids.count, index.geometry.zone_count
-            );
-        }
+        // Every zone's code must fit the output dtype.
+        let max_code = match self.codes {
+            DataType::UInt8 => u8::MAX as u64,
+            DataType::UInt16 => u16::MAX as u64,
+            _ => u32::MAX as u64,
+        };
+        polars_ensure!(
+            (index.geometry.zone_count as u64) <= max_code,
+            ComputeError: "zones.tag: {} zones do not fit {} codes", index.geometry.zone_count, self.codes
+        );
         Ok(index)
-    }
-}
-
-fn zone_dtype(ids: &Option<Arc<ZoneNames>>) -> DataType {
-    match ids {
-        Some(names) => names.dtype.clone(),
-        None => DataType::UInt32,
     }
 }
 
@@ -209,7 +183,7 @@ pub unsafe extern "C" fn _polars_plugin_field_zones_tag(
         let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
         let mut owned = Vec::new();
         let args = plugin_args(kwargs, &mut owned)?;
-        let out = Field::new(first.name.clone(), zone_dtype(&args.ids));
+        let out = Field::new(first.name.clone(), args.codes.clone());
         Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
     });
     deliver(outcome, return_value)
@@ -344,36 +318,27 @@ fn zones_tag(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> Po
     let (index, boundary) = (args.resolve()?, args.boundary);
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
+    let name = inputs[0].name().clone();
     let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
         let (zones, found) = first_zones(&index, la, lo, boundary, parallel);
-        let validity = and_validity(input_validity(la, lo), found);
-        PrimitiveArray::new(ArrowDataType::UInt32, zones.into(), Some(validity))
+        (zones, and_validity(input_validity(la, lo), found))
     });
-    let codes = UInt32Chunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series();
-    match &args.ids {
-        None => Ok(codes),
-        Some(_) => {
-            let dtype = zone_dtype(&args.ids);
-            let kind = dtype.cat_physical()?;
-            let physical = codes.cast(&DataType::from(kind))?;
-            // SAFETY: every code is a zone index below the number of ids (the kernel's
-            // outputs are zone indexes of this index, and `NO_ZONE` is masked as null), and
-            // the physical dtype is the one the Enum asks for.
-            Ok(unsafe {
-                match kind {
-                    CategoricalPhysical::U8 => {
-                        Categorical8Chunked::from_cats_and_dtype_unchecked(physical.u8()?.clone(), dtype).into_series()
-                    }
-                    CategoricalPhysical::U16 => {
-                        Categorical16Chunked::from_cats_and_dtype_unchecked(physical.u16()?.clone(), dtype).into_series()
-                    }
-                    CategoricalPhysical::U32 => {
-                        Categorical32Chunked::from_cats_and_dtype_unchecked(physical.u32()?.clone(), dtype).into_series()
-                    }
-                }
-            })
-        }
-    }
+    // `resolve` checked that every zone fits the codes, and `NO_ZONE` is masked as null.
+    Ok(match args.codes {
+        DataType::UInt8 => UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series(),
+        DataType::UInt16 => UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u16>(&z, v))).into_series(),
+        _ => UInt32Chunked::from_chunk_iter(
+            name,
+            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))),
+        )
+        .into_series(),
+    })
+}
+
+/// Zone indexes as narrower codes (truncating `NO_ZONE`, which the validity masks).
+fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(zones: &[u32], validity: Bitmap) -> PrimitiveArray<T> {
+    let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or_default()).collect();
+    PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), Some(validity))
 }
 
 fn zones_within(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {

@@ -73,44 +73,61 @@ pub struct ZoneIndex {
     pub set_zones: Vec<u32>,
     /// Leaf blocks, each: the zone set of the polygons that contain R and have no edge in
     /// the leaf; the number of groups; then per group (one polygon): zone | parity at R, the
-    /// number of edges, and the edges (as the index of their first vertex in
+    /// number of edges, how many of them straddle x = x1 (those come first: only they can
+    /// cross the path's vertical leg), and the edges (as the index of their first vertex in
     /// `geometry.vertices`).
     pub leaf_data: Vec<u32>,
+    /// The lowest zone of each zone set (`u32::MAX` for the empty set): what `first_zone`
+    /// answers in a resolved cell, in one load. Derived, so not serialized.
+    #[serde(skip)]
+    pub first_zone_of_set: Vec<u32>,
 }
 
 /// Whether edge a–b crosses the path P' → Q' → R', where Q = (x1, P.y), R = (x1, y0) and
 /// every point is perturbed by (+ε, +ε²). Needs P.x <= x1 and P.y >= y0.
 #[inline(always)]
 pub fn path_crosses(a: Point, b: Point, px: i64, py: i64, x1: i64, y0: i64) -> bool {
+    crosses_horizontal_leg(a, b, px, py, x1) != crosses_vertical_leg(a, b, py, x1, y0)
+}
+
+/// Whether edge a–b crosses the horizontal leg at height py + ε², from px + ε to x1 + ε.
+/// The edge crosses the line when exactly one endpoint has y <= py; right of P' when P is
+/// strictly left of the upward edge, left of Q' when Q is not.
+#[inline(always)]
+pub fn crosses_horizontal_leg(a: Point, b: Point, px: i64, py: i64, x1: i64) -> bool {
     let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
-    let mut crosses = false;
-    // Horizontal leg at height py + ε², from px + ε to x1 + ε: the edge crosses the line
-    // when exactly one endpoint has y <= py, right of P' when P is strictly left of the
-    // upward edge, left of Q' when Q is not.
-    if (ay <= py) != (by <= py) {
-        let (lx, ly, hx, hy) = if ay < by { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
-        let at_p = orient_xy(lx, ly, hx, hy, px, py);
-        if at_p > 0 {
-            let at_q = at_p - (hy - ly) as i128 * (x1 - px) as i128;
-            crosses = at_q <= 0;
-        }
+    if (ay <= py) == (by <= py) {
+        return false;
     }
-    // Vertical leg at x1 + ε, from py + ε² down to y0 + ε²: the edge crosses the line when
-    // exactly one endpoint has x <= x1, between the ends when Q' is above the edge and R' is
-    // not. For a point on the edge's line the perturbation decides: the ε of x moves it
-    // above a falling edge, the ε² of y above a horizontal one.
-    if (ax <= x1) != (bx <= x1) {
-        let (lx, ly, rx, ry) = if ax < bx { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
-        let tie_above = ry <= ly;
-        let at_q = orient_xy(lx, ly, rx, ry, x1, py);
-        if at_q > 0 || (at_q == 0 && tie_above) {
-            let at_r = at_q - (rx - lx) as i128 * (py - y0) as i128;
-            if !(at_r > 0 || (at_r == 0 && tie_above)) {
-                crosses = !crosses;
-            }
-        }
+    let (lx, ly, hx, hy) = if ay < by { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
+    let at_p = orient_xy(lx, ly, hx, hy, px, py);
+    at_p > 0 && at_p - (hy - ly) as i128 * (x1 - px) as i128 <= 0
+}
+
+/// Whether edge a–b crosses the vertical leg at x1 + ε, from py + ε² down to y0 + ε². Only
+/// an edge that straddles x = x1 (`straddles_x`) can. It crosses when Q' is above it and R'
+/// is not; for a point on the edge's line the perturbation decides: the ε of x moves it
+/// above a falling edge, the ε² of y above a horizontal one.
+#[inline(always)]
+pub fn crosses_vertical_leg(a: Point, b: Point, py: i64, x1: i64, y0: i64) -> bool {
+    if !straddles_x(a, b, x1) {
+        return false;
     }
-    crosses
+    let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
+    let (lx, ly, rx, ry) = if ax < bx { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
+    let tie_above = ry <= ly;
+    let at_q = orient_xy(lx, ly, rx, ry, x1, py);
+    if !(at_q > 0 || (at_q == 0 && tie_above)) {
+        return false;
+    }
+    let at_r = at_q - (rx - lx) as i128 * (py - y0) as i128;
+    !(at_r > 0 || (at_r == 0 && tie_above))
+}
+
+/// Whether exactly one end of a–b has x <= x1: the edges that cross the line x = x1 + ε.
+#[inline(always)]
+pub fn straddles_x(a: Point, b: Point, x1: i64) -> bool {
+    (a.x as i64 <= x1) != (b.x as i64 <= x1)
 }
 
 /// Whether segment a–b touches the closed rectangle [x0, x1] × [y0, y1].
@@ -308,16 +325,16 @@ impl Builder<'_> {
         // A cell that kept all its parent's edges would keep them at every level below (a
         // vertex where many edges meet, or edges overlapping along a shared border): splitting
         // it gains nothing, and splitting every such cell along a long border would not end.
+        let x1 = x0 + (1i64 << shift);
         if edges.len() <= self.leaf_max_edges || shift < 2 || edges.len() >= parent_edges {
-            return self.leaf(tree, edges, odd);
+            return self.leaf(tree, edges, odd, x1);
         }
         // Memory stays proportional to the edges: past its budget, a subtree stops splitting.
         if tree.nodes.len() + tree.leaf_data.len() > tree.budget {
-            return self.leaf(tree, edges, odd);
+            return self.leaf(tree, edges, odd, x1);
         }
         let child_shift = shift - 2;
         let cs = 1i64 << child_shift;
-        let x1 = x0 + (1i64 << shift);
         // Each edge goes to the children its bounding box reaches (closed cells, so an edge on
         // a shared side goes to both), confirmed by the exact test; order is kept.
         let mut child_edges: [Vec<u32>; 16] = Default::default();
@@ -342,7 +359,7 @@ impl Builder<'_> {
         // the depth instead of the edges. Such a cell stays a leaf with many edges.
         let copies: usize = child_edges.iter().map(Vec::len).sum();
         if copies > MAX_COPIES_PER_SPLIT * edges.len() {
-            return self.leaf(tree, edges, odd);
+            return self.leaf(tree, edges, odd, x1);
         }
         let block = tree.nodes.len();
         tree.nodes.extend_from_slice(&[0; 16]);
@@ -374,9 +391,18 @@ impl Builder<'_> {
         (TAG_INTERNAL << TAG_SHIFT) | block as u32
     }
 
-    fn leaf(&self, tree: &mut Subtree, edges: &[u32], odd: &[u32]) -> u32 {
-        let mut by_polygon: Vec<(u32, u32)> = edges.iter().map(|&e| (self.edge_polygon[e as usize], e)).collect();
-        by_polygon.sort_unstable();
+    /// A leaf block for a cell whose right side is x = x1 (see `ZoneIndex::leaf_data`).
+    fn leaf(&self, tree: &mut Subtree, edges: &[u32], odd: &[u32], x1: i64) -> u32 {
+        // By polygon; within one, the edges that straddle x = x1 first.
+        let mut keyed: Vec<(u32, bool, u32)> = edges
+            .iter()
+            .map(|&e| {
+                let (a, b) = self.geometry.edge(e);
+                (self.edge_polygon[e as usize], !straddles_x(a, b, x1), e)
+            })
+            .collect();
+        keyed.sort_unstable();
+        let by_polygon: Vec<(u32, u32)> = keyed.iter().map(|&(p, _, e)| (p, e)).collect();
         let groups = runs_by_key(&by_polygon);
         let offset = tree.leaf_data.len() as u32;
         tree.leaf_offsets.push(offset);
@@ -390,8 +416,10 @@ impl Builder<'_> {
                 }
                 Err(_) => 0,
             };
+            let straddling = keyed[start..end].iter().take_while(|&&(_, rest, _)| !rest).count();
             tree.leaf_data.push(self.geometry.polygon_zone[poly as usize] | parity);
             tree.leaf_data.push((end - start) as u32);
+            tree.leaf_data.push(straddling as u32);
             tree.leaf_data.extend(by_polygon[start..end].iter().map(|&(_, e)| e));
         }
         tree.leaf_data[offset as usize] = tree.set_id(self.zones_of(&odd_without_edges));
@@ -498,7 +526,17 @@ impl ZoneIndex {
             set_offsets: sets.offsets,
             set_zones: sets.values,
             leaf_data,
+            first_zone_of_set: Vec::new(),
         }
+        .with_derived_tables()
+    }
+
+    /// Fills in the tables derived from the serialized arrays (after a build or a decode).
+    pub fn with_derived_tables(mut self) -> Self {
+        self.first_zone_of_set = (0..self.set_offsets.len().saturating_sub(1) as u32)
+            .map(|set| self.zone_set(set).first().copied().unwrap_or(u32::MAX))
+            .collect();
+        self
     }
 
     pub fn zone_set(&self, set: u32) -> &[u32] {

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::boundary::Boundary;
 use crate::coords::{on_segment, snap_query, Point};
-use crate::index::{path_crosses, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
+use crate::index::{crosses_horizontal_leg, crosses_vertical_leg, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
 
 /// "No zone" in `u32` outputs.
 pub const NO_ZONE: u32 = u32::MAX;
@@ -16,6 +16,39 @@ pub const NO_ZONE: u32 = u32::MAX;
 /// Points per block of parallel work: large enough to amortize scheduling, small enough
 /// to balance coast-heavy blocks against open-sea ones.
 const BLOCK: usize = 16 * 1024;
+
+/// One polygon's part of a leaf block.
+#[derive(Clone, Copy)]
+struct Group<'a> {
+    /// Zone | the polygon's parity at the leaf's reference corner.
+    zone_word: u32,
+    /// How many of `edges` (the first ones) straddle the leaf's right side.
+    straddling: usize,
+    edges: &'a [u32],
+}
+
+/// The groups of a leaf block, in order.
+struct Groups<'a> {
+    data: &'a [u32],
+    at: usize,
+    left: u32,
+}
+
+impl<'a> Iterator for Groups<'a> {
+    type Item = Group<'a>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Group<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let (zone_word, n, straddling) = (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
+        let edges = &self.data[self.at + 3..self.at + 3 + n];
+        self.at += 3 + n;
+        Some(Group { zone_word, straddling, edges })
+    }
+}
 
 /// Where a point falls in the index.
 enum Cell {
@@ -28,15 +61,26 @@ enum Cell {
 impl ZoneIndex {
     #[inline(always)]
     fn locate(&self, p: Point) -> Cell {
+        match self.descend(p) {
+            None => Cell::Outside,
+            Some((word, shift)) if word >> TAG_SHIFT == TAG_LEAF => {
+                let (x1, y0) = self.leaf_corner(p, shift);
+                Cell::Leaf { leaf: word & VALUE_MASK, x1, y0 }
+            }
+            Some((word, _)) => Cell::Resolved(word & VALUE_MASK),
+        }
+    }
+
+    /// The resolved or leaf word a descent from the top grid ends at, and the size of its
+    /// cell (2^shift units); `None` outside the grid.
+    #[inline(always)]
+    fn descend(&self, p: Point) -> Option<(u32, u32)> {
         let dx = p.x as i64 - self.origin_x;
         let dy = p.y as i64 - self.origin_y;
-        if dx < 0 || dy < 0 {
-            return Cell::Outside;
-        }
         let mut shift = self.top_shift;
         let (col, row) = (dx >> shift, dy >> shift);
-        if col >= self.cols as i64 || row >= self.rows as i64 {
-            return Cell::Outside;
+        if dx < 0 || dy < 0 || col >= self.cols as i64 || row >= self.rows as i64 {
+            return None;
         }
         let mut word = self.nodes[(row * self.cols as i64 + col) as usize];
         while word >> TAG_SHIFT == TAG_INTERNAL {
@@ -44,53 +88,54 @@ impl ZoneIndex {
             let child = (((dy >> shift) & 3) * 4 + ((dx >> shift) & 3)) as u32;
             word = self.nodes[((word & VALUE_MASK) + child) as usize];
         }
-        self.final_cell(dx, dy, word, shift)
+        Some((word, shift))
     }
 
-    /// The cell a descent ended in: `word` is a resolved or leaf word, cells 2^shift wide,
-    /// (dx, dy) the point relative to the grid's origin.
+    /// The reference corner (x1, y0) of the cell 2^shift units wide that contains `p`.
     #[inline(always)]
-    fn final_cell(&self, dx: i64, dy: i64, word: u32, shift: u32) -> Cell {
-        let value = word & VALUE_MASK;
-        if word >> TAG_SHIFT == TAG_LEAF {
-            let x0 = self.origin_x + ((dx >> shift) << shift);
-            let y0 = self.origin_y + ((dy >> shift) << shift);
-            Cell::Leaf { leaf: value, x1: x0 + (1i64 << shift), y0 }
-        } else {
-            Cell::Resolved(value)
-        }
+    fn leaf_corner(&self, p: Point, shift: u32) -> (i64, i64) {
+        let (dx, dy) = (p.x as i64 - self.origin_x, p.y as i64 - self.origin_y);
+        let x0 = self.origin_x + ((dx >> shift) << shift);
+        let y0 = self.origin_y + ((dy >> shift) << shift);
+        (x0 + (1i64 << shift), y0)
     }
 
-    /// Whether a group's polygon contains `p`, from its parity at the leaf corner.
+    /// Whether a group's polygon contains `p`, from its parity at the leaf corner. The
+    /// first `straddling` edges are the ones that can cross the path's vertical leg; the
+    /// others (most of them) only need the horizontal one.
     #[inline(always)]
-    fn group_contains(&self, zone_word: u32, edges: &[u32], p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
-        let mut odd = zone_word & PARITY_BIT != 0;
-        let mut on_edge = false;
+    fn group_contains(&self, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+        let mut odd = group.zone_word & PARITY_BIT != 0;
         let (px, py) = (p.x as i64, p.y as i64);
-        for &e in edges {
+        let (straddling, rest) = group.edges.split_at(group.straddling);
+        for &e in straddling {
             let (a, b) = self.geometry.edge(e);
-            odd ^= path_crosses(a, b, px, py, x1, y0);
-            if boundary != Boundary::HalfOpen {
-                on_edge |= on_segment(a, b, p);
-            }
+            odd ^= crosses_horizontal_leg(a, b, px, py, x1) != crosses_vertical_leg(a, b, py, x1, y0);
         }
+        for &e in rest {
+            let (a, b) = self.geometry.edge(e);
+            odd ^= crosses_horizontal_leg(a, b, px, py, x1);
+        }
+        let on_edge = boundary != Boundary::HalfOpen && group.edges.iter().any(|&e| {
+            let (a, b) = self.geometry.edge(e);
+            on_segment(a, b, p)
+        });
         boundary.resolve(odd, on_edge)
     }
 
-    /// Calls `f(zone_word, edges)` for each group of the leaf block at `leaf`; returns the
-    /// leaf's base zone set.
+    /// The first edge of a leaf block, if it has one.
     #[inline(always)]
-    fn leaf_groups(&self, leaf: u32, mut f: impl FnMut(u32, &[u32])) -> u32 {
-        let data = &self.leaf_data;
-        let mut i = leaf as usize;
-        let (base, groups) = (data[i], data[i + 1]);
-        i += 2;
-        for _ in 0..groups {
-            let (zone_word, n) = (data[i], data[i + 1] as usize);
-            f(zone_word, &data[i + 2..i + 2 + n]);
-            i += 2 + n;
-        }
-        base
+    fn first_leaf_edge(&self, leaf: u32) -> Option<u32> {
+        let at = leaf as usize;
+        (self.leaf_data[at + 1] > 0).then(|| self.leaf_data[at + 5])
+    }
+
+    /// The leaf block at `leaf`: its base zone set and its groups.
+    #[inline(always)]
+    fn leaf_block(&self, leaf: u32) -> (u32, Groups<'_>) {
+        let at = leaf as usize;
+        let (base, groups) = (self.leaf_data[at], self.leaf_data[at + 1]);
+        (base, Groups { data: &self.leaf_data, at: at + 2, left: groups })
     }
 
     /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
@@ -99,85 +144,21 @@ impl ZoneIndex {
         self.first_zone_at(self.locate(p), p, boundary)
     }
 
-    /// `first_zone` for up to `LANES` points at once. Lookups are latency-bound: each step
-    /// (a tree level, then the leaf blocks, then their first vertices) issues the loads of
-    /// every lane before any is used, so the lanes' cache misses overlap instead of queueing.
-    fn first_zones_grouped(&self, points: &[Point], boundary: Boundary, out: &mut [u32]) {
-        debug_assert!(points.len() <= LANES && points.len() == out.len());
-        let n = points.len();
-        let mut dx = [0i64; LANES];
-        let mut dy = [0i64; LANES];
-        let mut inside = [false; LANES]; // within the top grid
-        let mut cell = [0usize; LANES]; // index into `nodes` while descending
-        let mut shift = [self.top_shift; LANES];
-        for k in 0..n {
-            (dx[k], dy[k]) = (points[k].x as i64 - self.origin_x, points[k].y as i64 - self.origin_y);
-            let (col, row) = (dx[k] >> self.top_shift, dy[k] >> self.top_shift);
-            if dx[k] >= 0 && dy[k] >= 0 && col < self.cols as i64 && row < self.rows as i64 {
-                cell[k] = (row * self.cols as i64 + col) as usize;
-                inside[k] = true;
-                prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
-            }
-        }
-        let mut descending = inside;
-        let mut word = [0u32; LANES];
-        let mut any = true;
-        while any {
-            any = false;
-            for k in 0..n {
-                if descending[k] {
-                    word[k] = self.nodes[cell[k]];
-                }
-            }
-            for k in 0..n {
-                if !descending[k] {
-                    continue;
-                }
-                if word[k] >> TAG_SHIFT == TAG_INTERNAL {
-                    shift[k] -= 2;
-                    let child = (((dy[k] >> shift[k]) & 3) * 4 + ((dx[k] >> shift[k]) & 3)) as usize;
-                    cell[k] = (word[k] & VALUE_MASK) as usize + child;
-                    prefetch(self.nodes.as_ptr().wrapping_add(cell[k]));
-                    any = true;
-                } else {
-                    descending[k] = false;
-                    if word[k] >> TAG_SHIFT == TAG_LEAF {
-                        prefetch(self.leaf_data.as_ptr().wrapping_add((word[k] & VALUE_MASK) as usize));
-                    }
-                }
-            }
-        }
-        // Leaves: fetch the vertices of the first group's first edge.
-        for k in 0..n {
-            if word[k] >> TAG_SHIFT == TAG_LEAF {
-                let at = (word[k] & VALUE_MASK) as usize;
-                if self.leaf_data[at + 1] > 0 {
-                    let first_edge = self.leaf_data[at + 4] as usize;
-                    prefetch(self.geometry.vertices.as_ptr().wrapping_add(first_edge));
-                }
-            }
-        }
-        for k in 0..n {
-            let cell = if inside[k] { self.final_cell(dx[k], dy[k], word[k], shift[k]) } else { Cell::Outside };
-            out[k] = self.first_zone_at(cell, points[k], boundary);
-        }
-    }
-
     #[inline(always)]
     fn first_zone_at(&self, cell: Cell, p: Point, boundary: Boundary) -> u32 {
         match cell {
             Cell::Outside => NO_ZONE,
-            Cell::Resolved(set) => self.zone_set(set).first().copied().unwrap_or(NO_ZONE),
+            Cell::Resolved(set) => self.first_zone_of_set[set as usize],
             Cell::Leaf { leaf, x1, y0 } => {
-                let base = self.leaf_data[leaf as usize];
-                let mut best = self.zone_set(base).first().copied().unwrap_or(NO_ZONE);
-                self.leaf_groups(leaf, |zone_word, edges| {
-                    let zone = zone_word & !PARITY_BIT;
+                let (base, groups) = self.leaf_block(leaf);
+                let mut best = self.first_zone_of_set[base as usize];
+                for group in groups {
+                    let zone = group.zone_word & !PARITY_BIT;
                     // Only a lower zone can change the answer.
-                    if zone < best && self.group_contains(zone_word, edges, p, x1, y0, boundary) {
+                    if zone < best && self.group_contains(group, p, x1, y0, boundary) {
                         best = zone;
                     }
-                });
+                }
                 best
             }
         }
@@ -190,11 +171,12 @@ impl ZoneIndex {
             Cell::Outside => {}
             Cell::Resolved(set) => out.extend_from_slice(self.zone_set(set)),
             Cell::Leaf { leaf, x1, y0 } => {
-                let base = self.leaf_groups(leaf, |zone_word, edges| {
-                    if self.group_contains(zone_word, edges, p, x1, y0, boundary) {
-                        out.push(zone_word & !PARITY_BIT);
+                let (base, groups) = self.leaf_block(leaf);
+                for group in groups {
+                    if self.group_contains(group, p, x1, y0, boundary) {
+                        out.push(group.zone_word & !PARITY_BIT);
                     }
-                });
+                }
                 out.extend_from_slice(self.zone_set(base));
                 out[start..].sort_unstable();
                 let mut kept = start;
@@ -213,8 +195,10 @@ impl ZoneIndex {
 /// First zone of each (lat, lon) into `out` (`NO_ZONE` where none or invalid).
 pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32], parallel: bool) {
     assert!(lat.len() == lon.len() && lat.len() == out.len());
-    // Below this, the buckets cost more than the locality saves.
-    if out.len() < 32 * 1024 {
+    // Below this, zeroing and summing the buckets costs more than the two passes save (from
+    // 4,000 points up, they were faster on every zone set; Polars hands over batches that
+    // small when its morsels straddle chunk boundaries).
+    if out.len() < 4 * 1024 {
         return tag_in_order(index, lat, lon, boundary, out, parallel);
     }
     let block = |(i, out): (usize, &mut [u32])| {
@@ -253,10 +237,10 @@ const BUCKET_SHIFT: u32 = 24;
 const BUCKET_COLS: usize = 216;
 const BUCKETS: usize = BUCKET_COLS * 108;
 
-/// Tags a block in the order of a counting sort by coarse spatial bucket. Lookups are
-/// latency-bound (a random point touches a few cache lines of a large index), and points
-/// that are near each other share those lines: in bucket order they stay in cache. The
-/// answers are written back in input order, so this changes speed only.
+/// Tags a block in the order of a counting sort by coarse spatial bucket, in two passes.
+/// Lookups are latency-bound (a random point touches a few cache lines of a large index),
+/// and points that are near each other share those lines: in bucket order they stay in
+/// cache. The answers are written back in input order, so this changes speed only.
 fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32]) {
     let n = lat.len();
     let mut points = Vec::with_capacity(n);
@@ -286,26 +270,47 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
         order[next[b as usize] as usize] = i as u32;
         next[b as usize] += 1;
     }
-    // Invalid points (bucket BUCKETS) sort last; look up the valid ones in groups.
+    // Invalid points (bucket BUCKETS) sort last.
     let valid = n - counts[BUCKETS] as usize;
-    let mut group_points = [Point::default(); LANES];
-    let mut group_out = [NO_ZONE; LANES];
-    for group in order[..valid].chunks(LANES) {
-        for (slot, &i) in group_points.iter_mut().zip(group) {
-            *slot = points[i as usize];
-        }
-        index.first_zones_grouped(&group_points[..group.len()], boundary, &mut group_out[..group.len()]);
-        for (&i, &zone) in group.iter().zip(&group_out) {
-            out[i as usize] = zone;
-        }
-    }
     for &i in &order[valid..] {
         out[i as usize] = NO_ZONE;
     }
+    // First pass, in bucket order: the descent. Most points end in a resolved cell and are
+    // answered there; the others wait, with their leaf, for the second pass.
+    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(valid / 2); // (i, leaf, shift)
+    for &i in &order[..valid] {
+        out[i as usize] = match index.descend(points[i as usize]) {
+            None => NO_ZONE,
+            Some((word, shift)) if word >> TAG_SHIFT == TAG_LEAF => {
+                in_leaves.push((i, word & VALUE_MASK, shift));
+                continue;
+            }
+            Some((word, _)) => index.first_zone_of_set[(word & VALUE_MASK) as usize],
+        };
+    }
+    // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
+    // a lookup in a large index; the next points' leaves are known, so their blocks and then
+    // their first vertices are fetched ahead, overlapping those misses instead of queueing.
+    for k in 0..in_leaves.len() {
+        if let Some(&(_, leaf, _)) = in_leaves.get(k + LEAF_AHEAD) {
+            prefetch(index.leaf_data.as_ptr().wrapping_add(leaf as usize));
+        }
+        if let Some(&(_, leaf, _)) = in_leaves.get(k + VERTICES_AHEAD) {
+            if let Some(edge) = index.first_leaf_edge(leaf) {
+                prefetch(index.geometry.vertices.as_ptr().wrapping_add(edge as usize));
+            }
+        }
+        let (i, leaf, shift) = in_leaves[k];
+        let p = points[i as usize];
+        let (x1, y0) = index.leaf_corner(p, shift);
+        out[i as usize] = index.first_zone_at(Cell::Leaf { leaf, x1, y0 }, p, boundary);
+    }
 }
 
-/// Lookups advanced together by `first_zones_grouped`.
-const LANES: usize = 16;
+/// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and the
+/// vertices of their first edge (by then the block has arrived).
+const LEAF_AHEAD: usize = 8;
+const VERTICES_AHEAD: usize = 4;
 
 #[inline(always)]
 fn prefetch<T>(ptr: *const T) {
@@ -495,6 +500,48 @@ mod tests {
             vec![vec![vec![(-w, -900_000_000), (w, 900_000_000), (-w, 900_000_000)]]],
         ];
         check_all(&zones, 100_000_000);
+    }
+
+    #[test]
+    fn batches_agree_with_single_lookups() {
+        // Degree-sized zones (units of 1e-7 degree): a checkerboard, one with a hole, and a
+        // big overlapping one; points on and around them, some exactly on lattice lines and
+        // some invalid, through every path of `tag_slices` (in order, and the two passes
+        // over spatially sorted blocks, each sequential and parallel).
+        const DEG: i32 = 10_000_000;
+        let mut zones = Vec::new();
+        for j in 0..8 {
+            for i in 0..8 {
+                zones.push(vec![vec![square(i * DEG, j * DEG, DEG)]]);
+            }
+        }
+        zones.push(vec![vec![square(-6 * DEG, -6 * DEG, 4 * DEG), square(-5 * DEG, -5 * DEG, 2 * DEG)]]);
+        zones.push(vec![vec![vec![(-3 * DEG, -3 * DEG), (5 * DEG, -DEG), (DEG, 5 * DEG)]]]);
+        let index = ZoneIndex::build(geometry(&zones));
+        let mut rng = crate::fuzzing::Rng::new(7);
+        let mut degrees = || match rng.below(4) {
+            0 => rng.below(41) as f64 * 0.25 - 7.0, // on lattice lines and vertices
+            _ => rng.below(1 << 30) as f64 / (1u64 << 30) as f64 * 17.0 - 7.5,
+        };
+        let (mut lat, mut lon): (Vec<f64>, Vec<f64>) = (0..100_000).map(|_| (degrees(), degrees())).unzip();
+        for (k, bad) in [f64::NAN, f64::INFINITY, 95.0, -90.5].into_iter().enumerate() {
+            lat[k * 1_000] = bad;
+            lon[k * 1_000 + 1] = bad;
+        }
+        for mode in MODES {
+            let expected: Vec<u32> = lat
+                .iter()
+                .zip(&lon)
+                .map(|(&la, &lo)| snap_query(la, lo).map_or(NO_ZONE, |p| index.first_zone(p, mode)))
+                .collect();
+            for n in [1_000, 100_000] {
+                for parallel in [false, true] {
+                    let mut out = vec![0; n];
+                    tag_slices(&index, &lat[..n], &lon[..n], mode, &mut out, parallel);
+                    assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
+                }
+            }
+        }
     }
 
     fn arb_ring(span: i32) -> impl Strategy<Value = Vec<(i32, i32)>> {

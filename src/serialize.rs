@@ -21,7 +21,8 @@ use crate::geometry::ZoneGeometry;
 use crate::index::{ZoneIndex, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
 
 pub const MAGIC: &[u8; 8] = b"PLZONES\0";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: leaf groups record how many of their edges straddle the leaf's right side.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 48;
 
 fn config() -> impl bincode::config::Config {
@@ -127,7 +128,7 @@ pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
         return Err("corrupted zone index: payload length mismatch".to_string());
     }
     validate(&index).map_err(|e| format!("corrupted zone index: {e}"))?;
-    Ok((fp, index))
+    Ok((fp, index.with_derived_tables()))
 }
 
 /// A leaf block must lie inside `leaf_data` and name only existing sets, zones and edges.
@@ -140,16 +141,19 @@ fn validate_leaf(ix: &ZoneIndex, offset: usize, sets: u32) -> Result<(), String>
     let groups = word(offset + 1)?;
     let mut i = offset + 2;
     for _ in 0..groups {
-        let (zone, n) = (word(i)? & !crate::index::PARITY_BIT, word(i + 1)? as usize);
+        let (zone, n, straddling) = (word(i)? & !crate::index::PARITY_BIT, word(i + 1)? as usize, word(i + 2)? as usize);
         if zone >= ix.geometry.zone_count {
             return Err("leaf zone out of range".into());
         }
-        let edges = data.get(i + 2..i + 2 + n).ok_or("leaf block runs past the end")?;
+        if straddling > n {
+            return Err("leaf group has more straddling edges than edges".into());
+        }
+        let edges = data.get(i + 3..i + 3 + n).ok_or("leaf block runs past the end")?;
         // The end vertex of each edge must exist.
         if edges.iter().any(|&e| e as usize + 1 >= ix.geometry.vertices.len()) {
             return Err("edges out of range".into());
         }
-        i += 2 + n;
+        i += 3 + n;
     }
     Ok(())
 }
@@ -308,8 +312,9 @@ mod tests {
             assert!(from_bytes(&bad).is_err(), "flipped byte {i}");
         }
         let mut future = bytes.clone();
-        future[8] = 2;
-        assert!(from_bytes(&future).unwrap_err().contains("version 2 is not supported"));
+        future[8] = FORMAT_VERSION as u8 + 1;
+        let message = from_bytes(&future).unwrap_err();
+        assert!(message.contains(&format!("version {} is not supported", FORMAT_VERSION + 1)), "{message}");
         assert!(from_bytes(b"PK\x03\x04 a zip file, not an index at all....................")
             .unwrap_err()
             .contains("wrong magic"));

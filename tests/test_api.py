@@ -177,25 +177,28 @@ def test_shapely_input_with_nan_is_located():
         pz.Zones.from_shapely([bad])
 
 
-def test_many_named_zones_take_the_gather_path():
-    """Above ENUM_IN_PLUGIN_MAX_ZONES names the Enum is gathered in the plan, not built by
-    the plugin: same dtype, name and answers, in both engines."""
-    from polars_zones._namespace import ENUM_IN_PLUGIN_MAX_ZONES
-
-    n = ENUM_IN_PLUGIN_MAX_ZONES + 500
+@pytest.mark.parametrize("n", [255, 256, 70_000])
+def test_named_zones_of_every_code_width(n):
+    """The plugin returns codes in the physical dtype of the zones' Enum (UInt8 up to 255
+    names, UInt16, then UInt32) and the plan casts them: the Enum dtype, the column name and
+    the answers are the same at every width, in both engines."""
+    # Triangles on a 600-wide grid of quarter-degree steps.
+    corners = [((i % 600) * 0.25, (i // 600) * 0.25) for i in range(n)]
     features = [
         {"type": "Feature", "properties": {"id": f"z{i}"},
-         "geometry": {"type": "Polygon", "coordinates": [[[i % 100, i // 100], [i % 100 + 0.5, i // 100], [i % 100, i // 100 + 0.5], [i % 100, i // 100]]]}}
-        for i in range(n)
+         "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.2, y], [x, y + 0.2], [x, y]]]}}
+        for i, (x, y) in enumerate(corners)
     ]
     zones = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id")
     rng = np.random.default_rng(0)
-    df = pl.DataFrame({"lat": rng.uniform(0, n // 100 + 1, 20_000), "lon": rng.uniform(0, 100, 20_000)})
+    rows = n // 600 + 1
+    df = pl.DataFrame({"lat": rng.uniform(0, rows * 0.25, 20_000), "lon": rng.uniform(0, 150, 20_000)})
     got = df.lazy().select(pl.col("lat").zones.tag("lon", polygons=zones))
     in_memory, streaming = got.collect(), got.collect(engine="streaming")
     assert in_memory.columns == ["lat"] and in_memory.dtypes[0] == pl.Enum(zones.ids)
     assert in_memory.equals(streaming)
     codes = zones.tag_numpy(df["lat"].to_numpy(), df["lon"].to_numpy())
-    want = [zones.ids[c] if c >= 0 else None for c in codes]
+    ids = zones.ids
+    want = [ids[c] if c >= 0 else None for c in codes]
     assert in_memory.to_series().cast(pl.String).to_list() == want
     assert sum(w is not None for w in want) > 1000

@@ -98,7 +98,7 @@ def test_a_panic_in_the_kernel_is_a_python_exception(bundled_zones, frame):
         plugin_path=PLUGIN_PATH,
         function_name="zones_panic_for_tests",
         args=[pl.col("lat"), pl.col("lon")],
-        kwargs={"payload": _payload(bundled_zones, "half-open", bundled_zones.ids)},
+        kwargs={"payload": _payload(bundled_zones, "half-open")},
         is_elementwise=True,
     )
     for _ in range(3):
