@@ -118,17 +118,17 @@ impl PyZoneIndex {
         edges_per_top_cell: Option<i64>,
         planar: bool,
     ) -> PyResult<(Self, usize, usize)> {
-        let defaults = BuildOptions::default();
-        let options = BuildOptions {
-            leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
-            edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
-        };
         let (grouping, rule) = ingest_options(each_is_zone, planar);
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
             let fingerprint = serialize::fingerprint(&geometry);
+            let defaults = BuildOptions::for_edges(geometry.num_vertices());
+            let options = BuildOptions {
+                leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
+                edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
+            };
             let started = std::time::Instant::now();
             let index = ZoneIndex::build_with(geometry, options);
             let build_seconds = started.elapsed().as_secs_f64();
