@@ -205,7 +205,8 @@ pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundar
         let base = i * SPATIAL_BLOCK;
         tag_spatially(index, &lat[base..base + out.len()], &lon[base..base + out.len()], boundary, out);
     };
-    if parallel {
+    // One block runs on the calling thread: handing it to rayon would only add a hop.
+    if parallel && out.len() > SPATIAL_BLOCK {
         out.par_chunks_mut(SPATIAL_BLOCK).enumerate().for_each(block);
     } else {
         out.chunks_mut(SPATIAL_BLOCK).enumerate().for_each(block);
