@@ -26,7 +26,7 @@ use crate::coords::{Point, orient_xy};
 use crate::geometry::ZoneGeometry;
 
 /// How finely the index is built.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BuildOptions {
     /// A leaf holds at most this many edges unless its cell is too small to split.
     pub leaf_max_edges: usize,
@@ -35,18 +35,22 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// Up to this many edges, the index is refined to `SMALL`; above it, to `LARGE`.
+    /// Up to this many edges, the index is first built with `SMALL`.
     pub const SMALL_MAX_EDGES: usize = 100_000;
+    /// ... and kept if it stays this small; otherwise it is rebuilt with `LARGE`.
+    pub const SMALL_MAX_BYTES: usize = 8 << 20;
     /// Chosen by sweeps on 8M AIS-like points (2 threads, 100k-point batches; leaves of 4–32
     /// edges, 1–2 edges per top cell). 4-edge leaves keep an index of up to ~100k edges at a
     /// few MB, within a core's L2 cache: the simplified zones (28.8k edges, 2.2 MB) then
-    /// answer in 0.142 s instead of 0.208 s with 16-edge leaves.
+    /// answer in 0.142 s instead of 0.208 s with 16-edge leaves. Long edges are copied into
+    /// every cell they cross, so a few of those can still make it large (a star of 5,000
+    /// spikes: 42 MB for 10,000 edges), hence `SMALL_MAX_BYTES`.
     pub const SMALL: BuildOptions = BuildOptions { leaf_max_edges: 4, edges_per_top_cell: 1 };
     /// For more edges, finer leaves only grow the index out of cache: the 10 m zones took
     /// 0.254 s with 4-edge leaves (68 bytes/vertex), 0.213 s with 16 (23.5 bytes/vertex).
     pub const LARGE: BuildOptions = BuildOptions { leaf_max_edges: 16, edges_per_top_cell: 2 };
 
-    /// The options for a geometry with `edges` edges.
+    /// The options `ZoneIndex::build` starts from for a geometry with `edges` edges.
     pub fn for_edges(edges: usize) -> BuildOptions {
         if edges <= Self::SMALL_MAX_EDGES {
             Self::SMALL
@@ -441,9 +445,15 @@ impl Builder<'_> {
 }
 
 impl ZoneIndex {
+    /// The index with the options that suit the geometry (see `BuildOptions::SMALL`).
     pub fn build(geometry: ZoneGeometry) -> ZoneIndex {
-        let options = BuildOptions::for_edges(geometry.num_vertices());
-        Self::build_with(geometry, options)
+        if BuildOptions::for_edges(geometry.num_vertices()) == BuildOptions::SMALL {
+            let small = Self::build_with(geometry.clone(), BuildOptions::SMALL);
+            if small.heap_bytes() <= BuildOptions::SMALL_MAX_BYTES {
+                return small;
+            }
+        }
+        Self::build_with(geometry, BuildOptions::LARGE)
     }
 
     pub fn build_with(geometry: ZoneGeometry, options: BuildOptions) -> ZoneIndex {
@@ -486,7 +496,7 @@ impl ZoneIndex {
                 let edges: Vec<u32> = touching[i..j].iter().map(|&(_, e)| e).collect();
                 let (col, row) = (cell as i64 % grid.cols, cell as i64 / grid.cols);
                 let mut tree = Subtree::new();
-                tree.budget = WORDS_PER_EDGE * edges.len() + 4096;
+                tree.budget = WORDS_PER_EDGE * edges.len() + 256;
                 let odd = &odd_at_corner[cell as usize];
                 tree.root = builder.node(
                     &mut tree,

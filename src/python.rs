@@ -124,13 +124,17 @@ impl PyZoneIndex {
             let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
             let fingerprint = serialize::fingerprint(&geometry);
-            let defaults = BuildOptions::for_edges(geometry.num_vertices());
-            let options = BuildOptions {
-                leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
-                edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
-            };
             let started = std::time::Instant::now();
-            let index = ZoneIndex::build_with(geometry, options);
+            let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
+                ZoneIndex::build(geometry)
+            } else {
+                let defaults = BuildOptions::for_edges(geometry.num_vertices());
+                let options = BuildOptions {
+                    leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
+                    edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
+                };
+                ZoneIndex::build_with(geometry, options)
+            };
             let build_seconds = started.elapsed().as_secs_f64();
             let index = store::insert(fingerprint, index);
             Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings, report.antimeridian_polygons))
