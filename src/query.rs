@@ -419,12 +419,14 @@ mod tests {
         g
     }
 
-/// Builds the default index and one refined as deep as it goes (single-edge leaves from
-    /// a single top cell), and checks both against brute force.
+    /// Builds the default index (small-set options here), one with the large-set options, and
+    /// one refined as deep as it goes (single-edge leaves from a single top cell), and checks
+    /// each against brute force.
     fn check_all(zones: &[Vec<Vec<Vec<(i32, i32)>>>], lattice_step: i32) {
         let g = geometry(zones);
         let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
-        for index in [ZoneIndex::build(g.clone()), ZoneIndex::build_with(g.clone(), deep)] {
+        let large = BuildOptions::LARGE;
+        for index in [ZoneIndex::build(g.clone()), ZoneIndex::build_with(g.clone(), large), ZoneIndex::build_with(g.clone(), deep)] {
             for p in probe_points(&g, lattice_step) {
                 assert_agree(&index, p);
             }
