@@ -126,8 +126,7 @@ impl ZoneIndex {
     /// The first edge of a leaf block, if it has one.
     #[inline(always)]
     fn first_leaf_edge(&self, leaf: u32) -> Option<u32> {
-        let at = leaf as usize;
-        (self.leaf_data[at + 1] > 0).then(|| self.leaf_data[at + 5])
+        self.leaf_block(leaf).1.next().and_then(|group| group.edges.first().copied())
     }
 
     /// The leaf block at `leaf`: its base zone set and its groups.
