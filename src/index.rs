@@ -39,15 +39,14 @@ impl BuildOptions {
     pub const SMALL_MAX_EDGES: usize = 100_000;
     /// ... and kept if it stays this small; otherwise it is rebuilt with `LARGE`.
     pub const SMALL_MAX_BYTES: usize = 8 << 20;
-    /// Chosen by sweeps on 8M AIS-like points (2 threads, 100k-point batches; leaves of 4–32
-    /// edges, 1–2 edges per top cell). 4-edge leaves keep an index of up to ~100k edges at a
-    /// few MB, within a core's L2 cache: the simplified zones (27.5k edges, 2.0 MB) then
-    /// answer in 0.142 s instead of 0.208 s with 16-edge leaves. Long edges are copied into
-    /// every cell they cross, so a few of those can still make it large (a star of 5,000
-    /// spikes: 46 MB for 10,000 edges), hence `SMALL_MAX_BYTES`.
+    /// Chosen with `bench/leaf_sweep.py` (8M AIS-like points, `tag_numpy`, 2 threads). 4-edge
+    /// leaves keep an index of up to ~100k edges at a few MB, within a core's L2 cache: the
+    /// simplified zones (27.5k edges, 2.0 MB) then take 0.157 s instead of 0.209 s with 16-edge
+    /// leaves. Long edges are copied into every cell they cross, so a few of those can still
+    /// make it large (a star of 5,000 spikes: 46 MB for 10,000 edges), hence `SMALL_MAX_BYTES`.
     pub const SMALL: BuildOptions = BuildOptions { leaf_max_edges: 4, edges_per_top_cell: 1 };
     /// For more edges, finer leaves only grow the index out of cache: the 10 m zones took
-    /// 0.254 s with 4-edge leaves (68 bytes/vertex), 0.213 s with 16 (23.5 bytes/vertex).
+    /// 0.257 s with 4-edge leaves (67.7 bytes/vertex), 0.208 s with 16 (23.5 bytes/vertex).
     pub const LARGE: BuildOptions = BuildOptions { leaf_max_edges: 16, edges_per_top_cell: 2 };
 
     /// The options `ZoneIndex::build` starts from for a geometry with `edges` edges.
