@@ -125,7 +125,7 @@ pub fn crosses_horizontal_leg(a: Point, b: Point, px: i64, py: i64, x1: i64) -> 
 /// is not; for a point on the edge's line the perturbation decides: the ε of x moves it
 /// above a falling edge, the ε² of y above a horizontal one.
 #[inline(always)]
-pub fn crosses_vertical_leg(a: Point, b: Point, py: i64, x1: i64, y0: i64) -> bool {
+fn crosses_vertical_leg(a: Point, b: Point, py: i64, x1: i64, y0: i64) -> bool {
     if !straddles_x(a, b, x1) {
         return false;
     }
@@ -160,7 +160,7 @@ fn touches_rect(a: Point, b: Point, x0: i64, y0: i64, x1: i64, y1: i64) -> bool 
 }
 
 /// The runs of equal keys in pairs sorted by key: (key, start, end).
-fn runs_by_key(pairs: &[(u32, u32)]) -> Vec<(u32, usize, usize)> {
+fn runs_by_key<T>(pairs: &[(u32, T)]) -> Vec<(u32, usize, usize)> {
     let mut runs = Vec::new();
     let mut start = 0;
     while start < pairs.len() {
@@ -409,17 +409,16 @@ impl Builder<'_> {
 
     /// A leaf block for a cell whose right side is x = x1 (see `ZoneIndex::leaf_data`).
     fn leaf(&self, tree: &mut Subtree, edges: &[u32], odd: &[u32], x1: i64) -> u32 {
-        // By polygon; within one, the edges that straddle x = x1 first.
-        let mut keyed: Vec<(u32, bool, u32)> = edges
+        // By polygon; within one, the edges that straddle x = x1 first: (polygon, (rest, edge)).
+        let mut keyed: Vec<(u32, (bool, u32))> = edges
             .iter()
             .map(|&e| {
                 let (a, b) = self.geometry.edge(e);
-                (self.edge_polygon[e as usize], !straddles_x(a, b, x1), e)
+                (self.edge_polygon[e as usize], (!straddles_x(a, b, x1), e))
             })
             .collect();
         keyed.sort_unstable();
-        let by_polygon: Vec<(u32, u32)> = keyed.iter().map(|&(p, _, e)| (p, e)).collect();
-        let groups = runs_by_key(&by_polygon);
+        let groups = runs_by_key(&keyed);
         let offset = tree.leaf_data.len() as u32;
         tree.leaf_offsets.push(offset);
         tree.leaf_data.extend_from_slice(&[0, groups.len() as u32]);
@@ -432,11 +431,11 @@ impl Builder<'_> {
                 }
                 Err(_) => 0,
             };
-            let straddling = keyed[start..end].iter().take_while(|&&(_, rest, _)| !rest).count();
+            let straddling = keyed[start..end].iter().take_while(|&&(_, (rest, _))| !rest).count();
             tree.leaf_data.push(self.geometry.polygon_zone[poly as usize] | parity);
             tree.leaf_data.push((end - start) as u32);
             tree.leaf_data.push(straddling as u32);
-            tree.leaf_data.extend(by_polygon[start..end].iter().map(|&(_, e)| e));
+            tree.leaf_data.extend(keyed[start..end].iter().map(|&(_, (_, e))| e));
         }
         tree.leaf_data[offset as usize] = tree.set_id(self.zones_of(&odd_without_edges));
         (TAG_LEAF << TAG_SHIFT) | offset

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::boundary::Boundary;
 use crate::coords::{on_segment, snap_query, Point};
-use crate::index::{crosses_horizontal_leg, crosses_vertical_leg, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
+use crate::index::{crosses_horizontal_leg, path_crosses, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
 
 /// "No zone" in `u32` outputs.
 pub const NO_ZONE: u32 = u32::MAX;
@@ -110,7 +110,7 @@ impl ZoneIndex {
         let (straddling, rest) = group.edges.split_at(group.straddling);
         for &e in straddling {
             let (a, b) = self.geometry.edge(e);
-            odd ^= crosses_horizontal_leg(a, b, px, py, x1) != crosses_vertical_leg(a, b, py, x1, y0);
+            odd ^= path_crosses(a, b, px, py, x1, y0);
         }
         for &e in rest {
             let (a, b) = self.geometry.edge(e);
