@@ -18,6 +18,9 @@ GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
 
 BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
 
+# Notes of Zones.validate that describe how a polygon across ±180 is read, not a problem.
+ANTIMERIDIAN_NOTES = ("crosses antimeridian", "antimeridian seam")
+
 
 class ZonesWarning(UserWarning):
     """Input was repaired rather than refused (for example, degenerate rings dropped)."""
@@ -72,15 +75,19 @@ class Zones:
         texts, each_is_zone = _geojson_texts(source)
         if strict:
             problems = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=planar)
-            problems = [p for p in problems if p[5] != "crosses antimeridian"]
+            problems = [p for p in problems if p[5] not in ANTIMERIDIAN_NOTES]
             if problems:
                 listed = "\n".join(_describe_problem(p) for p in problems[:20])
                 more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
                 raise ValueError(f"{len(problems)} problem(s) in the zones (strict=True):\n{listed}{more}")
         try:
-            index, dropped, _split = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
+            index, dropped, _split, no_geometry = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
         except ValueError as error:
             raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
+        if no_geometry:
+            warnings.warn(
+                f"skipped {no_geometry} feature(s) whose geometry is null (they contain no point)", ZonesWarning, stacklevel=2
+            )
         if dropped:
             warnings.warn(
                 f"dropped {dropped} degenerate ring(s) (fewer than 3 distinct vertices, or all on one line): "

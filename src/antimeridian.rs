@@ -1,55 +1,103 @@
 //! Polygons that cross the antimeridian, made planar.
 //!
 //! The index is planar in (lon, lat): a zone that crosses 180° must arrive as pieces inside
-//! [-180, 180]. Files either cut it there already (RFC 7946: a MultiPolygon, nothing to do)
-//! or they do not: longitudes run past ±180 (170..190), or consecutive vertices jump by more
-//! than 180° (179 → -179). For those, each ring is *unwrapped* (every step between
-//! consecutive vertices taken as the short way round, so longitudes become continuous), a
-//! ring that goes once around a pole is closed along that pole's latitude, holes are moved
-//! next to their shell, and the polygon is cut into the copies shifted by a multiple of 360°
-//! that overlap [-180, 180]. Each ring is clipped on its own (Sutherland–Hodgman against the
-//! two meridians); for the even-odd rule that is exact, since what a clip replaces is a loop
-//! lying outside the window, which a ray from inside crosses an even number of times.
-//! Clipping adds vertices exactly on ±180 (then snapped like every vertex).
+//! [-180, 180]. Real files write such zones in several ways, and each is read as its maker
+//! meant:
+//!
+//! | encoding | example | how it is read |
+//! |---|---|---|
+//! | cut at ±180 (RFC 7946) | a MultiPolygon whose parts run along x = 180 and x = -180 | as it is: nothing to do |
+//! | past ±180 | a ring from 170 to 190 | unwrapped, then cut |
+//! | jumps | consecutive vertices 179 → -179 | each step the short way round, then cut |
+//! | seams (TopoJSON, d3) | consecutive vertices at exactly -180 and exactly 180 | a step along the meridian: -180 and 180 are one line |
+//! | round a pole | Antarctica, closed along -90 or left open | unwrapped; winding once round the pole, closed along it |
+//! | the whole width | the box (-180,-90) (180,-90) (180,-60) (-180,-60) | read as seams it has no area, so it is read literally |
+//!
+//! The rule, top to bottom, on coordinates already snapped to integer units (so "exactly
+//! ±180" survives float noise such as Natural Earth's 180.00000000000006):
+//!
+//! 1. A polygon comes here when a ring has a longitude beyond ±180 or a step of more than
+//!    180° between consecutive vertices (a jump or a seam), the closing step included.
+//! 2. Each ring is *unwrapped*: every step taken the short way round, a seam step taken as
+//!    0° (along the meridian). Wrangel Island in the d3 world map starts at (-180, 70.99),
+//!    goes round the island west of 180 and comes back through (180, 71.54): read so, it is
+//!    the island, where a literal reading of the closing step (360° east) made the ring
+//!    wind round the North Pole and tagged the whole Arctic as Russia.
+//! 3. A ring that has no area read that way (it only ran along the meridian) is read
+//!    literally instead: seam steps as drawn (±360°), other steps the short way. That keeps
+//!    boxes that mean "every longitude" working.
+//! 4. A ring whose unwrapped end lies 360° from its start winds once round a pole: it is
+//!    closed along that pole's latitude (the nearer pole by mean latitude).
+//! 5. Holes move to the copy nearest their shell, and the polygon is cut into the copies
+//!    shifted by a multiple of 360° that overlap [-180, 180]. Each ring is clipped on its own
+//!    (Sutherland–Hodgman against the two meridians); for the even-odd rule that is exact,
+//!    since what a clip replaces is a loop lying outside the window, which a ray from inside
+//!    crosses an even number of times. The cut adds vertices exactly on ±180.
 
-/// (lon, lat) in degrees.
-pub type Position = [f64; 2];
+use crate::coords::{WidePoint, HALF_TURN, TURN};
 
-/// Whether a polygon (its rings) is written across the antimeridian: a longitude beyond ±180,
-/// or consecutive vertices more than 180° of longitude apart, other than an edge from -180
-/// to 180 (see `literal_step`).
-pub fn crosses_antimeridian(rings: &[Vec<Position>]) -> bool {
+/// Whether a step from `a` to `b` is a seam: from exactly -180 to exactly 180, or back.
+pub fn is_seam(a: WidePoint, b: WidePoint) -> bool {
+    a.x.abs() == HALF_TURN && b.x == -a.x
+}
+
+/// Consecutive vertex pairs of a ring, with the closing step when the ring is not closed.
+fn steps(ring: &[WidePoint]) -> impl Iterator<Item = (WidePoint, WidePoint)> + '_ {
+    let closing = match (ring.first(), ring.last()) {
+        (Some(&first), Some(&last)) if first != last => Some((last, first)),
+        _ => None,
+    };
+    ring.windows(2).map(|w| (w[0], w[1])).chain(closing)
+}
+
+/// Whether a polygon (its rings) is written across the antimeridian: a longitude beyond
+/// ±180, or consecutive vertices more than 180° of longitude apart (seams included).
+pub fn crosses_antimeridian(rings: &[Vec<WidePoint>]) -> bool {
     rings.iter().any(|ring| {
-        ring.iter().any(|p| p[0].abs() > 180.0)
-            || ring.windows(2).any(|w| (w[1][0] - w[0][0]).abs() > 180.0 && !literal_step(w[0], w[1]))
+        ring.iter().any(|p| p.x.abs() > HALF_TURN) || steps(ring).any(|(a, b)| (b.x - a.x).abs() > HALF_TURN)
     })
 }
 
-/// An edge from exactly -180 to exactly 180 (or back) is how RFC 7946 and Natural Earth
-/// files draw a zone that spans every longitude (Antarctica closed along -90, a polar cap
-/// or band): it is taken as drawn, not as a step across the meridian.
-fn literal_step(a: Position, b: Position) -> bool {
-    a[0].abs() == 180.0 && b[0] == -a[0]
+fn has_seam(ring: &[WidePoint]) -> bool {
+    steps(ring).any(|(a, b)| is_seam(a, b))
+}
+
+/// What `Zones.validate` notes about a polygon written across the antimeridian: seams read
+/// along the meridian (rule 2), or a ring past ±180 or with jumps, unwrapped and cut; nothing
+/// for one whose only seams are read literally (rule 3: a box spanning every longitude).
+pub fn note(rings: &[Vec<WidePoint>]) -> Option<&'static str> {
+    if rings.iter().any(|ring| has_seam(ring) && !seams_are_literal(ring)) {
+        return Some("antimeridian seam");
+    }
+    let crosses = |ring: &Vec<WidePoint>| {
+        ring.iter().any(|p| p.x.abs() > HALF_TURN) || steps(ring).any(|(a, b)| (b.x - a.x).abs() > HALF_TURN && !is_seam(a, b))
+    };
+    rings.iter().any(crosses).then_some("crosses antimeridian")
+}
+
+/// Rule 3: read along the meridian, the ring has no area.
+fn seams_are_literal(ring: &[WidePoint]) -> bool {
+    has_seam(ring) && twice_area(&unwrap_steps(ring, Seam::AlongMeridian)) == 0
 }
 
 /// The polygon as pieces within [-180, 180]: each a list of rings (shell first), closed.
 /// Pieces may contain rings that clipping left degenerate; the caller drops those.
-pub fn split_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Vec<Position>>> {
+pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<Vec<WidePoint>>> {
     let unwrapped = unwrap_polygon(rings);
     let Some(shell) = unwrapped.first() else { return Vec::new() };
     let (lo, hi) = lon_range(shell);
 
     let mut pieces = Vec::new();
     for k in -2..=2 {
-        let shift = 360.0 * k as f64;
-        if hi + shift <= -180.0 || lo + shift >= 180.0 {
+        let shift = TURN * k;
+        if hi + shift <= -HALF_TURN || lo + shift >= HALF_TURN {
             continue;
         }
-        let piece: Vec<Vec<Position>> = unwrapped
+        let piece: Vec<Vec<WidePoint>> = unwrapped
             .iter()
             .map(|ring| {
-                let moved: Vec<Position> = ring.iter().map(|p| [p[0] + shift, p[1]]).collect();
-                clip_to_band(&moved, -180.0, 180.0)
+                let moved: Vec<WidePoint> = ring.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect();
+                clip_to_band(&moved, -HALF_TURN, HALF_TURN)
             })
             .collect();
         if piece[0].len() >= 3 {
@@ -61,58 +109,84 @@ pub fn split_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Vec<Position>>> {
 
 /// The polygon with continuous longitudes (possibly past ±180): rings unwrapped, closed
 /// along a pole if they go round one, holes moved to the copy nearest their shell.
-pub fn unwrap_polygon(rings: &[Vec<Position>]) -> Vec<Vec<Position>> {
+pub fn unwrap_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     let Some(shell) = rings.first() else { return Vec::new() };
     let shell = unwrap_ring(shell);
     let (lo, hi) = lon_range(&shell);
-    let centre = (lo + hi) / 2.0;
+    let centre = (lo + hi) / 2;
     let mut unwrapped = vec![shell];
     for hole in &rings[1..] {
         let hole = unwrap_ring(hole);
         let (hlo, hhi) = lon_range(&hole);
-        let shift = ((centre - (hlo + hhi) / 2.0) / 360.0).round() * 360.0;
-        unwrapped.push(hole.iter().map(|p| [p[0] + shift, p[1]]).collect());
+        let shift = TURN * div_round(i128::from(centre - (hlo + hhi) / 2), i128::from(TURN)) as i64;
+        unwrapped.push(hole.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect());
     }
     unwrapped
 }
 
-/// Continuous longitudes: each step taken the short way round. A ring that comes back 360°
-/// from where it started went around a pole; it is closed along that pole's latitude.
-fn unwrap_ring(ring: &[Position]) -> Vec<Position> {
-    let mut out: Vec<Position> = Vec::with_capacity(ring.len() + 2);
-    for (i, &p) in ring.iter().enumerate() {
-        let lon = match out.last() {
-            None => p[0],
-            Some(prev) => {
-                let mut step = p[0] - ring[i - 1][0];
-                if !literal_step(ring[i - 1], p) {
-                    step -= 360.0 * (step / 360.0).round();
-                }
-                prev[0] + step
-            }
-        };
-        out.push([lon, p[1]]);
-    }
+/// What a seam step is taken as.
+#[derive(Clone, Copy, PartialEq)]
+enum Seam {
+    /// 0°: a step along the meridian (rule 2).
+    AlongMeridian,
+    /// ±360°, as drawn (rule 3).
+    AsDrawn,
+}
+
+/// Rules 2 to 4 for one ring: unwrapped, closed, and closed along a pole if it goes round one.
+fn unwrap_ring(ring: &[WidePoint]) -> Vec<WidePoint> {
+    let seam = if seams_are_literal(ring) { Seam::AsDrawn } else { Seam::AlongMeridian };
+    let mut out = unwrap_steps(ring, seam);
     let (Some(&first), Some(&last)) = (out.first(), out.last()) else { return out };
-    if (last[0] - first[0]).abs() > 180.0 {
+    if last.x != first.x {
         // Around a pole: the nearer one, by the ring's mean latitude.
-        let mean = out.iter().map(|p| p[1]).sum::<f64>() / out.len() as f64;
-        let pole = if mean < 0.0 { -90.0 } else { 90.0 };
-        out.push([last[0], pole]);
-        out.push([first[0], pole]);
-        out.push(first);
-    } else if first != last {
-        out.push(first);
+        let mean = out.iter().map(|p| i128::from(p.y)).sum::<i128>() / out.len() as i128;
+        let pole = if mean < 0 { -HALF_TURN / 2 } else { HALF_TURN / 2 };
+        out.extend([WidePoint::new(last.x, pole), WidePoint::new(first.x, pole), first]);
     }
     out
 }
 
-fn lon_range(ring: &[Position]) -> (f64, f64) {
-    ring.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])))
+/// The ring with continuous longitudes, closed (its last vertex is its first, moved by the
+/// net winding: a multiple of 360°).
+fn unwrap_steps(ring: &[WidePoint], seam: Seam) -> Vec<WidePoint> {
+    let Some(&first) = ring.first() else { return Vec::new() };
+    let mut out = Vec::with_capacity(ring.len() + 4);
+    out.push(first);
+    let mut x = first.x;
+    for (a, b) in steps(ring) {
+        x += step(a, b, seam);
+        out.push(WidePoint::new(x, b.y));
+    }
+    out
+}
+
+/// The longitude step from `a` to `b`: the short way round, or a seam as `seam` says.
+fn step(a: WidePoint, b: WidePoint, seam: Seam) -> i64 {
+    let d = b.x - a.x;
+    if is_seam(a, b) {
+        return if seam == Seam::AlongMeridian { 0 } else { d };
+    }
+    let short = d.rem_euclid(TURN);
+    match short.cmp(&HALF_TURN) {
+        std::cmp::Ordering::Less => short,
+        std::cmp::Ordering::Greater => short - TURN,
+        // Exactly half a turn either way: against the direction written.
+        std::cmp::Ordering::Equal => -d.signum() * HALF_TURN,
+    }
+}
+
+/// Twice the signed area of a closed ring (exact).
+fn twice_area(ring: &[WidePoint]) -> i128 {
+    ring.windows(2).map(|w| i128::from(w[0].x) * i128::from(w[1].y) - i128::from(w[1].x) * i128::from(w[0].y)).sum()
+}
+
+fn lon_range(ring: &[WidePoint]) -> (i64, i64) {
+    ring.iter().fold((i64::MAX, i64::MIN), |(lo, hi), p| (lo.min(p.x), hi.max(p.x)))
 }
 
 /// The part of a closed ring with `west <= lon <= east`, closed.
-fn clip_to_band(ring: &[Position], west: f64, east: f64) -> Vec<Position> {
+fn clip_to_band(ring: &[WidePoint], west: i64, east: i64) -> Vec<WidePoint> {
     let (lo, hi) = lon_range(ring);
     if lo >= west && hi <= east {
         return ring.to_vec();
@@ -123,14 +197,13 @@ fn clip_to_band(ring: &[Position], west: f64, east: f64) -> Vec<Position> {
 
 /// Sutherland–Hodgman against the meridian `x_edge`, keeping the side where `inside` holds.
 /// Takes and returns closed rings (first vertex repeated last).
-fn clip(ring: &[Position], x_edge: f64, inside: impl Fn(f64) -> bool) -> Vec<Position> {
+fn clip(ring: &[WidePoint], x_edge: i64, inside: impl Fn(i64) -> bool) -> Vec<WidePoint> {
     let mut out = Vec::with_capacity(ring.len() + 4);
     for w in ring.windows(2) {
         let (a, b) = (w[0], w[1]);
-        let (a_in, b_in) = (inside(a[0]), inside(b[0]));
+        let (a_in, b_in) = (inside(a.x), inside(b.x));
         if a_in != b_in {
-            let t = (x_edge - a[0]) / (b[0] - a[0]);
-            out.push([x_edge, a[1] + t * (b[1] - a[1])]);
+            out.push(WidePoint::new(x_edge, lat_at(a, b, x_edge)));
         }
         if b_in {
             out.push(b);
@@ -142,16 +215,33 @@ fn clip(ring: &[Position], x_edge: f64, inside: impl Fn(f64) -> bool) -> Vec<Pos
     out
 }
 
+/// The latitude where segment a–b meets the meridian `x` (between its ends), rounded to the
+/// nearest unit; the same whichever way the segment runs, so that two rings sharing an edge
+/// are cut at the same point.
+fn lat_at(a: WidePoint, b: WidePoint, x: i64) -> i64 {
+    let (w, e) = if (a.x, a.y) <= (b.x, b.y) { (a, b) } else { (b, a) };
+    let t = i128::from(x - w.x) * i128::from(e.y - w.y);
+    w.y + div_round(t, i128::from(e.x - w.x)) as i64
+}
+
+/// n / d rounded to the nearest integer (halves up); d != 0.
+fn div_round(n: i128, d: i128) -> i128 {
+    let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
+    (2 * n + d).div_euclid(2 * d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Even-odd membership of a point in a polygon given as f64 rings (a test oracle).
-    fn contains(rings: &[Vec<Position>], p: Position) -> bool {
+    const DEG: f64 = 1e7;
+
+    /// Even-odd membership of a point in a polygon given as rings (a test oracle).
+    fn contains(rings: &[Vec<WidePoint>], p: [f64; 2]) -> bool {
         let mut odd = false;
         for ring in rings {
             for w in ring.windows(2) {
-                let (a, b) = (w[0], w[1]);
+                let (a, b) = ([w[0].x as f64 / DEG, w[0].y as f64 / DEG], [w[1].x as f64 / DEG, w[1].y as f64 / DEG]);
                 if (a[1] > p[1]) != (b[1] > p[1]) {
                     let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
                     if p[0] < x {
@@ -163,39 +253,42 @@ mod tests {
         odd
     }
 
-    fn in_pieces(pieces: &[Vec<Vec<Position>>], p: Position) -> bool {
+    fn in_pieces(pieces: &[Vec<Vec<WidePoint>>], p: [f64; 2]) -> bool {
         pieces.iter().any(|piece| contains(piece, p))
     }
 
-    fn ring(points: &[(f64, f64)]) -> Vec<Position> {
-        points.iter().map(|&(x, y)| [x, y]).collect()
+    fn ring(points: &[(f64, f64)]) -> Vec<WidePoint> {
+        points.iter().map(|&(x, y)| WidePoint::snap(x, y)).collect()
     }
 
     #[test]
     fn planar_polygons_are_left_alone() {
         let square = ring(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)]);
-        assert!(!crosses_antimeridian(&[square.clone()]));
+        assert!(!crosses_antimeridian(&[square]));
         let cut = ring(&[(170.0, 0.0), (180.0, 0.0), (180.0, 10.0), (170.0, 10.0), (170.0, 0.0)]);
         assert!(!crosses_antimeridian(&[cut]));
     }
 
-    /// Fiji-like: the same zone written past 180, with a jump, and as RFC 7946 pieces.
+    /// Fiji-like: the same zone written past 180, with a jump, with seams, and as RFC 7946
+    /// pieces.
     #[test]
     fn a_zone_across_180_in_every_encoding_contains_the_same_points() {
         let beyond = ring(&[(175.0, -20.0), (185.0, -20.0), (185.0, -15.0), (175.0, -15.0), (175.0, -20.0)]);
         let jump = ring(&[(175.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (175.0, -15.0), (175.0, -20.0)]);
         let beyond_west = ring(&[(-185.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (-185.0, -15.0), (-185.0, -20.0)]);
-        for rings in [vec![beyond], vec![jump], vec![beyond_west]] {
+        // The eastern piece of the cut zone, its vertices on the meridian written as 180.
+        let seamed_east = ring(&[(180.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (180.0, -15.0), (-180.0, -17.0), (180.0, -20.0)]);
+        for rings in [vec![beyond], vec![jump], vec![beyond_west], vec![seamed_east.clone()]] {
             assert!(crosses_antimeridian(&rings));
             let pieces = split_polygon(&rings);
-            assert_eq!(pieces.len(), 2, "{pieces:?}");
             for piece in &pieces {
-                assert!(piece[0].iter().all(|p| (-180.0..=180.0).contains(&p[0])));
+                assert!(piece[0].iter().all(|p| (-HALF_TURN..=HALF_TURN).contains(&p.x)));
             }
+            let seamed = rings[0] == seamed_east;
             for (p, inside) in [
-                ([179.0, -17.0], true),
+                ([179.0, -17.0], !seamed),
                 ([-179.0, -17.0], true),
-                ([176.0, -19.9], true),
+                ([176.0, -19.9], !seamed),
                 ([-176.0, -15.1], true),
                 ([174.0, -17.0], false),
                 ([-174.0, -17.0], false),
@@ -219,31 +312,81 @@ mod tests {
         assert!(!in_pieces(&pieces, [-169.0, 3.0]));
     }
 
+    /// A box that means "every longitude" (the bundled Antarctica): read along the meridian it
+    /// has no area, so it is read literally.
     #[test]
-    fn edges_from_minus_180_to_180_are_taken_as_drawn() {
-        // A band around the South Pole as RFC 7946 files draw it.
+    fn a_box_spanning_every_longitude_is_read_literally() {
         let band = ring(&[(-180.0, -60.0), (180.0, -60.0), (180.0, -85.0), (-180.0, -85.0), (-180.0, -60.0)]);
-        assert!(!crosses_antimeridian(&[band]));
+        let pieces = split_polygon(&[band]);
+        for p in [[0.0, -70.0], [179.9, -61.0], [-179.9, -84.0], [90.0, -75.0]] {
+            assert!(in_pieces(&pieces, p), "{p:?}");
+        }
+        for p in [[0.0, -59.0], [0.0, -86.0]] {
+            assert!(!in_pieces(&pieces, p), "{p:?}");
+        }
+    }
+
+    /// The eastern part of Wrangel Island in the d3 world map (Natural Earth through
+    /// TopoJSON): it starts on -180, goes round the island west of 180 and closes through
+    /// +180. Read with the closing step literal, it wound round the North Pole.
+    #[test]
+    fn the_wrangel_ring_is_an_island_not_a_polar_cap() {
+        let wrangel = ring(&[
+            (-180.0, 70.99172),
+            (179.874, 70.95964),
+            (179.3, 70.88),
+            (178.73, 71.1),
+            (179.2, 71.45),
+            (179.85, 71.55),
+            (180.0, 71.53713),
+            (-180.0, 70.99172),
+        ]);
+        assert!(crosses_antimeridian(&[wrangel.clone()]));
+        let pieces = split_polygon(&[wrangel]);
+        assert!(in_pieces(&pieces, [179.5, 71.2]), "the island");
+        for p in [[-40.0, 72.0], [0.0, 85.0], [179.5, 80.0], [-179.5, 71.2]] {
+            assert!(!in_pieces(&pieces, p), "{p:?}");
+        }
     }
 
     #[test]
     fn a_ring_around_the_south_pole_is_closed_along_it() {
         // Antarctica-like coast going east all the way round, never closing along -90.
-        let coast: Vec<Position> = (0..=36).map(|i| [-175.0 + 10.0 * i as f64 % 360.0, -70.0 - (i % 3) as f64]).collect();
-        let mut coast = unwrap_free(&coast);
-        coast.push(coast[0]);
+        let coast: Vec<(f64, f64)> =
+            (0..=36).map(|i| ((-175.0 + 10.0 * i as f64 + 180.0).rem_euclid(360.0) - 180.0, -70.0 - (i % 3) as f64)).collect();
+        let coast = ring(&coast);
         assert!(crosses_antimeridian(&[coast.clone()]));
         let pieces = split_polygon(&[coast]);
-        for p in [[0.0, -89.9], [179.9, -80.0], [-179.9, -80.0], [45.0, -75.0], [5.0, -90.0]] {
-            assert!(in_pieces(&pieces, p) || p[1] == -90.0, "{p:?}");
+        for p in [[0.0, -89.9], [179.9, -80.0], [-179.9, -80.0], [45.0, -75.0]] {
+            assert!(in_pieces(&pieces, p), "{p:?}");
         }
         for p in [[0.0, -60.0], [90.0, -69.0], [0.0, 0.0]] {
             assert!(!in_pieces(&pieces, p), "{p:?}");
         }
     }
 
-    /// Writes longitudes wrapped into [-180, 180), as a file would.
-    fn unwrap_free(ring: &[Position]) -> Vec<Position> {
-        ring.iter().map(|p| [(p[0] + 180.0).rem_euclid(360.0) - 180.0, p[1]]).collect()
+    /// Natural Earth's Antarctica: from (180, -84.7) down to the pole, along it to -180
+    /// (a seam) and round the coast back to 180.
+    #[test]
+    fn a_ring_closed_along_the_pole_through_a_seam_is_the_polar_cap() {
+        let mut points = vec![(180.0, -84.7), (180.0, -90.0), (-180.0, -90.0), (-180.0, -84.7)];
+        points.extend((1..36).map(|i| (-180.0 + 10.0 * i as f64, -70.0 - (i % 3) as f64)));
+        points.push((180.0, -84.7));
+        let pieces = split_polygon(&[ring(&points)]);
+        for p in [[0.0, -89.9], [179.9, -85.0], [-179.9, -85.0], [45.0, -75.0]] {
+            assert!(in_pieces(&pieces, p), "{p:?}");
+        }
+        for p in [[0.0, -60.0], [90.0, -68.0]] {
+            assert!(!in_pieces(&pieces, p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn cut_points_do_not_depend_on_edge_direction() {
+        let (a, b) = (WidePoint::new(1_700_000_000, 3), WidePoint::new(1_900_000_000, 10));
+        assert_eq!(lat_at(a, b, HALF_TURN), lat_at(b, a, HALF_TURN));
+        assert_eq!(div_round(7, 2), 4);
+        assert_eq!(div_round(-7, 2), -3);
+        assert_eq!(div_round(7, -2), -3);
     }
 }

@@ -23,11 +23,41 @@ impl Point {
     }
 }
 
+/// 180 degrees in grid units: the antimeridian is x = ±HALF_TURN.
+pub const HALF_TURN: i64 = 1_800_000_000;
+/// 360 degrees in grid units.
+pub const TURN: i64 = 2 * HALF_TURN;
+
+/// A snapped point whose longitude may lie past ±180: a ring written across the antimeridian
+/// (up to ±540 degrees) or its unwrapped copy, before it is cut into `Point`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct WidePoint {
+    pub x: i64,
+    pub y: i64,
+}
+
+impl WidePoint {
+    pub const fn new(x: i64, y: i64) -> Self {
+        WidePoint { x, y }
+    }
+
+    /// Snaps (lon, lat) in degrees; the caller has checked the range (|lon| <= 540).
+    pub fn snap(lon: f64, lat: f64) -> Self {
+        WidePoint { x: snap_wide(lon), y: snap_wide(lat) }
+    }
+}
+
 /// Snaps a degree value to grid units (nearest, halves away from zero). The caller has
 /// checked the range.
 #[inline(always)]
 pub fn snap(degrees: f64) -> i32 {
-    round_half_away(degrees * UNITS_PER_DEGREE) as i32
+    snap_wide(degrees) as i32
+}
+
+/// `snap` for values that may not fit an `i32` (longitudes up to ±540 degrees).
+#[inline(always)]
+pub fn snap_wide(degrees: f64) -> i64 {
+    round_half_away(degrees * UNITS_PER_DEGREE)
 }
 
 /// `f64::round` without the libm call it compiles to on baseline x86-64 (no SSE4.1), which
@@ -41,21 +71,30 @@ fn round_half_away(t: f64) -> i64 {
 }
 
 /// Back to degrees (for messages and bounds).
-pub fn to_degrees(units: i32) -> f64 {
-    units as f64 / UNITS_PER_DEGREE
+pub fn to_degrees(units: impl Into<i64>) -> f64 {
+    units.into() as f64 / UNITS_PER_DEGREE
 }
 
 /// Snaps a query point, or `None` when it cannot be in any zone: NaN, infinite, or a
 /// latitude outside [-90, 90]. Longitudes outside [-180, 180] (0..360 data, for example)
 /// are wrapped into [-180, 180).
+///
+/// The wrap is done after snapping, on the integer: a longitude that rounds to exactly ±180
+/// (179.99999999, or -180.00000000000003) is then -180 like 180 itself, where zones cut at
+/// the antimeridian resume. Wrapping the float first would leave 179.99999999 at +180, a
+/// meridian no zone reaches from the west.
 #[inline(always)]
 pub fn snap_query(lat: f64, lon: f64) -> Option<Point> {
     if !(lat >= -90.0 && lat <= 90.0) || !lon.is_finite() {
         return None;
     }
-    // Into [-180, 180): 180 itself is -180, where zones cut at the antimeridian resume.
-    let lon = if (-180.0..180.0).contains(&lon) { lon } else { (lon + 180.0).rem_euclid(360.0) - 180.0 };
-    Some(Point::new(snap(lon), snap(lat)))
+    // Bring huge longitudes near the range first so the product fits (fmod is exact).
+    let lon = if lon.abs() <= 720.0 { lon } else { lon % 360.0 };
+    let mut x = snap_wide(lon);
+    if !(-HALF_TURN..HALF_TURN).contains(&x) {
+        x = (x + HALF_TURN).rem_euclid(TURN) - HALF_TURN;
+    }
+    Some(Point::new(x as i32, snap(lat)))
 }
 
 /// Whether points look like (lon, lat) passed as (lat, lon): among the first 1,000 with finite
@@ -149,6 +188,20 @@ mod tests {
         assert_eq!(snap_query(0.0, 180.0), Some(Point::new(-1_800_000_000, 0)));
         assert_eq!(snap_query(0.0, -180.0), Some(Point::new(-1_800_000_000, 0)));
         assert_eq!(snap_query(0.0, 540.0), Some(Point::new(-1_800_000_000, 0)));
+        assert_eq!(snap_query(0.0, 1e300), snap_query(0.0, 1e300 % 360.0));
+    }
+
+    /// A longitude that snaps to ±180 is -180 whichever side it came from (the wrap happens
+    /// on the snapped integer): 1 cm from the meridian is not in another world.
+    #[test]
+    fn longitudes_within_a_hair_of_180_wrap_after_snapping() {
+        let minus_180 = Some(Point::new(-1_800_000_000, 0));
+        for lon in [179.99999999, 179.99999995, 180.00000004, -180.00000000000003, -179.99999996, -180.00000004] {
+            assert_eq!(snap_query(0.0, lon), minus_180, "{lon}");
+        }
+        assert_eq!(snap_query(0.0, 179.99999994), Some(Point::new(1_799_999_999, 0)));
+        assert_eq!(snap_query(0.0, -179.99999994), Some(Point::new(-1_799_999_999, 0)));
+        assert_eq!(snap_query(0.0, 180.00000006), Some(Point::new(-1_799_999_999, 0)));
     }
 
     #[test]

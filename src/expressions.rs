@@ -235,7 +235,7 @@ fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, F
     let as_f64 = |s: &Series, role: &str| -> PolarsResult<Float64Chunked> {
         let dtype = s.dtype();
         polars_ensure!(
-            dtype.is_primitive_numeric() || dtype == &DataType::Null,
+            dtype.is_primitive_numeric() || dtype.is_decimal() || dtype == &DataType::Null,
             InvalidOperation: "zones.{what}: the {role} column {:?} has dtype {dtype}; expected a float or integer column",
             s.name()
         );

@@ -10,10 +10,10 @@ use std::fmt;
 use geojson::{Feature, Geometry, Value};
 use serde_json::Value as Json;
 
-use crate::antimeridian::{crosses_antimeridian, split_polygon, unwrap_polygon, Position};
-use crate::validate::{feature_problems, Problem, Vertex};
-use crate::coords::{orient, snap, Point};
+use crate::antimeridian::{crosses_antimeridian, note, split_polygon, unwrap_polygon};
+use crate::coords::{orient, snap_wide, to_degrees, Point, WidePoint, HALF_TURN};
 use crate::geometry::ZoneGeometry;
+use crate::validate::{feature_problems, Problem, Vertex};
 
 /// A problem in the input, with where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +35,8 @@ pub struct IngestReport {
     pub degenerate_rings: usize,
     /// Polygons written across the antimeridian, unwrapped and cut into planar pieces.
     pub antimeridian_polygons: usize,
+    /// Features with `"geometry": null` (RFC 7946 allows them): skipped, id and all.
+    pub null_geometries: usize,
 }
 
 /// What to make of longitudes past ±180 and of jumps of more than 180° between vertices.
@@ -123,12 +125,15 @@ pub fn zones_from_geojson_with(
     }
     // Parse every source into features, remembering which element each came from.
     let mut per_element = Vec::with_capacity(texts.len());
+    let mut report = IngestReport::default();
     for (i, text) in texts.iter().enumerate() {
         let at = Location {
             element: (grouping == Grouping::ElementsAreZones).then_some(i),
             ..Location::default()
         };
-        per_element.push(read_features(text, &at, id_property)?);
+        let (features, null_geometries) = read_features(text, &at, id_property)?;
+        report.null_geometries += null_geometries;
+        per_element.push(features);
     }
 
     // Zone keys in order of first appearance.
@@ -155,9 +160,8 @@ pub fn zones_from_geojson_with(
             }
             Grouping::FeaturesAreZones => {
                 if features.is_empty() {
-                    return Err(IngestError(
-                        "no zones: the FeatureCollection has no features".into(),
-                    ));
+                    let what = if report.null_geometries > 0 { "no feature has a geometry" } else { "the FeatureCollection has no features" };
+                    return Err(IngestError(format!("no zones: {what}")));
                 }
                 for f in features {
                     let zone = match &f.id {
@@ -179,7 +183,6 @@ pub fn zones_from_geojson_with(
 
     let ids = id_property.map(|_| ids);
     let mut zones = ZoneGeometry::new(next_zone, ids);
-    let mut report = IngestReport::default();
     for (zone, feature) in assigned {
         let mut polygons = Vec::new();
         collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
@@ -190,7 +193,7 @@ pub fn zones_from_geojson_with(
                 // Pieces of clipped rings may be degenerate (a sliver on ±180): dropped, not
                 // counted, since the input ring was fine.
                 for piece in split_polygon(&read) {
-                    let snapped: Vec<Vec<Point>> = piece.iter().filter_map(|ring| snap_ring(ring)).collect();
+                    let snapped: Vec<Vec<Point>> = piece.iter().filter_map(|ring| close_ring(ring)).collect();
                     if !snapped.is_empty() {
                         zones.push_polygon(zone, &snapped);
                     }
@@ -199,7 +202,7 @@ pub fn zones_from_geojson_with(
             }
             let mut snapped = Vec::with_capacity(read.len());
             for ring in &read {
-                match snap_ring(ring) {
+                match close_ring(ring) {
                     Some(ring) => snapped.push(ring),
                     None => report.degenerate_rings += 1,
                 }
@@ -231,7 +234,7 @@ pub fn validate_geojson(
     let mut out = Vec::new();
     for (i, text) in texts.iter().enumerate() {
         let at = Location { element: (grouping == Grouping::ElementsAreZones).then_some(i), ..Location::default() };
-        for feature in read_features(text, &at, id_property)? {
+        for feature in read_features(text, &at, id_property)?.0 {
             let mut polygons = Vec::new();
             collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
             let mut snapped = Vec::with_capacity(polygons.len());
@@ -239,15 +242,19 @@ pub fn validate_geojson(
             for (p, rings) in polygons.iter().enumerate() {
                 let mut read = read_polygon(rings, &Location { polygon: Some(p), ..feature.at.clone() }, rule)?;
                 if rule == Antimeridian::Split && crosses_antimeridian(&read) {
-                    let first = read[0].first().copied().unwrap_or([0.0, 0.0]);
-                    notes.push(Problem {
-                        polygon: p, ring: None, vertex: None, kind: "crosses antimeridian", lon: first[0], lat: first[1],
-                        detail: "written across ±180: unwrapped and cut at the antimeridian (not an error)".into(),
-                    });
+                    let first = read[0].first().copied().unwrap_or_default();
+                    let (lon, lat) = (to_degrees(first.x), to_degrees(first.y));
+                    if let Some(kind) = note(&read) {
+                        let detail = if kind == "antimeridian seam" {
+                            "consecutive vertices at -180 and 180: read as a step along the meridian (not an error)"
+                        } else {
+                            "written across ±180: unwrapped and cut at the antimeridian (not an error)"
+                        };
+                        notes.push(Problem { polygon: p, ring: None, vertex: None, kind, lon, lat, detail: detail.into() });
+                    }
                     read = unwrap_polygon(&read);
                 }
-                let units = |x: f64| (x * crate::coords::UNITS_PER_DEGREE).round() as i64;
-                snapped.push(read.iter().map(|ring| ring.iter().map(|&[lon, lat]| (units(lon), units(lat))).collect()).collect::<Vec<Vec<Vertex>>>());
+                snapped.push(read.iter().map(|ring| ring.iter().map(|v| (v.x, v.y)).collect()).collect::<Vec<Vec<Vertex>>>());
             }
             let (element, feature_index) = (feature.at.element, feature.at.feature);
             for problem in notes.into_iter().chain(feature_problems(&snapped)) {
@@ -262,7 +269,7 @@ pub fn validate_geojson(
 fn common_id(features: &[RawFeature], element: usize) -> Result<Option<String>, IngestError> {
     let mut ids = features.iter().map(|f| f.id.clone());
     let Some(first) = ids.next() else {
-        return Err(IngestError(format!("element {element}: no features")));
+        return Err(IngestError(format!("element {element}: no feature with a geometry")));
     };
     if let Some(other) = ids.find(|id| *id != first) {
         return Err(IngestError(format!(
@@ -275,14 +282,21 @@ fn common_id(features: &[RawFeature], element: usize) -> Result<Option<String>, 
     Ok(first)
 }
 
+/// The features of one GeoJSON text, and how many were skipped for a null geometry.
 fn read_features(
     text: &str,
     at: &Location,
     id_property: Option<&str>,
-) -> Result<Vec<RawFeature>, IngestError> {
+) -> Result<(Vec<RawFeature>, usize), IngestError> {
     let mut json: Json = serde_json::from_str(text).map_err(|e| error(at, format!("invalid JSON: {e}")))?;
+    check_legacy_crs(&json, at)?;
     let kind = json.get("type").and_then(Json::as_str).unwrap_or("").to_string();
-    match kind.as_str() {
+    let mut skipped = 0;
+    let mut keep = |feature: Option<RawFeature>| {
+        skipped += usize::from(feature.is_none());
+        feature
+    };
+    let features = match kind.as_str() {
         "FeatureCollection" => {
             let Some(Json::Array(features)) = json.get_mut("features").map(Json::take) else {
                 return Err(error(at, "a FeatureCollection needs a \"features\" array"));
@@ -290,11 +304,11 @@ fn read_features(
             let mut out = Vec::with_capacity(features.len());
             for (i, f) in features.into_iter().enumerate() {
                 let at = Location { feature: Some(i), ..at.clone() };
-                out.push(read_feature(f, &at, id_property)?);
+                out.extend(keep(read_feature(f, &at, id_property)?));
             }
-            Ok(out)
+            out
         }
-        "Feature" => Ok(vec![read_feature(json, at, id_property)?]),
+        "Feature" => keep(read_feature(json, at, id_property)?).into_iter().collect(),
         "Polygon" | "MultiPolygon" | "GeometryCollection" => {
             if let Some(name) = id_property {
                 return Err(error(
@@ -303,32 +317,82 @@ fn read_features(
                 ));
             }
             let geometry = Geometry::from_json_value(json).map_err(|e| error(at, e))?;
-            Ok(vec![RawFeature { at: at.clone(), id: None, geometry }])
+            vec![RawFeature { at: at.clone(), id: None, geometry }]
         }
-        "" => Err(error(at, "not a GeoJSON object (no \"type\" member)")),
-        other => Err(error(
-            at,
-            format!("a {other} is not a zone: expected a FeatureCollection, Feature, Polygon, MultiPolygon or GeometryCollection"),
-        )),
-    }
+        "" => return Err(error(at, "not a GeoJSON object (no \"type\" member)")),
+        other => {
+            return Err(error(
+                at,
+                format!("a {other} is not a zone: expected a FeatureCollection, Feature, Polygon, MultiPolygon or GeometryCollection"),
+            ))
+        }
+    };
+    Ok((features, skipped))
 }
 
-fn read_feature(json: Json, at: &Location, id_property: Option<&str>) -> Result<RawFeature, IngestError> {
-    let feature = Feature::from_json_value(json).map_err(|e| error(at, e))?;
+/// CRS names a legacy (pre-RFC 7946) `crs` member may give for longitude/latitude on WGS84.
+const LON_LAT_CRS_NAMES: [&str; 7] = [
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:OGC::CRS84",
+    "OGC:CRS84",
+    "CRS84",
+    "urn:ogc:def:crs:EPSG::4326",
+    "EPSG:4326",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+];
+
+/// RFC 7946 GeoJSON is always longitude/latitude on WGS84, but older files may name another
+/// CRS in a `crs` member: coordinates in metres (EPSG:3857, a UTM zone) would be refused
+/// as out of range at best and tagged wrongly at worst, so a CRS other than WGS84 is refused.
+fn check_legacy_crs(json: &Json, at: &Location) -> Result<(), IngestError> {
+    let Some(crs) = json.get("crs").filter(|c| !c.is_null()) else { return Ok(()) };
+    let name = crs.pointer("/properties/name").and_then(Json::as_str);
+    if name.is_some_and(|n| LON_LAT_CRS_NAMES.iter().any(|known| known.eq_ignore_ascii_case(n))) {
+        return Ok(());
+    }
+    let named = name.map_or_else(|| crs.to_string(), |n| format!("{n:?}"));
+    Err(error(
+        at,
+        format!(
+            "the GeoJSON's legacy \"crs\" member names the CRS {named}; polars-zones reads longitude/latitude \
+             on WGS84 (EPSG:4326 / CRS84): reproject the file first (e.g. ogr2ogr -t_srs EPSG:4326, or \
+             geopandas .to_crs(4326)), or remove the member if the coordinates already are longitude/latitude"
+        ),
+    ))
+}
+
+/// A feature, or `None` when its geometry is null (skipped, id and all).
+fn read_feature(json: Json, at: &Location, id_property: Option<&str>) -> Result<Option<RawFeature>, IngestError> {
+    let mut feature = Feature::from_json_value(json).map_err(|e| error(at, e))?;
+    let Some(geometry) = feature.geometry.take() else { return Ok(None) };
     let id = match id_property {
         None => None,
-        Some(name) => Some(match feature.property(name) {
+        Some(name) => match feature.property(name) {
             None | Some(Json::Null) => {
                 return Err(error(at, format!("the feature has no property {name:?} (id_property)")))
             }
-            Some(Json::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        }),
+            Some(value) => Some(zone_name(value)),
+        },
     };
-    let Some(geometry) = feature.geometry else {
-        return Err(error(at, "the feature has no geometry"));
-    };
-    Ok(RawFeature { at: at.clone(), id, geometry })
+    Ok(Some(RawFeature { at: at.clone(), id, geometry }))
+}
+
+/// The name of the zone an id property gives: features whose ids have the same name form
+/// one zone. A string is its own name; a number is written in its shortest form, an
+/// integer-valued one without a fraction (1, 1.0 and "1" all name zone "1"); true and false
+/// are "true" and "false"; an array or object is its JSON text.
+pub fn zone_name(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => (f as i64).to_string(),
+            (_, _, Some(f)) => f.to_string(),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
 }
 
 /// The polygons (lists of rings) of a geometry.
@@ -355,14 +419,16 @@ fn collect_polygons<'g>(
     Ok(())
 }
 
-/// Reads and validates a polygon's rings (`at` names the polygon).
-fn read_polygon(rings: &[Vec<Vec<f64>>], at: &Location, rule: Antimeridian) -> Result<Vec<Vec<Position>>, IngestError> {
+/// Reads, validates and snaps a polygon's rings (`at` names the polygon).
+fn read_polygon(rings: &[Vec<Vec<f64>>], at: &Location, rule: Antimeridian) -> Result<Vec<Vec<WidePoint>>, IngestError> {
     rings.iter().enumerate().map(|(r, ring)| read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)).collect()
 }
 
-/// Reads and validates a ring's positions. With `Antimeridian::Planar`, longitudes must lie
-/// in [-180, 180]; with `Split`, up to ±540 (a ring written as 170..190 or -190..-170).
-fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec<Position>, IngestError> {
+/// Reads, validates and snaps a ring's positions. With `Antimeridian::Planar`, longitudes must
+/// lie in [-180, 180]; with `Split`, up to ±540 (a ring written as 170..190 or -190..-170).
+/// Ranges are checked on the snapped values, so float noise past 180 (180.00000000000006,
+/// as Natural Earth has) is 180.
+fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec<WidePoint>, IngestError> {
     let mut out = Vec::with_capacity(ring.len());
     for (v, position) in ring.iter().enumerate() {
         let at = Location { vertex: Some(v), ..at.clone() };
@@ -373,8 +439,11 @@ fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec
         if !lon.is_finite() || !lat.is_finite() {
             return Err(error(&at, format!("coordinate ({lon}, {lat}) is not finite")));
         }
+        // Compared on the snapped values; the float bound first keeps huge values from
+        // overflowing the snap.
+        let within = |degrees: f64, limit: i64| degrees.abs() < 1e4 && snap_wide(degrees).abs() <= limit;
         match rule {
-            Antimeridian::Planar if !(-180.0..=180.0).contains(&lon) => {
+            Antimeridian::Planar if !within(lon, HALF_TURN) => {
                 return Err(error(
                     &at,
                     format!(
@@ -383,25 +452,28 @@ fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec
                     ),
                 ))
             }
-            Antimeridian::Split if !(-540.0..=540.0).contains(&lon) => {
+            Antimeridian::Split if !within(lon, 3 * HALF_TURN) => {
                 return Err(error(&at, format!("longitude {lon} is outside [-540, 540]")))
             }
             _ => {}
         }
-        if !(-90.0..=90.0).contains(&lat) {
+        if !within(lat, HALF_TURN / 2) {
             return Err(error(&at, format!("latitude {lat} is outside [-90, 90]")));
         }
-        out.push([lon, lat]);
+        let point = WidePoint::snap(lon, lat);
+        out.push(point);
     }
     Ok(out)
 }
 
-/// Snaps a ring; closes it and drops repeated vertices. `None` for a degenerate ring (fewer
-/// than 3 distinct vertices, or all on one line).
-fn snap_ring(ring: &[Position]) -> Option<Vec<Point>> {
+/// A snapped ring within [-180, 180] as `Point`s, open (no repeated first vertex), with
+/// repeated vertices dropped. `None` for a degenerate ring (fewer than 3 distinct vertices,
+/// or all on one line).
+fn close_ring(ring: &[WidePoint]) -> Option<Vec<Point>> {
     let mut out: Vec<Point> = Vec::with_capacity(ring.len());
-    for &[lon, lat] in ring {
-        let p = Point::new(snap(lon), snap(lat));
+    for v in ring {
+        // Callers pass rings within [-180, 180] × [-90, 90], which fit an i32.
+        let p = Point::new(v.x as i32, v.y as i32);
         if out.last() != Some(&p) {
             out.push(p);
         }
@@ -573,7 +645,7 @@ mod tests {
         assert!(e.contains("no features"), "{e}");
         let e = one(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,"x"],[0,0]]]}"#).unwrap_err().0;
         assert!(e.starts_with("input:"), "{e}");
-        let fc = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
+        let fc = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
         let e = zones_from_geojson(&[fc], Grouping::FeaturesAreZones, Some("A3")).unwrap_err().0;
         assert_eq!(e, "feature 0: the feature has no property \"A3\" (id_property)");
         let planar = |t: &str| zones_from_geojson_with(&[t], Grouping::FeaturesAreZones, None, Antimeridian::Planar);
@@ -581,5 +653,62 @@ mod tests {
         assert!(e.contains("vertex 1: longitude 190 is outside [-180, 180]"), "{e}");
         let e = one(r#"{"type":"Polygon","coordinates":[[[0,0],[590,0],[1,1],[0,0]]]}"#).unwrap_err().0;
         assert!(e.contains("vertex 1: longitude 590 is outside [-540, 540]"), "{e}");
+    }
+
+    /// RFC 7946 allows a null geometry: such a feature is skipped (and counted), not refused.
+    #[test]
+    fn features_without_geometry_are_skipped_and_counted() {
+        let fc = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{},"geometry":null},
+          {"type":"Feature","properties":{"A3":"B"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}},
+          {"type":"Feature","properties":{"A3":"C"},"geometry":null}]}"#;
+        let (z, report) = zones_from_geojson(&[fc], Grouping::FeaturesAreZones, Some("A3")).unwrap();
+        assert_eq!(report.null_geometries, 2);
+        assert_eq!(z.ids, Some(vec!["B".to_string()]));
+        let none = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
+        assert_eq!(one(none).unwrap_err().0, "no zones: no feature has a geometry");
+    }
+
+    /// A legacy `crs` member naming anything but longitude/latitude on WGS84 is refused.
+    #[test]
+    fn a_projected_legacy_crs_is_refused() {
+        let with_crs = |name: &str| {
+            format!(r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[
+              {{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}}}]}}"#)
+        };
+        let e = one(&with_crs("urn:ogc:def:crs:EPSG::3857")).unwrap_err().0;
+        assert!(e.starts_with("input: the GeoJSON's legacy \"crs\" member names the CRS \"urn:ogc:def:crs:EPSG::3857\""), "{e}");
+        for fine in ["urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"] {
+            assert!(one(&with_crs(fine)).is_ok(), "{fine}");
+        }
+    }
+
+    /// Zones are named by the string form of their id: 1, 1.0 and "1" are one zone, as are
+    /// true and "true"; 1.5 and "1.5" too; 1 and 2 are not.
+    #[test]
+    fn ids_with_the_same_name_are_one_zone() {
+        let fc = |ids: &[&str]| {
+            let features: Vec<String> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| format!(r#"{{"type":"Feature","properties":{{"k":{id}}},"geometry":{{"type":"Polygon","coordinates":[[[{i},0],[{i}.5,0],[{i}.5,1],[{i},0]]]}}}}"#))
+                .collect();
+            format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
+        };
+        let ids = |list: &[&str]| zones_from_geojson(&[&fc(list)], Grouping::FeaturesAreZones, Some("k")).unwrap().0.ids.unwrap();
+        assert_eq!(ids(&["1", "1.0", "\"1\"", "2"]), vec!["1", "2"]);
+        assert_eq!(ids(&["true", "\"true\"", "false"]), vec!["true", "false"]);
+        assert_eq!(ids(&["1.5", "\"1.5\"", "-0.0", "0"]), vec!["1.5", "0"]);
+        assert_eq!(ids(&["1e3", "1000", "12345678901234567890"]), vec!["1000", "12345678901234567890"]);
+    }
+
+    /// Natural Earth writes 180.00000000000006: it snaps to 180 and is neither past the
+    /// meridian nor refused as planar.
+    #[test]
+    fn float_noise_past_180_is_180() {
+        let text = r#"{"type":"Polygon","coordinates":[[[179,0],[180.00000000000006,0],[180.00000000000006,1],[179,0]]]}"#;
+        let planar = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, None, Antimeridian::Planar).unwrap().1;
+        assert_eq!(planar.antimeridian_polygons, 0);
+        assert_eq!(one(text).unwrap().1.antimeridian_polygons, 0);
     }
 }

@@ -106,7 +106,8 @@ impl PyZoneIndex {
     /// Builds from GeoJSON texts: one text whose features are zones, or (with
     /// `each_is_zone`) one text per zone. `planar` takes longitudes literally instead of
     /// splitting rings across the antimeridian. Returns the index, the number of degenerate
-    /// rings dropped and the number of polygons split at the antimeridian.
+    /// rings dropped, the number of polygons split at the antimeridian and the number of
+    /// features skipped for a null geometry.
     #[staticmethod]
     #[pyo3(signature = (texts, each_is_zone, id_property=None, leaf_max_edges=None, edges_per_top_cell=None, planar=false))]
     fn from_geojson(
@@ -117,7 +118,7 @@ impl PyZoneIndex {
         leaf_max_edges: Option<usize>,
         edges_per_top_cell: Option<i64>,
         planar: bool,
-    ) -> PyResult<(Self, usize, usize)> {
+    ) -> PyResult<(Self, usize, usize, usize)> {
         let (grouping, rule) = ingest_options(each_is_zone, planar);
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -137,7 +138,8 @@ impl PyZoneIndex {
             };
             let build_seconds = started.elapsed().as_secs_f64();
             let index = store::insert(fingerprint, index);
-            Ok((PyZoneIndex::new(index, fingerprint, build_seconds), report.degenerate_rings, report.antimeridian_polygons))
+            let zones = PyZoneIndex::new(index, fingerprint, build_seconds);
+            Ok((zones, report.degenerate_rings, report.antimeridian_polygons, report.null_geometries))
         })
     }
 
