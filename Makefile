@@ -17,7 +17,7 @@ $(STAMP):
 # The extension (release) plus the runtime, test and benchmark dependencies of pyproject.toml.
 build: $(STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin \
-		$(VENV)/bin/maturin develop --release --extras test,bench,ray
+		$(VENV)/bin/maturin develop --release --features testing --extras test,bench,ray
 
 # The Rust core without Python or Polars: ingest, index, kernel, serialization.
 test-rust:

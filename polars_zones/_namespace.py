@@ -24,25 +24,19 @@ def _names(ids: list[str]) -> pl.Expr:
     return pl.lit(pl.Series("zone", ids, dtype=pl.Enum(ids)))
 
 
-_BOUNDARY_CODES = {"half-open": 0, "inclusive": 1, "exclusive": 2}
 _CODE_BITS = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
 
 
-def _payload(zones: Zones, boundary: str, codes: type[pl.DataType] = pl.UInt32) -> bytes:
-    """The plugin's one argument (see `PluginArgs` in src/expressions.rs): a header with the
-    boundary rule and the dtype of `zones_tag`'s codes, then the serialized index, so the
-    plan carries everything it needs."""
-    header = b"PZKW" + bytes([2, _BOUNDARY_CODES[check_boundary(boundary)], _CODE_BITS[codes]])
-    return header + zones.to_bytes()
-
-
 def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, codes=pl.UInt32) -> pl.Expr:
+    """A plugin expression: latitude, longitude and the zones' key (which carries the index
+    in the plan; see src/expressions.rs), with small kwargs naming the index."""
     lon = pl.col(lon) if isinstance(lon, str) else lon
+    kwargs = {"fingerprint": zones.fingerprint, "boundary": check_boundary(boundary), "code_bits": _CODE_BITS[codes]}
     return register_plugin_function(
         plugin_path=PLUGIN_PATH,
         function_name=function,
-        args=[lat, lon],
-        kwargs={"payload": _payload(zones, boundary, codes)},
+        args=[lat, lon, zones._plan_key()],
+        kwargs=kwargs,
         is_elementwise=True,
     )
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
 
-from polars_zones._internal import ZoneIndex
+from polars_zones._internal import ZoneIndex, ZonesWarning
 
 GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
 
@@ -20,10 +20,6 @@ BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
 
 # Notes of Zones.validate that describe how a polygon across ±180 is read, not a problem.
 ANTIMERIDIAN_NOTES = ("crosses antimeridian", "antimeridian seam")
-
-
-class ZonesWarning(UserWarning):
-    """Input was repaired rather than refused (for example, degenerate rings dropped)."""
 
 
 def check_boundary(boundary: str) -> str:
@@ -40,12 +36,32 @@ class Zones:
     `polars_zones.tag_pandas`.
     """
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_plan_literal")
 
     def __init__(self, index: ZoneIndex) -> None:
         if not isinstance(index, ZoneIndex):
             raise TypeError("use Zones.from_geojson, from_geopandas, from_shapely or from_bytes to make Zones")
         self._index = index
+        self._plan_literal: Any = None
+
+    def _plan_key(self) -> Any:
+        """The expression that carries the index in a Polars plan (see src/expressions.rs):
+        `zones_key` over a one-row List(Binary) literal of the compressed index, made once per
+        `Zones`, which Polars then shares rather than copies."""
+        import polars as pl
+        from polars.plugins import register_plugin_function
+
+        if self._plan_literal is None:
+            payload = pl.Series("zones_index", [self._index.plan_bytes()], dtype=pl.Binary).implode()
+            self._plan_literal = pl.lit(payload)
+        return register_plugin_function(
+            plugin_path=Path(__file__).parent,
+            function_name="zones_key",
+            args=[self._plan_literal],
+            is_elementwise=False,
+            returns_scalar=True,
+            is_deterministic=False,
+        )
 
     # ---- construction -------------------------------------------------------------------
 

@@ -1,12 +1,17 @@
 //! What a point exactly on an edge counts as.
+//!
+//! The names ("half-open", "inclusive", "exclusive") are the whole interface: Python passes
+//! them as they are, in the plugin's kwargs and to `tag_numpy`.
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Boundary {
     /// The point is treated as nudged an infinitesimal right and up, so a point on a
     /// border shared by two zones belongs to exactly one of them (tilings stay tilings).
+    #[default]
     HalfOpen,
     /// On an edge counts as inside (shapely `covers` / `intersects_xy`).
     Inclusive,
@@ -21,9 +26,7 @@ impl FromStr for Boundary {
             "half-open" => Ok(Boundary::HalfOpen),
             "inclusive" => Ok(Boundary::Inclusive),
             "exclusive" => Ok(Boundary::Exclusive),
-            other => Err(format!(
-                "boundary must be \"half-open\", \"inclusive\" or \"exclusive\", not {other:?}"
-            )),
+            other => Err(format!("boundary must be \"half-open\", \"inclusive\" or \"exclusive\", not {other:?}")),
         }
     }
 }

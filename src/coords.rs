@@ -149,6 +149,71 @@ pub fn ray_crosses(a: Point, b: Point, p: Point) -> bool {
     orient(lo, hi, p) > 0
 }
 
+// ---- The path rule of the index's leaves (see `index`): a query point P in a leaf is
+// joined to the leaf's reference corner R = (x1, y0) by the path P → Q = (x1, P.y) → R, and a
+// polygon's parity flips once per edge that crosses it. Every point is perturbed by
+// (+ε, +ε²), as in `ray_crosses`, so each crossing is an exact orientation test.
+
+/// Whether edge a–b crosses the path P' → Q' → R', where Q = (x1, P.y), R = (x1, y0) and
+/// every point is perturbed by (+ε, +ε²). Needs P.x <= x1 and P.y >= y0.
+#[inline(always)]
+pub fn path_crosses(a: Point, b: Point, px: i64, py: i64, x1: i64, y0: i64) -> bool {
+    crosses_horizontal_leg(a, b, px, py, x1) != crosses_vertical_leg(a, b, py, x1, y0)
+}
+
+/// Whether edge a–b crosses the horizontal leg at height py + ε², from px + ε to x1 + ε.
+/// The edge crosses the line when exactly one endpoint has y <= py; right of P' when P is
+/// strictly left of the upward edge, left of Q' when Q is not.
+#[inline(always)]
+pub fn crosses_horizontal_leg(a: Point, b: Point, px: i64, py: i64, x1: i64) -> bool {
+    let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
+    if (ay <= py) == (by <= py) {
+        return false;
+    }
+    let (lx, ly, hx, hy) = if ay < by { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
+    let at_p = orient_xy(lx, ly, hx, hy, px, py);
+    at_p > 0 && at_p - (hy - ly) as i128 * (x1 - px) as i128 <= 0
+}
+
+/// Whether edge a–b crosses the vertical leg at x1 + ε, from py + ε² down to y0 + ε². Only
+/// an edge that straddles x = x1 (`straddles_x`) can. It crosses when Q' is above it and R'
+/// is not; for a point on the edge's line the perturbation decides: the ε of x moves it
+/// above a falling edge, the ε² of y above a horizontal one.
+#[inline(always)]
+fn crosses_vertical_leg(a: Point, b: Point, py: i64, x1: i64, y0: i64) -> bool {
+    if !straddles_x(a, b, x1) {
+        return false;
+    }
+    let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
+    let (lx, ly, rx, ry) = if ax < bx { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
+    let tie_above = ry <= ly;
+    let at_q = orient_xy(lx, ly, rx, ry, x1, py);
+    if !(at_q > 0 || (at_q == 0 && tie_above)) {
+        return false;
+    }
+    let at_r = at_q - (rx - lx) as i128 * (py - y0) as i128;
+    !(at_r > 0 || (at_r == 0 && tie_above))
+}
+
+/// Whether exactly one end of a–b has x <= x1: the edges that cross the line x = x1 + ε.
+#[inline(always)]
+pub fn straddles_x(a: Point, b: Point, x1: i64) -> bool {
+    (a.x as i64 <= x1) != (b.x as i64 <= x1)
+}
+
+/// Whether segment a–b touches the closed rectangle [x0, x1] × [y0, y1].
+#[inline]
+pub fn touches_rect(a: Point, b: Point, x0: i64, y0: i64, x1: i64, y1: i64) -> bool {
+    let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
+    if ax.max(bx) < x0 || ax.min(bx) > x1 || ay.max(by) < y0 || ay.min(by) > y1 {
+        return false;
+    }
+    // The bounding boxes overlap: the segment misses the rectangle only if all four
+    // corners lie strictly on one side of its line.
+    let sides = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| orient_xy(ax, ay, bx, by, x, y).signum());
+    !(sides.iter().all(|&s| s > 0) || sides.iter().all(|&s| s < 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +288,25 @@ mod tests {
         assert!(!ray_crosses(a, b, Point::new(10, 5)));
         // Horizontal edges never count.
         assert!(!ray_crosses(Point::new(0, 0), Point::new(10, 0), Point::new(-5, 0)));
+    }
+
+    #[test]
+    fn touches_rect_is_exact_on_corners_and_misses_near_diagonals() {
+        let (a, b) = (Point::new(0, 0), Point::new(10, 10));
+        assert!(touches_rect(a, b, 10, 10, 20, 20)); // end point on a corner
+        assert!(touches_rect(a, b, 5, 0, 6, 5)); // through a corner (5, 5)
+        assert!(!touches_rect(a, b, 6, 0, 7, 5)); // bbox overlaps, segment passes above
+    }
+
+    #[test]
+    fn path_crossing_matches_parity_difference() {
+        // Edge crossing the horizontal leg, the vertical leg, or neither.
+        let p = (2i64, 5i64);
+        let (x1, y0) = (10i64, 0i64);
+        assert!(path_crosses(Point::new(5, 0), Point::new(5, 9), p.0, p.1, x1, y0));
+        assert!(path_crosses(Point::new(8, 3), Point::new(12, 3), p.0, p.1, x1, y0));
+        assert!(!path_crosses(Point::new(8, 6), Point::new(12, 6), p.0, p.1, x1, y0));
+        // Crossing both legs: even.
+        assert!(!path_crosses(Point::new(4, 9), Point::new(14, -1), p.0, p.1, x1, y0));
     }
 }

@@ -1,19 +1,23 @@
 //! The Polars plugin: `zones.tag`, `zones.tag_all` and `zones.within` as expressions.
 //!
-//! Each call receives a batch of latitudes and longitudes (any numeric dtype) and the kwargs
-//! carrying the serialized index. The index comes from the process-wide `store`, so it is
-//! decoded once per process, not once per batch. The kernel reads the Arrow chunks in place
-//! and runs on rayon's threads unless Polars is already running this call in parallel.
+//! A plan must carry everything needed to rebuild the index, yet Polars copies a plugin's
+//! kwargs when an expression is built, hashes them in its common-subexpression pass on every
+//! collect, and writes them byte by byte when a plan is serialized. So the index travels as
+//! a literal input instead: `zones_key(lit(payload))`, where the payload is the compressed
+//! index (`serialize::compress`) in a one-row List(Binary) Series that the `Zones` object
+//! keeps. Polars shares such a literal instead of copying it, its common-subexpression pass
+//! skips nested literals, and a plan serializes it as one byte string. `zones_key` runs once
+//! per query (it returns a scalar): it makes sure the process has the index, decoding it on a
+//! cache miss, and returns null. The expressions take it as a third input they do not read,
+//! which orders them after it; their kwargs are small (`ZonesKwargs`), and each call takes
+//! the index from the process-wide `store` by the fingerprint in them.
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, ListArray, PrimitiveArray};
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::{Offsets, OffsetsBuffer};
-use polars_arrow::ffi::ArrowSchema;
-use pyo3_polars::derive::CallerContext;
-use pyo3_polars::export::polars_ffi;
-use rayon::prelude::*;
+use pyo3_polars::derive::{polars_expr, CallerContext};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -21,217 +25,83 @@ use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
 use crate::query::{tag_all_slices, tag_slices, NO_ZONE};
+use crate::serialize::fingerprint_from_hex;
 use crate::store;
 
-/// What each call receives, read from the kwargs without copying the index.
-///
-/// The kwargs are `{"payload": bytes}`, the payload being `b"PZKW"`, a version byte, the
-/// boundary byte, the bit width of `zones.tag`'s codes (8, 16 or 32), then the serialized
-/// index. pyo3-polars would unpickle the kwargs into owned memory on every call (every batch
-/// of the streaming engine): tens of megabytes for a detailed index. Instead the entry points
-/// below find the payload in the pickle buffer and read only its header; the index itself
-/// comes from the process-wide cache, keyed by the fingerprint in its header, and is decoded
-/// only on a miss.
-struct PluginArgs<'a> {
-    boundary: Boundary,
-    /// `zones.tag`'s output: the zone index as UInt32, or, for named zones, the code in the
-    /// physical dtype of their Enum, which the Python side turns into the Enum with
-    /// `.cat.to` (a cast per batch, where an Enum built here was converted back from
-    /// strings, row by row, by Polars' import of each batch).
-    codes: DataType,
-    index: &'a [u8],
-}
-
-const PAYLOAD_MAGIC: &[u8; 4] = b"PZKW";
-
-/// The first bytes object in a pickle of `{"payload": bytes}`, borrowed. Understands just
-/// the opcodes Python's pickler writes for that dict; anything else gives None.
-fn pickled_bytes(p: &[u8]) -> Option<&[u8]> {
-    let take = |from: usize, n: usize| p.get(from..from.checked_add(n)?);
-    let le = |from: usize, n: usize| -> Option<usize> {
-        let mut v = 0usize;
-        for (k, b) in take(from, n)?.iter().enumerate() {
-            v |= (*b as usize) << (8 * k);
-        }
-        Some(v)
-    };
-    let mut i = 0;
-    loop {
-        let op = *p.get(i)?;
-        i += 1;
-        match op {
-            0x80 => i += 1,                     // PROTO
-            0x95 => i += 8,                     // FRAME
-            b'}' | 0x94 | b'(' => {}            // EMPTY_DICT, MEMOIZE, MARK
-            0x8c => i += 1 + le(i, 1)?,         // SHORT_BINUNICODE
-            b'X' => i += 4 + le(i, 4)?,         // BINUNICODE
-            b'C' => return take(i + 1, le(i, 1)?), // SHORT_BINBYTES
-            b'B' => return take(i + 4, le(i, 4)?), // BINBYTES
-            0x8e => return take(i + 8, le(i, 8)?), // BINBYTES8
-            _ => return None,
-        }
-    }
-}
-
+/// The kwargs of `zones_tag`, `zones_tag_all` and `zones_within`.
 #[derive(Deserialize)]
-struct PickledKwargs {
-    #[serde(with = "serde_bytes")]
-    payload: Vec<u8>,
+struct ZonesKwargs {
+    /// The index's fingerprint (hex), as `zones_key` loaded it.
+    fingerprint: String,
+    boundary: Boundary,
+    /// `zones_tag`'s output: the zone index as UInt32, or, for named zones, the code in the
+    /// physical dtype of their Enum (8, 16 or 32 bits), which the Python side turns into the
+    /// Enum with a cast (a cast per batch, where an Enum built here was converted back from
+    /// strings, row by row, by Polars' import of each batch).
+    #[serde(default = "default_code_bits")]
+    code_bits: u8,
 }
 
-/// Reads the plugin arguments; `owned` keeps a copy alive when the fast path cannot be used.
-fn plugin_args<'a>(kwargs: &'a [u8], owned: &'a mut Vec<u8>) -> PolarsResult<PluginArgs<'a>> {
-    let payload = match pickled_bytes(kwargs) {
-        Some(p) if p.starts_with(PAYLOAD_MAGIC) => p,
-        _ => {
-            let k: PickledKwargs = pyo3_polars::derive::_parse_kwargs(kwargs)?;
-            *owned = k.payload;
-            owned.as_slice()
-        }
-    };
-    let bad = || polars_err!(ComputeError: "zones: malformed plugin arguments (was the plan made by another polars-zones version?)");
-    if payload.len() < 7 || !payload.starts_with(PAYLOAD_MAGIC) || payload[4] != 2 {
-        return Err(bad());
+fn default_code_bits() -> u8 {
+    32
+}
+
+impl ZonesKwargs {
+    /// The index, from the process cache, where `zones_key` put it.
+    fn index(&self) -> PolarsResult<Arc<ZoneIndex>> {
+        let fingerprint = fingerprint_from_hex(&self.fingerprint)
+            .ok_or_else(|| polars_err!(ComputeError: "zones: malformed fingerprint {:?} in the plugin arguments", self.fingerprint))?;
+        store::get(&fingerprint).ok_or_else(|| {
+            polars_err!(ComputeError:
+                "zones: index {} is not loaded in this process (more zone sets were in use at once than the cache holds: raise polars_zones.set_cache_capacity)",
+                self.fingerprint)
+        })
     }
-    let boundary = match payload[5] {
-        0 => Boundary::HalfOpen,
-        1 => Boundary::Inclusive,
-        2 => Boundary::Exclusive,
-        _ => return Err(bad()),
-    };
-    let codes = match payload[6] {
-        8 => DataType::UInt8,
-        16 => DataType::UInt16,
-        32 => DataType::UInt32,
-        _ => return Err(bad()),
-    };
-    Ok(PluginArgs { boundary, codes, index: &payload[7..] })
-}
 
-impl PluginArgs<'_> {
-    fn resolve(&self) -> PolarsResult<Arc<ZoneIndex>> {
-        let (_, index) = store::get_or_decode(self.index).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        // Every zone's code must fit the output dtype.
-        let max_code = match self.codes {
-            DataType::UInt8 => u8::MAX as u64,
-            DataType::UInt16 => u16::MAX as u64,
-            _ => u32::MAX as u64,
-        };
-        polars_ensure!(
-            (index.geometry.zone_count as u64) <= max_code,
-            ComputeError: "zones.tag: {} zones do not fit {} codes", index.geometry.zone_count, self.codes
-        );
-        Ok(index)
+    fn codes(&self) -> PolarsResult<DataType> {
+        Ok(match self.code_bits {
+            8 => DataType::UInt8,
+            16 => DataType::UInt16,
+            32 => DataType::UInt32,
+            other => polars_bail!(ComputeError: "zones.tag: code_bits must be 8, 16 or 32, not {other}"),
+        })
     }
 }
 
-/// Hands a result back through Polars' return pointer, or records the error (a panic
-/// becomes Polars' "the plugin panicked" error), as pyo3-polars' generated code does.
-///
-/// # Safety
-/// `return_value` must be valid for writes.
-unsafe fn deliver<T>(outcome: std::thread::Result<PolarsResult<T>>, return_value: *mut T) {
-    match outcome {
-        Ok(Ok(out)) => *return_value = out,
-        Ok(Err(err)) => pyo3_polars::derive::_update_last_error(err),
-        Err(_) => pyo3_polars::derive::_set_panic(),
-    }
+fn null_field(inputs: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(inputs.first().map(|f| f.name.clone()).unwrap_or_default(), DataType::Null))
 }
 
-/// The FFI entry points Polars calls, written out rather than generated by `polars_expr`
-/// so that the kwargs are read in place (see `PluginArgs`). Same protocol as the macro: the
-/// result or the error goes back through the pointers, and a panic becomes an error.
-macro_rules! plugin_function {
-    ($symbol:ident, $function:ident) => {
-        #[no_mangle]
-        /// # Safety
-        /// Called by Polars with valid series, kwargs and return pointers.
-        pub unsafe extern "C" fn $symbol(
-            e: *mut polars_ffi::version_0::SeriesExport,
-            input_len: usize,
-            kwargs_ptr: *const u8,
-            kwargs_len: usize,
-            return_value: *mut polars_ffi::version_0::SeriesExport,
-            context: *mut polars_ffi::version_0::CallerContext,
-        ) {
-            let outcome = std::panic::catch_unwind(move || {
-                let inputs = polars_ffi::version_0::import_series_buffer(e, input_len)?;
-                let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
-                let mut owned = Vec::new();
-                let args = plugin_args(kwargs, &mut owned)?;
-                Ok(polars_ffi::version_0::export_series(&$function(&inputs, *context, &args)?))
-            });
-            deliver(outcome, return_value)
-        }
-    };
+/// Loads the index a plan carries (decoding it only if the process lacks it) and returns a
+/// null scalar, the third input of the expressions below.
+#[polars_expr(output_type_func=null_field)]
+fn zones_key(inputs: &[Series]) -> PolarsResult<Series> {
+    let payload = inputs.first().ok_or_else(|| polars_err!(ComputeError: "zones_key: no input"))?;
+    let list = payload.list()?;
+    let bytes = list.get_as_series(0).ok_or_else(|| polars_err!(ComputeError: "zones_key: empty index literal"))?;
+    let value = bytes.binary()?.get(0).ok_or_else(|| polars_err!(ComputeError: "zones_key: null index literal"))?;
+    store::get_or_decode(value).map_err(|e| polars_err!(ComputeError: "zones: {e}"))?;
+    Ok(Series::new_null(payload.name().clone(), 1))
 }
 
-/// The output field of `zones_tag`: an Enum of the zone names, or UInt32.
-#[no_mangle]
-/// # Safety
-/// Called by Polars with valid field, return and kwargs pointers.
-pub unsafe extern "C" fn _polars_plugin_field_zones_tag(
-    field: *mut ArrowSchema,
-    len: usize,
-    return_value: *mut ArrowSchema,
-    kwargs_ptr: *const u8,
-    kwargs_len: usize,
-) {
-    let outcome = std::panic::catch_unwind(move || -> PolarsResult<ArrowSchema> {
-        let fields = std::slice::from_raw_parts(field, len);
-        let first = polars_arrow::ffi::import_field_from_c(fields.first().ok_or_else(|| polars_err!(ComputeError: "zones.tag: no input"))?)?;
-        let kwargs = std::slice::from_raw_parts(kwargs_ptr, kwargs_len);
-        let mut owned = Vec::new();
-        let args = plugin_args(kwargs, &mut owned)?;
-        let out = Field::new(first.name.clone(), args.codes.clone());
-        Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
-    });
-    deliver(outcome, return_value)
+fn tag_field(inputs: &[Field], kwargs: ZonesKwargs) -> PolarsResult<Field> {
+    let name = inputs.first().map(|f| f.name.clone()).unwrap_or_default();
+    Ok(Field::new(name, kwargs.codes()?))
 }
 
-/// The output field of an expression with a fixed dtype: the first input's name.
-macro_rules! fixed_field {
-    ($symbol:ident, $dtype:expr) => {
-        #[no_mangle]
-        /// # Safety
-        /// Called by Polars with valid field and return pointers.
-        pub unsafe extern "C" fn $symbol(field: *mut ArrowSchema, len: usize, return_value: *mut ArrowSchema) {
-            let outcome = std::panic::catch_unwind(move || -> PolarsResult<ArrowSchema> {
-                let fields = std::slice::from_raw_parts(field, len);
-                let first = fields.first().ok_or_else(|| polars_err!(ComputeError: "zones: no input"))?;
-                let name = polars_arrow::ffi::import_field_from_c(first)?.name;
-                let out = Field::new(name, $dtype);
-                Ok(polars_arrow::ffi::export_field_to_c(&out.to_arrow(CompatLevel::newest())))
-            });
-            deliver(outcome, return_value)
-        }
-    };
+fn within_field(inputs: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(inputs.first().map(|f| f.name.clone()).unwrap_or_default(), DataType::Boolean))
 }
 
-fixed_field!(_polars_plugin_field_zones_within, DataType::Boolean);
-fixed_field!(_polars_plugin_field_zones_tag_all, DataType::List(Box::new(DataType::UInt32)));
-
-plugin_function!(_polars_plugin_zones_tag, zones_tag);
-plugin_function!(_polars_plugin_zones_tag_all, zones_tag_all);
-plugin_function!(_polars_plugin_zones_within, zones_within);
-
-// Not part of the API: panics on purpose inside a rayon job, where a kernel bug would, so the
-// test suite can check that such a panic reaches Python as an exception.
-fixed_field!(_polars_plugin_field_zones_panic_for_tests, DataType::Boolean);
-plugin_function!(_polars_plugin_zones_panic_for_tests, zones_panic_for_tests);
-
-fn zones_panic_for_tests(_inputs: &[Series], _context: CallerContext, _args: &PluginArgs) -> PolarsResult<Series> {
-    (0..4).into_par_iter().for_each(|i| {
-        if i == 3 {
-            panic!("polars-zones: deliberate panic for the test suite");
-        }
-    });
-    unreachable!("the parallel loop panics")
+fn tag_all_field(inputs: &[Field]) -> PolarsResult<Field> {
+    let name = inputs.first().map(|f| f.name.clone()).unwrap_or_default();
+    Ok(Field::new(name, DataType::List(Box::new(DataType::UInt32))))
 }
 
-/// Latitudes and longitudes as Float64 chunks with the same chunk lengths.
+/// Latitudes and longitudes as Float64 chunks with the same chunk lengths. The third input
+/// (the `zones_key` scalar) is not read.
 fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, Float64Chunked)> {
-    polars_ensure!(inputs.len() == 2, InvalidOperation: "zones.{what} takes a latitude and a longitude expression");
+    polars_ensure!(inputs.len() == 3, InvalidOperation: "zones.{what} takes a latitude, a longitude and the zones' key");
     let as_f64 = |s: &Series, role: &str| -> PolarsResult<Float64Chunked> {
         let dtype = s.dtype();
         polars_ensure!(
@@ -262,7 +132,7 @@ fn coordinates(inputs: &[Series], what: &str) -> PolarsResult<(Float64Chunked, F
     POINTS_SEEN.fetch_add(lat.len(), std::sync::atomic::Ordering::Relaxed);
     if let (Some(la), Some(lo)) = (lat.downcast_iter().next(), lon.downcast_iter().next()) {
         if looks_swapped(la.values(), lo.values()) {
-            crate::python::warn_swapped_once(&format!("pl.col(lat).zones.{what}(lon, ...)"));
+            crate::warn::swapped_coordinates_once(&format!("pl.col(lat).zones.{what}(lon, ...)"));
         }
     }
     Ok((lat, lon))
@@ -314,24 +184,29 @@ fn first_zones(
     (zones, found)
 }
 
-fn zones_tag(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
-    let (index, boundary) = (args.resolve()?, args.boundary);
+#[polars_expr(output_type_func_with_kwargs=tag_field)]
+fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
+    let (index, codes) = (kwargs.index()?, kwargs.codes()?);
+    let max_code = match codes {
+        DataType::UInt8 => u8::MAX as u64,
+        DataType::UInt16 => u16::MAX as u64,
+        _ => u32::MAX as u64,
+    };
+    let zones = index.geometry().zone_count;
+    polars_ensure!((zones as u64) <= max_code, ComputeError: "zones.tag: {zones} zones do not fit {codes} codes");
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
     let name = inputs[0].name().clone();
     let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
-        let (zones, found) = first_zones(&index, la, lo, boundary, parallel);
+        let (zones, found) = first_zones(&index, la, lo, kwargs.boundary, parallel);
         (zones, and_validity(input_validity(la, lo), found))
     });
-    // `resolve` checked that every zone fits the codes, and `NO_ZONE` is masked as null.
-    Ok(match args.codes {
+    // Every zone fits the codes (checked above), and `NO_ZONE` is masked as null.
+    Ok(match codes {
         DataType::UInt8 => UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series(),
         DataType::UInt16 => UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u16>(&z, v))).into_series(),
-        _ => UInt32Chunked::from_chunk_iter(
-            name,
-            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))),
-        )
-        .into_series(),
+        _ => UInt32Chunked::from_chunk_iter(name, chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))))
+            .into_series(),
     })
 }
 
@@ -341,12 +216,13 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(zones: &[u32]
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), Some(validity))
 }
 
-fn zones_within(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
-    let (index, boundary) = (args.resolve()?, args.boundary);
+#[polars_expr(output_type_func=within_field)]
+fn zones_within(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
+    let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "within")?;
     let parallel = !context.parallel();
     let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
-        let (_, inside) = first_zones(&index, la, lo, boundary, parallel);
+        let (_, inside) = first_zones(&index, la, lo, kwargs.boundary, parallel);
         let valid: Bitmap = valid_points(la, lo);
         BooleanArray::new(ArrowDataType::Boolean, inside, Some(and_validity(input_validity(la, lo), valid)))
     });
@@ -358,14 +234,15 @@ fn valid_points(lat: &PrimitiveArray<f64>, lon: &PrimitiveArray<f64>) -> Bitmap 
     lat.values().iter().zip(lon.values().iter()).map(|(&la, &lo)| snap_query(la, lo).is_some()).collect()
 }
 
-fn zones_tag_all(inputs: &[Series], context: CallerContext, args: &PluginArgs) -> PolarsResult<Series> {
-    let (index, boundary) = (args.resolve()?, args.boundary);
+#[polars_expr(output_type_func=tag_all_field)]
+fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
+    let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "tag_all")?;
     let parallel = !context.parallel();
     let mut arrays: Vec<Box<dyn Array>> = Vec::new();
     for (la, lo) in zone_chunks(&lat, &lon) {
         let (mut lengths, mut values) = (Vec::with_capacity(la.len()), Vec::new());
-        tag_all_slices(&index, la.values(), lo.values(), boundary, &mut lengths, &mut values, parallel);
+        tag_all_slices(&index, la.values(), lo.values(), kwargs.boundary, &mut lengths, &mut values, parallel);
         let offsets: OffsetsBuffer<i64> = Offsets::<i64>::try_from_lengths(lengths.iter().map(|&n| n as usize))?.into();
         let values = PrimitiveArray::new(ArrowDataType::UInt32, values.into(), None);
         let validity = and_validity(input_validity(la, lo), valid_points(la, lo));
@@ -375,4 +252,19 @@ fn zones_tag_all(inputs: &[Series], context: CallerContext, args: &PluginArgs) -
     let name = inputs[0].name().clone();
     let out = unsafe { ListChunked::from_chunks_and_dtype(name, arrays, DataType::List(Box::new(DataType::UInt32))) };
     Ok(out.into_series())
+}
+
+/// Not part of the API (built only with the `testing` feature, which release wheels do not
+/// enable): panics on purpose inside a rayon job, where a kernel bug would, so the test suite
+/// can check that such a panic reaches Python as an exception.
+#[cfg(feature = "testing")]
+#[polars_expr(output_type=Boolean)]
+fn zones_panic_for_tests(_inputs: &[Series]) -> PolarsResult<Series> {
+    use rayon::prelude::*;
+    (0..4).into_par_iter().for_each(|i| {
+        if i == 3 {
+            panic!("polars-zones: deliberate panic for the test suite");
+        }
+    });
+    unreachable!("the parallel loop panics")
 }

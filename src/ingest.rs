@@ -513,7 +513,8 @@ mod tests {
         use crate::boundary::Boundary;
         use crate::coords::Point;
         use crate::fuzzing::{for_a_while, mutate};
-        use crate::index::ZoneIndex;
+        use crate::build::build;
+        use crate::query::all_zones;
         use crate::reference::zones_containing;
         let interesting: [&[u8]; 14] = [
             b"1e308", b"-1e308", b"NaN", b"[", b"]", b"{", b"}", b",", b"null", b"180.0000001", b"-540",
@@ -527,7 +528,7 @@ mod tests {
             let rule = if rng.chance(4) { Antimeridian::Planar } else { Antimeridian::Split };
             let Ok((geometry, _)) = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, id, rule) else { return };
             accepted += 1;
-            let index = ZoneIndex::build(geometry.clone());
+            let index = build(geometry.clone());
             for _ in 0..20 {
                 let p = Point::new(
                     (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000 + 0,
@@ -536,7 +537,7 @@ mod tests {
                 for mode in [Boundary::HalfOpen, Boundary::Inclusive, Boundary::Exclusive] {
                     let want = zones_containing(&geometry, p, mode);
                     let mut got = Vec::new();
-                    index.all_zones(p, mode, &mut got);
+                    all_zones(&index, p, mode, &mut got);
                     assert_eq!(got, want, "{p:?} {mode:?} in {text}");
                 }
             }
@@ -552,7 +553,8 @@ mod tests {
         use crate::boundary::Boundary;
         use crate::coords::Point;
         use crate::fuzzing::for_a_while;
-        use crate::index::ZoneIndex;
+        use crate::build::build;
+        use crate::query::all_zones;
         use crate::reference::zones_containing;
         for_a_while("fuzz_antimeridian_rings", |rng, _| {
             let n = 3 + rng.below(12);
@@ -566,7 +568,7 @@ mod tests {
                 .collect();
             let text = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","));
             let (geometry, _) = zones_from_geojson(&[&text], Grouping::FeaturesAreZones, None).expect("valid input");
-            let index = ZoneIndex::build(geometry.clone());
+            let index = build(geometry.clone());
             for _ in 0..10 {
                 let p = Point::new(
                     (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000,
@@ -574,7 +576,7 @@ mod tests {
                 );
                 let want = zones_containing(&geometry, p, Boundary::HalfOpen);
                 let mut got = Vec::new();
-                index.all_zones(p, Boundary::HalfOpen, &mut got);
+                all_zones(&index, p, Boundary::HalfOpen, &mut got);
                 assert_eq!(got, want, "{p:?} in {text}");
             }
         });

@@ -1,11 +1,13 @@
 //! polars-zones: tag points with the polygon zone that contains them.
 //!
-//! The pipeline, one module per step: `ingest` (GeoJSON → `geometry`), `index` (build the
-//! global grid), `query` (the kernel), with `coords` and `boundary` holding the exact
-//! predicates and `reference` the brute-force oracle.
+//! The pipeline, one module per step: `ingest` (GeoJSON → `geometry`), `build` (the global
+//! grid `index`), `query` (the kernel), `serialize` and `store` (bytes and the process-wide
+//! cache), with `coords` and `boundary` holding the exact predicates and `reference` the
+//! brute-force oracle.
 
 pub mod antimeridian;
 pub mod boundary;
+pub mod build;
 pub mod coords;
 #[cfg(test)]
 mod fuzzing;
@@ -13,6 +15,7 @@ pub mod geometry;
 pub mod index;
 pub mod ingest;
 pub mod query;
+#[cfg(any(test, feature = "testing"))]
 pub mod reference;
 pub mod serialize;
 pub mod store;
@@ -22,6 +25,8 @@ pub mod validate;
 mod expressions;
 #[cfg(feature = "python")]
 mod python;
+#[cfg(feature = "python")]
+mod warn;
 
 #[cfg(feature = "python")]
 use pyo3::prelude::*;
@@ -70,6 +75,9 @@ fn clear_cache() {
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::PyZoneIndex>()?;
+    m.add("ZonesWarning", m.py().get_type::<warn::ZonesWarning>())?;
+    // The magic bytes a saved index starts with, for Python to recognise one.
+    m.add("INDEX_MAGIC", pyo3::types::PyBytes::new(m.py(), serialize::MAGIC))?;
     m.add_function(wrap_pyfunction!(index_decode_count, m)?)?;
     m.add_function(wrap_pyfunction!(index_lookup_count, m)?)?;
     m.add_function(wrap_pyfunction!(points_seen, m)?)?;

@@ -10,27 +10,29 @@ use pyo3::types::PyBytes;
 
 use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query, to_degrees};
-use crate::index::{BuildOptions, ZoneIndex};
+use crate::build::{build, build_with, BuildOptions};
+use crate::index::ZoneIndex;
 use crate::ingest::{validate_geojson, zones_from_geojson_with, Antimeridian, Grouping};
 use crate::query::{tag_slices, NO_ZONE};
-use crate::reference::{polygon_bounds, zones_containing_bounded};
 use crate::serialize;
 use crate::store;
 
 /// A built zone index. Immutable, so it is shared freely between threads.
 #[pyclass(name = "ZoneIndex", module = "polars_zones._internal", frozen)]
 pub struct PyZoneIndex {
-    pub index: Arc<ZoneIndex>,
-    pub fingerprint: [u8; 16],
+    index: Arc<ZoneIndex>,
+    fingerprint: [u8; 16],
     bytes: OnceLock<Py<PyBytes>>,
-    /// Seconds `ZoneIndex::build` took (parsing excluded); 0 when decoded from bytes.
+    /// The compressed bytes a Polars plan carries (`serialize::compress`), made once.
+    plan_bytes: OnceLock<Py<PyBytes>>,
+    /// Seconds `build` took (parsing excluded); 0 when decoded from bytes.
     #[pyo3(get)]
     build_seconds: f64,
 }
 
 impl PyZoneIndex {
     fn new(index: Arc<ZoneIndex>, fingerprint: [u8; 16], build_seconds: f64) -> Self {
-        PyZoneIndex { index, fingerprint, bytes: OnceLock::new(), build_seconds }
+        PyZoneIndex { index, fingerprint, bytes: OnceLock::new(), plan_bytes: OnceLock::new(), build_seconds }
     }
 }
 
@@ -61,7 +63,7 @@ fn first_zones<'py>(
     let mode = self::boundary(boundary)?;
     let (lat, lon) = slices(lat, lon)?;
     if looks_swapped(lat, lon) {
-        warn_swapped_once("zones.tag_numpy(lat, lon)");
+        crate::warn::swapped_coordinates_once("zones.tag_numpy(lat, lon)");
     }
     let out = py.detach(|| {
         kernel(lat, lon, mode).into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
@@ -127,14 +129,14 @@ impl PyZoneIndex {
             let fingerprint = serialize::fingerprint(&geometry);
             let started = std::time::Instant::now();
             let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
-                ZoneIndex::build(geometry)
+                build(geometry)
             } else {
                 let defaults = BuildOptions::for_edges(geometry.num_vertices());
                 let options = BuildOptions {
                     leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
                     edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
                 };
-                ZoneIndex::build_with(geometry, options)
+                build_with(geometry, options)
             };
             let build_seconds = started.elapsed().as_secs_f64();
             let index = store::insert(fingerprint, index);
@@ -158,6 +160,17 @@ impl PyZoneIndex {
             .clone_ref(py)
     }
 
+    /// The index as a Polars plan carries it: compressed (about half the size), made once.
+    fn plan_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        if let Some(bytes) = self.plan_bytes.get() {
+            return Ok(bytes.clone_ref(py));
+        }
+        let plain = self.to_bytes(py);
+        let plain: &[u8] = plain.as_bytes(py);
+        let packed = py.detach(|| serialize::compress(plain)).map_err(PyValueError::new_err)?;
+        Ok(self.plan_bytes.get_or_init(|| PyBytes::new(py, &packed).unbind()).clone_ref(py))
+    }
+
     #[getter]
     fn fingerprint(&self) -> String {
         serialize::fingerprint_hex(&self.fingerprint)
@@ -165,28 +178,28 @@ impl PyZoneIndex {
 
     #[getter]
     fn ids(&self) -> Option<Vec<String>> {
-        self.index.geometry.ids.clone()
+        self.index.geometry().ids.clone()
     }
 
     #[getter]
     fn zone_count(&self) -> u32 {
-        self.index.geometry.zone_count
+        self.index.geometry().zone_count
     }
 
     #[getter]
     fn num_vertices(&self) -> usize {
-        self.index.geometry.num_vertices()
+        self.index.geometry().num_vertices()
     }
 
     #[getter]
     fn num_polygons(&self) -> usize {
-        self.index.geometry.polygon_count()
+        self.index.geometry().polygon_count()
     }
 
     /// (min_lon, min_lat, max_lon, max_lat), or None when no polygon is left.
     #[getter]
     fn bounds(&self) -> Option<(f64, f64, f64, f64)> {
-        self.index.geometry.bounds().map(|[a, b, c, d]| (to_degrees(a), to_degrees(b), to_degrees(c), to_degrees(d)))
+        self.index.geometry().bounds().map(|[a, b, c, d]| (to_degrees(a), to_degrees(b), to_degrees(c), to_degrees(d)))
     }
 
     #[getter]
@@ -198,11 +211,11 @@ impl PyZoneIndex {
     fn stats(&self) -> Vec<(&'static str, usize)> {
         let ix = &self.index;
         vec![
-            ("top_cells", (ix.cols * ix.rows) as usize),
-            ("nodes", ix.nodes.len()),
-            ("leaf_words", ix.leaf_data.len()),
-            ("zone_sets", ix.set_offsets.len() - 1),
-            ("top_shift", ix.top_shift as usize),
+            ("top_cells", ix.grid().cells()),
+            ("nodes", ix.node_count()),
+            ("leaf_words", ix.leaf_words()),
+            ("zone_sets", ix.zone_set_count()),
+            ("top_shift", ix.grid().shift as usize),
         ]
     }
 
@@ -213,7 +226,7 @@ impl PyZoneIndex {
         &self,
         py: Python<'py>,
     ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>) {
-        let g = &self.index.geometry;
+        let g = self.index.geometry();
         let lon: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.x)).collect();
         let lat: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.y)).collect();
         let mut ring_zone = Vec::with_capacity(g.ring_starts.len() - 1);
@@ -246,6 +259,8 @@ impl PyZoneIndex {
     }
 
     /// First zone per point by brute force over every edge (the test oracle), -1 for none.
+    /// Built only with the `testing` feature (release wheels do not enable it).
+    #[cfg(feature = "testing")]
     #[pyo3(signature = (lat, lon, boundary="half-open"))]
     fn reference_tag_numpy<'py>(
         &self,
@@ -254,9 +269,10 @@ impl PyZoneIndex {
         lon: PyReadonlyArray1<'py, f64>,
         boundary: &str,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        use crate::reference::{polygon_bounds, zones_containing_bounded};
         use rayon::prelude::*;
         first_zones(py, &lat, &lon, boundary, |lat, lon, mode| {
-            let geometry = &self.index.geometry;
+            let geometry = self.index.geometry();
             let bounds = polygon_bounds(geometry);
             lat.par_iter()
                 .zip(lon.par_iter())
@@ -273,26 +289,4 @@ impl PyZoneIndex {
         let from_bytes = py.get_type::<PyZoneIndex>().getattr("from_bytes")?.unbind();
         Ok((from_bytes, (slf.get().to_bytes(py),)))
     }
-}
-
-static WARNED_SWAPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Warns once per process (a `ZonesWarning`) that latitude and longitude look swapped. Called
-/// from the plugin on a Polars thread: Polars runs queries with the GIL released, so taking
-/// it here cannot deadlock. A warning filter that turns it into an error is ignored here,
-/// since a hint must not fail the query.
-pub fn warn_swapped_once(call: &str) {
-    if WARNED_SWAPPED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        return;
-    }
-    let message = format!(
-        "most latitudes are outside [-90, 90] while their longitudes would be valid latitudes: are \
-         lat and lon swapped? {call} takes the latitude first. Points with an invalid latitude are \
-         in no zone. (polars-zones warns about this once per process.)"
-    );
-    Python::attach(|py| {
-        let Ok(category) = py.import("polars_zones._zones").and_then(|m| m.getattr("ZonesWarning")) else { return };
-        let Ok(message) = std::ffi::CString::new(message) else { return };
-        let _ = PyErr::warn(py, &category, &message, 1);
-    });
 }

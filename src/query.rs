@@ -7,8 +7,8 @@
 use rayon::prelude::*;
 
 use crate::boundary::Boundary;
-use crate::coords::{on_segment, snap_query, Point};
-use crate::index::{crosses_horizontal_leg, path_crosses, ZoneIndex, PARITY_BIT, TAG_INTERNAL, TAG_LEAF, TAG_SHIFT, VALUE_MASK};
+use crate::coords::{crosses_horizontal_leg, on_segment, path_crosses, snap_query, Point};
+use crate::index::{Cell, Group, Node, ZoneIndex};
 
 /// "No zone" in `u32` outputs.
 pub const NO_ZONE: u32 = u32::MAX;
@@ -17,176 +17,84 @@ pub const NO_ZONE: u32 = u32::MAX;
 /// to balance coast-heavy blocks against open-sea ones.
 const BLOCK: usize = 16 * 1024;
 
-/// One polygon's part of a leaf block.
-#[derive(Clone, Copy)]
-struct Group<'a> {
-    /// Zone | the polygon's parity at the leaf's reference corner.
-    zone_word: u32,
-    /// How many of `edges` (the first ones) straddle the leaf's right side.
-    straddling: usize,
-    edges: &'a [u32],
-}
-
-/// The groups of a leaf block, in order.
-struct Groups<'a> {
-    data: &'a [u32],
-    at: usize,
-    left: u32,
-}
-
-impl<'a> Iterator for Groups<'a> {
-    type Item = Group<'a>;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<Group<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let (zone_word, n, straddling) = (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
-        let edges = &self.data[self.at + 3..self.at + 3 + n];
-        self.at += 3 + n;
-        Some(Group { zone_word, straddling, edges })
+/// Whether a group's polygon contains `p`, from its parity at the leaf corner. The first
+/// `straddling` edges are the ones that can cross the path's vertical leg; the others (most
+/// of them) only need the horizontal one.
+#[inline(always)]
+fn group_contains(index: &ZoneIndex, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+    let mut odd = group.odd_at_corner;
+    let (px, py) = (p.x as i64, p.y as i64);
+    let (straddling, rest) = group.edges.split_at(group.straddling);
+    for &e in straddling {
+        let (a, b) = index.edge(e);
+        odd ^= path_crosses(a, b, px, py, x1, y0);
     }
-}
-
-/// Where a point falls in the index.
-enum Cell {
-    Outside,
-    Resolved(u32),
-    /// A leaf (its block's offset in `leaf_data`), with its reference corner (x1, y0).
-    Leaf { leaf: u32, x1: i64, y0: i64 },
-}
-
-impl ZoneIndex {
-    #[inline(always)]
-    fn locate(&self, p: Point) -> Cell {
-        match self.descend(p) {
-            None => Cell::Outside,
-            Some((word, shift)) if word >> TAG_SHIFT == TAG_LEAF => {
-                let (x1, y0) = self.leaf_corner(p, shift);
-                Cell::Leaf { leaf: word & VALUE_MASK, x1, y0 }
-            }
-            Some((word, _)) => Cell::Resolved(word & VALUE_MASK),
-        }
+    for &e in rest {
+        let (a, b) = index.edge(e);
+        odd ^= crosses_horizontal_leg(a, b, px, py, x1);
     }
-
-    /// The resolved or leaf word a descent from the top grid ends at, and the size of its
-    /// cell (2^shift units); `None` outside the grid.
-    #[inline(always)]
-    fn descend(&self, p: Point) -> Option<(u32, u32)> {
-        let dx = p.x as i64 - self.origin_x;
-        let dy = p.y as i64 - self.origin_y;
-        let mut shift = self.top_shift;
-        let (col, row) = (dx >> shift, dy >> shift);
-        if dx < 0 || dy < 0 || col >= self.cols as i64 || row >= self.rows as i64 {
-            return None;
-        }
-        let mut word = self.nodes[(row * self.cols as i64 + col) as usize];
-        while word >> TAG_SHIFT == TAG_INTERNAL {
-            shift -= 2;
-            let child = (((dy >> shift) & 3) * 4 + ((dx >> shift) & 3)) as u32;
-            word = self.nodes[((word & VALUE_MASK) + child) as usize];
-        }
-        Some((word, shift))
-    }
-
-    /// The reference corner (x1, y0) of the cell 2^shift units wide that contains `p`.
-    #[inline(always)]
-    fn leaf_corner(&self, p: Point, shift: u32) -> (i64, i64) {
-        let (dx, dy) = (p.x as i64 - self.origin_x, p.y as i64 - self.origin_y);
-        let x0 = self.origin_x + ((dx >> shift) << shift);
-        let y0 = self.origin_y + ((dy >> shift) << shift);
-        (x0 + (1i64 << shift), y0)
-    }
-
-    /// Whether a group's polygon contains `p`, from its parity at the leaf corner. The
-    /// first `straddling` edges are the ones that can cross the path's vertical leg; the
-    /// others (most of them) only need the horizontal one.
-    #[inline(always)]
-    fn group_contains(&self, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
-        let mut odd = group.zone_word & PARITY_BIT != 0;
-        let (px, py) = (p.x as i64, p.y as i64);
-        let (straddling, rest) = group.edges.split_at(group.straddling);
-        for &e in straddling {
-            let (a, b) = self.geometry.edge(e);
-            odd ^= path_crosses(a, b, px, py, x1, y0);
-        }
-        for &e in rest {
-            let (a, b) = self.geometry.edge(e);
-            odd ^= crosses_horizontal_leg(a, b, px, py, x1);
-        }
-        let on_edge = boundary != Boundary::HalfOpen && group.edges.iter().any(|&e| {
-            let (a, b) = self.geometry.edge(e);
+    let on_edge = boundary != Boundary::HalfOpen
+        && group.edges.iter().any(|&e| {
+            let (a, b) = index.edge(e);
             on_segment(a, b, p)
         });
-        boundary.resolve(odd, on_edge)
-    }
+    boundary.resolve(odd, on_edge)
+}
 
-    /// The first edge of a leaf block, if it has one.
-    #[inline(always)]
-    fn first_leaf_edge(&self, leaf: u32) -> Option<u32> {
-        self.leaf_block(leaf).1.next().and_then(|group| group.edges.first().copied())
-    }
+/// The first edge of a leaf block, if it has one.
+#[inline(always)]
+fn first_leaf_edge(index: &ZoneIndex, leaf: u32) -> Option<u32> {
+    index.leaf_block(leaf).1.next().and_then(|group| group.edges.first().copied())
+}
 
-    /// The leaf block at `leaf`: its base zone set and its groups.
-    #[inline(always)]
-    fn leaf_block(&self, leaf: u32) -> (u32, Groups<'_>) {
-        let at = leaf as usize;
-        let (base, groups) = (self.leaf_data[at], self.leaf_data[at + 1]);
-        (base, Groups { data: &self.leaf_data, at: at + 2, left: groups })
-    }
+/// The first zone (lowest index) containing `p`, or `NO_ZONE`.
+#[inline]
+pub fn first_zone(index: &ZoneIndex, p: Point, boundary: Boundary) -> u32 {
+    first_zone_at(index, index.locate(p), p, boundary)
+}
 
-    /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
-    #[inline]
-    pub fn first_zone(&self, p: Point, boundary: Boundary) -> u32 {
-        self.first_zone_at(self.locate(p), p, boundary)
-    }
-
-    #[inline(always)]
-    fn first_zone_at(&self, cell: Cell, p: Point, boundary: Boundary) -> u32 {
-        match cell {
-            Cell::Outside => NO_ZONE,
-            Cell::Resolved(set) => self.first_zone_of_set[set as usize],
-            Cell::Leaf { leaf, x1, y0 } => {
-                let (base, groups) = self.leaf_block(leaf);
-                let mut best = self.first_zone_of_set[base as usize];
-                for group in groups {
-                    let zone = group.zone_word & !PARITY_BIT;
-                    // Only a lower zone can change the answer.
-                    if zone < best && self.group_contains(group, p, x1, y0, boundary) {
-                        best = zone;
-                    }
+#[inline(always)]
+fn first_zone_at(index: &ZoneIndex, cell: Cell, p: Point, boundary: Boundary) -> u32 {
+    match cell {
+        Cell::Outside => NO_ZONE,
+        Cell::Resolved(set) => index.first_zone_of_set(set),
+        Cell::Leaf { leaf, x1, y0 } => {
+            let (base, groups) = index.leaf_block(leaf);
+            let mut best = index.first_zone_of_set(base);
+            for group in groups {
+                // Only a lower zone can change the answer.
+                if group.zone < best && group_contains(index, group, p, x1, y0, boundary) {
+                    best = group.zone;
                 }
-                best
             }
+            best
         }
     }
+}
 
-    /// Every zone containing `p`, ascending, appended to `out`.
-    pub fn all_zones(&self, p: Point, boundary: Boundary, out: &mut Vec<u32>) {
-        let start = out.len();
-        match self.locate(p) {
-            Cell::Outside => {}
-            Cell::Resolved(set) => out.extend_from_slice(self.zone_set(set)),
-            Cell::Leaf { leaf, x1, y0 } => {
-                let (base, groups) = self.leaf_block(leaf);
-                for group in groups {
-                    if self.group_contains(group, p, x1, y0, boundary) {
-                        out.push(group.zone_word & !PARITY_BIT);
-                    }
+/// Every zone containing `p`, ascending, appended to `out`.
+pub fn all_zones(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<u32>) {
+    let start = out.len();
+    match index.locate(p) {
+        Cell::Outside => {}
+        Cell::Resolved(set) => out.extend_from_slice(index.zone_set(set)),
+        Cell::Leaf { leaf, x1, y0 } => {
+            let (base, groups) = index.leaf_block(leaf);
+            for group in groups {
+                if group_contains(index, group, p, x1, y0, boundary) {
+                    out.push(group.zone);
                 }
-                out.extend_from_slice(self.zone_set(base));
-                out[start..].sort_unstable();
-                let mut kept = start;
-                for i in start..out.len() {
-                    if i == start || out[i] != out[kept - 1] {
-                        out[kept] = out[i];
-                        kept += 1;
-                    }
-                }
-                out.truncate(kept);
             }
+            out.extend_from_slice(index.zone_set(base));
+            out[start..].sort_unstable();
+            let mut kept = start;
+            for i in start..out.len() {
+                if i == start || out[i] != out[kept - 1] {
+                    out[kept] = out[i];
+                    kept += 1;
+                }
+            }
+            out.truncate(kept);
         }
     }
 }
@@ -218,7 +126,7 @@ fn tag_in_order(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary,
         let (lat, lon) = (&lat[base..base + out.len()], &lon[base..base + out.len()]);
         for ((o, &la), &lo) in out.iter_mut().zip(lat).zip(lon) {
             *o = match snap_query(la, lo) {
-                Some(p) => index.first_zone(p, boundary),
+                Some(p) => first_zone(index, p, boundary),
                 None => NO_ZONE,
             };
         }
@@ -246,6 +154,47 @@ const BUCKETS: usize = BUCKET_COLS * 108;
 /// and points that are near each other share those lines: in bucket order they stay in
 /// cache. The answers are written back in input order, so this changes speed only.
 fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32]) {
+    let (points, order, valid) = spatial_order(lat, lon);
+    // Invalid points sort last.
+    for &i in &order[valid..] {
+        out[i as usize] = NO_ZONE;
+    }
+    // First pass, in bucket order: the descent. Most points end in a resolved cell and are
+    // answered there; the others wait, with their leaf, for the second pass.
+    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(valid / 2); // (i, leaf, shift)
+    for &i in &order[..valid] {
+        out[i as usize] = match index.descend(points[i as usize]) {
+            None => NO_ZONE,
+            Some((Node::Leaf(leaf), shift)) => {
+                in_leaves.push((i, leaf, shift));
+                continue;
+            }
+            Some((Node::Resolved(set) | Node::Internal(set), _)) => index.first_zone_of_set(set),
+        };
+    }
+    // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
+    // a lookup in a large index; the next points' leaves are known, so their blocks and then
+    // their first vertices are fetched ahead, overlapping those misses instead of queueing.
+    let vertices = index.geometry().vertices.as_ptr();
+    for k in 0..in_leaves.len() {
+        if let Some(&(_, leaf, _)) = in_leaves.get(k + LEAF_AHEAD) {
+            prefetch(index.leaf_address(leaf));
+        }
+        if let Some(&(_, leaf, _)) = in_leaves.get(k + VERTICES_AHEAD) {
+            if let Some(edge) = first_leaf_edge(index, leaf) {
+                prefetch(vertices.wrapping_add(edge as usize));
+            }
+        }
+        let (i, leaf, shift) = in_leaves[k];
+        let p = points[i as usize];
+        let (x1, y0) = index.leaf_corner(p, shift);
+        out[i as usize] = first_zone_at(index, Cell::Leaf { leaf, x1, y0 }, p, boundary);
+    }
+}
+
+/// The snapped points of a block, their order by coarse spatial bucket (a counting sort),
+/// and how many are valid: the invalid ones (`snap_query` gives None) come last.
+fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<Point>, Vec<u32>, usize) {
     let n = lat.len();
     let mut points = Vec::with_capacity(n);
     let mut bucket_of = Vec::with_capacity(n);
@@ -274,41 +223,7 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
         order[next[b as usize] as usize] = i as u32;
         next[b as usize] += 1;
     }
-    // Invalid points (bucket BUCKETS) sort last.
-    let valid = n - counts[BUCKETS] as usize;
-    for &i in &order[valid..] {
-        out[i as usize] = NO_ZONE;
-    }
-    // First pass, in bucket order: the descent. Most points end in a resolved cell and are
-    // answered there; the others wait, with their leaf, for the second pass.
-    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(valid / 2); // (i, leaf, shift)
-    for &i in &order[..valid] {
-        out[i as usize] = match index.descend(points[i as usize]) {
-            None => NO_ZONE,
-            Some((word, shift)) if word >> TAG_SHIFT == TAG_LEAF => {
-                in_leaves.push((i, word & VALUE_MASK, shift));
-                continue;
-            }
-            Some((word, _)) => index.first_zone_of_set[(word & VALUE_MASK) as usize],
-        };
-    }
-    // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
-    // a lookup in a large index; the next points' leaves are known, so their blocks and then
-    // their first vertices are fetched ahead, overlapping those misses instead of queueing.
-    for k in 0..in_leaves.len() {
-        if let Some(&(_, leaf, _)) = in_leaves.get(k + LEAF_AHEAD) {
-            prefetch(index.leaf_data.as_ptr().wrapping_add(leaf as usize));
-        }
-        if let Some(&(_, leaf, _)) = in_leaves.get(k + VERTICES_AHEAD) {
-            if let Some(edge) = index.first_leaf_edge(leaf) {
-                prefetch(index.geometry.vertices.as_ptr().wrapping_add(edge as usize));
-            }
-        }
-        let (i, leaf, shift) = in_leaves[k];
-        let p = points[i as usize];
-        let (x1, y0) = index.leaf_corner(p, shift);
-        out[i as usize] = index.first_zone_at(Cell::Leaf { leaf, x1, y0 }, p, boundary);
-    }
+    (points, order, n - counts[BUCKETS] as usize)
 }
 
 /// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and the
@@ -345,7 +260,7 @@ pub fn tag_all_slices(
         for k in range {
             let before = vals.len();
             if let Some(p) = snap_query(lat[k], lon[k]) {
-                index.all_zones(p, boundary, &mut vals);
+                all_zones(index, p, boundary, &mut vals);
             }
             lens.push((vals.len() - before) as u32);
         }
@@ -367,7 +282,7 @@ pub fn tag_all_slices(
 mod tests {
     use super::*;
     use crate::geometry::ZoneGeometry;
-    use crate::index::BuildOptions;
+    use crate::build::{build, build_with, BuildOptions};
     use crate::reference::zones_containing;
     use proptest::prelude::*;
 
@@ -376,11 +291,11 @@ mod tests {
     /// Index and brute force agree on `p` in every mode, for `first_zone` and `all_zones`.
     fn assert_agree(index: &ZoneIndex, p: Point) {
         for mode in MODES {
-            let expected = zones_containing(&index.geometry, p, mode);
+            let expected = zones_containing(index.geometry(), p, mode);
             let mut got = Vec::new();
-            index.all_zones(p, mode, &mut got);
+            all_zones(index, p, mode, &mut got);
             assert_eq!(got, expected, "all_zones at {p:?}, {mode:?}");
-            assert_eq!(index.first_zone(p, mode), expected.first().copied().unwrap_or(NO_ZONE), "first_zone at {p:?}, {mode:?}");
+            assert_eq!(first_zone(index, p, mode), expected.first().copied().unwrap_or(NO_ZONE), "first_zone at {p:?}, {mode:?}");
         }
     }
 
@@ -429,7 +344,7 @@ mod tests {
         let g = geometry(zones);
         let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
         let large = BuildOptions::LARGE;
-        for index in [ZoneIndex::build(g.clone()), ZoneIndex::build_with(g.clone(), large), ZoneIndex::build_with(g.clone(), deep)] {
+        for index in [build(g.clone()), build_with(g.clone(), large), build_with(g.clone(), deep)] {
             for p in probe_points(&g, lattice_step) {
                 assert_agree(&index, p);
             }
@@ -453,11 +368,11 @@ mod tests {
         zones.push(vec![vec![square(-3500, -3500, 1000)]]);
         check_all(&zones, 250);
         // Tiling: every lattice point of the board is in exactly one zone.
-        let index = ZoneIndex::build(geometry(&zones));
+        let index = build(geometry(&zones));
         for y in (0..6000).step_by(125) {
             for x in (0..6000).step_by(125) {
                 let mut got = Vec::new();
-                index.all_zones(Point::new(x, y), Boundary::HalfOpen, &mut got);
+                all_zones(&index, Point::new(x, y), Boundary::HalfOpen, &mut got);
                 assert_eq!(got.len(), 1, "({x}, {y})");
             }
         }
@@ -474,7 +389,7 @@ mod tests {
         }
         check_all(&zones, 100_000);
         let g = geometry(&zones);
-        let index = ZoneIndex::build(g.clone());
+        let index = build(g.clone());
         for y in -2..50 {
             for x in -2..62 {
                 assert_agree(&index, Point::new(x, y));
@@ -523,7 +438,7 @@ mod tests {
         }
         zones.push(vec![vec![square(-6 * DEG, -6 * DEG, 4 * DEG), square(-5 * DEG, -5 * DEG, 2 * DEG)]]);
         zones.push(vec![vec![vec![(-3 * DEG, -3 * DEG), (5 * DEG, -DEG), (DEG, 5 * DEG)]]]);
-        let index = ZoneIndex::build(geometry(&zones));
+        let index = build(geometry(&zones));
         let mut rng = crate::fuzzing::Rng::new(7);
         let mut degrees = || match rng.below(4) {
             0 => rng.below(41) as f64 * 0.25 - 7.0, // on lattice lines and vertices
@@ -538,7 +453,7 @@ mod tests {
             let expected: Vec<u32> = lat
                 .iter()
                 .zip(&lon)
-                .map(|(&la, &lo)| snap_query(la, lo).map_or(NO_ZONE, |p| index.first_zone(p, mode)))
+                .map(|(&la, &lo)| snap_query(la, lo).map_or(NO_ZONE, |p| first_zone(&index, p, mode)))
                 .collect();
             for n in [1_000, 100_000] {
                 for parallel in [false, true] {

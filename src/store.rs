@@ -3,7 +3,11 @@
 //! Polars calls a plugin once per batch and hands it the index bytes each time; decoding
 //! them once per process instead of once per call is what keeps the streaming engine as
 //! fast as the in-memory one. Bounded (least recently used first out) and shared by all
-//! threads.
+//! threads. Besides the bounded list, the cache remembers every index that is still alive
+//! elsewhere (held by a `Zones` object or a running query), so an index in use is never lost
+//! to an eviction: a lookup finds it there and puts it back in the list.
+
+use std::sync::Weak;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +19,11 @@ struct Cache {
     capacity: usize,
     /// Most recently used last.
     entries: Vec<([u8; 16], Arc<ZoneIndex>)>,
+    /// Every index the cache has handed out, while something still holds it.
+    alive: Vec<([u8; 16], Weak<ZoneIndex>)>,
 }
 
-static CACHE: Mutex<Cache> = Mutex::new(Cache { capacity: 8, entries: Vec::new() });
+static CACHE: Mutex<Cache> = Mutex::new(Cache { capacity: 8, entries: Vec::new(), alive: Vec::new() });
 static DECODES: AtomicUsize = AtomicUsize::new(0);
 static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 
@@ -28,17 +34,22 @@ fn cache() -> std::sync::MutexGuard<'static, Cache> {
 }
 
 fn lookup(cache: &mut Cache, fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
-    let i = cache.entries.iter().position(|(k, _)| k == fp)?;
-    let entry = cache.entries.remove(i);
-    let index = entry.1.clone();
-    cache.entries.push(entry);
-    Some(index)
+    if let Some(i) = cache.entries.iter().position(|(k, _)| k == fp) {
+        let entry = cache.entries.remove(i);
+        let index = entry.1.clone();
+        cache.entries.push(entry);
+        return Some(index);
+    }
+    let alive = cache.alive.iter().find(|(k, _)| k == fp).and_then(|(_, weak)| weak.upgrade())?;
+    Some(store(cache, *fp, alive))
 }
 
 fn store(cache: &mut Cache, fp: [u8; 16], index: Arc<ZoneIndex>) -> Arc<ZoneIndex> {
-    if let Some(existing) = lookup(cache, &fp) {
-        return existing;
+    if let Some(i) = cache.entries.iter().position(|(k, _)| *k == fp) {
+        return cache.entries[i].1.clone();
     }
+    cache.alive.retain(|(k, weak)| *k != fp && weak.strong_count() > 0);
+    cache.alive.push((fp, Arc::downgrade(&index)));
     cache.entries.push((fp, index.clone()));
     while cache.entries.len() > cache.capacity.max(1) {
         cache.entries.remove(0);
@@ -59,7 +70,6 @@ static DECODING: Mutex<()> = Mutex::new(());
 /// and cached. For the plugin, whose bytes come from a plan: the fingerprint names the
 /// content, so a cached index is the right one without reading the rest.
 pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
-    LOOKUPS.fetch_add(1, Ordering::Relaxed);
     let fp = serialize::peek_fingerprint(data)?;
     if let Some(index) = lookup(&mut cache(), &fp) {
         return Ok((fp, index));
@@ -69,6 +79,12 @@ pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> 
         return Ok((fp, index));
     }
     decode(data)
+}
+
+/// The cached index with this fingerprint, if the process has it.
+pub fn get(fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
+    LOOKUPS.fetch_add(1, Ordering::Relaxed);
+    lookup(&mut cache(), fp)
 }
 
 /// Decodes and checks the bytes in full (an explicit load must report damage even when an
@@ -84,7 +100,7 @@ pub fn decode_count() -> usize {
     DECODES.load(Ordering::Relaxed)
 }
 
-/// How many times the plugin asked for an index: once per batch it was called on.
+/// How many times the plugin asked for an index: once per batch of each expression.
 pub fn lookup_count() -> usize {
     LOOKUPS.load(Ordering::Relaxed)
 }
@@ -101,6 +117,7 @@ pub fn capacity() -> usize {
     cache().capacity
 }
 
+/// Empties the bounded list (indexes held elsewhere stay findable while they are held).
 pub fn clear() {
     cache().entries.clear();
 }

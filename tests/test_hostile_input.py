@@ -16,7 +16,7 @@ import pytest
 from polars.plugins import register_plugin_function
 
 import polars_zones as pz
-from polars_zones._namespace import PLUGIN_PATH, _payload
+from polars_zones._namespace import PLUGIN_PATH
 from polars_zones.synthetic import ship_positions
 
 
@@ -98,7 +98,6 @@ def test_a_panic_in_the_kernel_is_a_python_exception(bundled_zones, frame):
         plugin_path=PLUGIN_PATH,
         function_name="zones_panic_for_tests",
         args=[pl.col("lat"), pl.col("lon")],
-        kwargs={"payload": _payload(bundled_zones, "half-open")},
         is_elementwise=True,
     )
     for _ in range(3):
