@@ -297,7 +297,7 @@ def _geojson_text(source: Any, where: str) -> str:
         except ValueError:
             problem = _locate_bad_coordinate(source)
             raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
-        except TypeError as error:
+        except (TypeError, RecursionError) as error:
             raise ValueError(f"{where}: not JSON-serializable: {error}") from None
     if isinstance(source, bytes):
         return source.decode("utf-8")
@@ -335,17 +335,19 @@ def _better_message(texts: list[str], message: str, each_is_zone: bool) -> str:
         return message
     for i, text in enumerate(texts):
         try:
-            parsed = json.loads(text)
-        except ValueError:
+            problem = _locate_bad_coordinate(json.loads(text))
+        except (ValueError, RecursionError):  # Python cannot read it either: Rust's message stands
             continue
-        problem = _locate_bad_coordinate(parsed)
         if problem:
             return f"element {i}, {problem}" if each_is_zone else problem
     return message
 
 
 def _locate_bad_coordinate(obj: Any) -> str | None:
-    """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'."""
+    """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'.
+
+    It runs after an error, to say where it is: it must take any object and never raise
+    (but RecursionError, on nesting deeper than Python's stack), or it would hide that error."""
 
     def polygons(geometry: Any) -> list:
         if not isinstance(geometry, dict):
@@ -373,14 +375,15 @@ def _locate_bad_coordinate(obj: Any) -> str | None:
                         return f"{where}: a position needs 2 numbers, got {position!r}"
                     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in position[:2]):
                         return f"{where}: coordinate {position!r} is not a pair of numbers"
-                    if not all(math.isfinite(c) for c in position[:2]):
+                    if not all(isinstance(c, int) or math.isfinite(c) for c in position[:2]):
                         return f"{where}: coordinate ({', '.join(map(str, position[:2]))}) is not finite"
         return None
 
     kind = obj.get("type") if isinstance(obj, dict) else None
     if kind == "FeatureCollection":
-        for i, feature in enumerate(obj.get("features", [])):
-            found = scan((feature or {}).get("geometry"), f"feature {i}, ")
+        features = obj.get("features")
+        for i, feature in enumerate(features if isinstance(features, (list, tuple)) else []):
+            found = scan(feature.get("geometry") if isinstance(feature, dict) else None, f"feature {i}, ")
             if found:
                 return found
         return None

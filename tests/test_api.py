@@ -202,3 +202,27 @@ def test_named_zones_of_every_code_width(n):
     want = [ids[c] if c >= 0 else None for c in codes]
     assert in_memory.to_series().cast(pl.String).to_list() == want
     assert sum(w is not None for w in want) > 1000
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ({"type": "FeatureCollection", "features": None}, "features"),
+        ({"type": "FeatureCollection", "features": ["x"]}, "feature 0"),
+        ({"type": "FeatureCollection", "features": "abc"}, "features"),
+        ({"type": "FeatureCollection", "features": {"a": 1}}, "features"),
+        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [10**400, 1], [0, 0]]]})), "number out of range"),
+    ],
+)
+def test_malformed_geojson_is_a_value_error_not_the_locators_crash(source, message):
+    """Issue 18.6: the Python code that locates a bad coordinate after Rust refused the input
+    must never replace Rust's message with its own TypeError or AttributeError."""
+    with pytest.raises(ValueError, match=message):
+        pz.Zones.from_geojson(source)
+
+
+def test_deeply_nested_geojson_is_a_value_error():
+    nested = '{"type": "GeometryCollection", "geometries": [' * 3000 + json.dumps(SQUARE) + "]}" * 3000
+    with pytest.raises(ValueError):
+        pz.Zones.from_geojson(nested)
+
