@@ -299,24 +299,34 @@ def _geojson_text(source: Any, where: str) -> str:
             raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
         except (TypeError, RecursionError) as error:
             raise ValueError(f"{where}: not JSON-serializable: {error}") from None
+    # "utf-8-sig" and removeprefix: a leading byte order mark, as Windows tools write, is accepted.
     if isinstance(source, bytes):
-        return source.decode("utf-8")
+        return source.decode("utf-8-sig")
     if isinstance(source, os.PathLike):
-        return Path(source).read_text(encoding="utf-8")
+        return Path(source).read_text(encoding="utf-8-sig")
     if isinstance(source, str):
-        if source.lstrip().startswith(("{", "[")):
-            return source
-        if not source.strip():
+        text = source.removeprefix("\ufeff")
+        if text.lstrip().startswith(("{", "[")):
+            return text
+        if not text.strip():
             raise ValueError(f"{where}: an empty string is neither GeoJSON nor a file name")
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"{where}: no such GeoJSON file: {source!r}")
+        path = Path(text)
+        try:
+            exists = path.exists()
+        except OSError:  # e.g. a text too long for a file name
+            raise ValueError(f"{where}: {_shorten(text)!r} is neither GeoJSON (no leading {{ or [) nor a file name") from None
+        if not exists:
+            raise FileNotFoundError(f"{where}: no such GeoJSON file: {text!r}")
         if not path.is_file():
-            raise ValueError(f"{where}: {source!r} is not a file")
-        return path.read_text(encoding="utf-8")
+            raise ValueError(f"{where}: {text!r} is not a file")
+        return path.read_text(encoding="utf-8-sig")
     if hasattr(source, "__geo_interface__"):
         return _shapely_json(source)
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _shapely_json(geometry: Any) -> str:

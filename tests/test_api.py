@@ -226,3 +226,20 @@ def test_deeply_nested_geojson_is_a_value_error():
     with pytest.raises(ValueError):
         pz.Zones.from_geojson(nested)
 
+
+def test_a_leading_utf8_bom_is_accepted(tmp_path):
+    """Issue 18.7: Windows tools write a BOM before the JSON; as a file, bytes or a string."""
+    fc = collection(feature(SQUARE, name="a"), feature(FAR, name="b"))
+    text = "\ufeff" + json.dumps(fc)
+    path = tmp_path / "bom.geojson"
+    path.write_text(text, encoding="utf-8")
+    want = pz.Zones.from_geojson(fc, id_property="name").fingerprint
+    for source in (path, str(path), text, text.encode("utf-8")):
+        assert pz.Zones.from_geojson(source, id_property="name").fingerprint == want
+    assert pz.Zones.from_geojson([text]).fingerprint == pz.Zones.from_geojson([fc]).fingerprint
+
+
+
+def test_a_long_text_that_is_not_geojson_is_a_value_error():
+    with pytest.raises(ValueError, match="neither GeoJSON .* nor a file name"):
+        pz.Zones.from_geojson("<xml>" + "x" * 5000)
