@@ -18,6 +18,9 @@ GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
 
 BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
 
+# The first bytes of a saved index (`MAGIC` in src/serialize.rs): how a file is told from GeoJSON.
+INDEX_MAGIC = b"PLZONES\0"
+
 
 class ZonesWarning(UserWarning):
     """Input was repaired rather than refused (for example, degenerate rings dropped)."""
@@ -67,7 +70,16 @@ class Zones:
 
         With `strict=True`, any problem `Zones.validate` reports (other than the note that
         a polygon crosses the antimeridian) is a ValueError listing them.
+
+        A saved index (a path or bytes starting with its magic bytes) is loaded as
+        `Zones.load` does; its zones are fixed, so the other arguments do not apply.
         """
+        saved = _saved_index(source)
+        if saved is not None:
+            if id_property is not None:
+                warnings.warn("the source is a saved index: its zone names are fixed, id_property is ignored",
+                              ZonesWarning, stacklevel=2)
+            return cls.from_bytes(saved)
         planar = _planar(antimeridian)
         texts, each_is_zone = _geojson_texts(source)
         if strict:
@@ -299,14 +311,13 @@ def _geojson_text(source: Any, where: str) -> str:
             raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
         except (TypeError, RecursionError) as error:
             raise ValueError(f"{where}: not JSON-serializable: {error}") from None
-    # "utf-8-sig" and removeprefix: a leading byte order mark, as Windows tools write, is accepted.
     if isinstance(source, bytes):
-        return source.decode("utf-8-sig")
+        return _decoded(source, where, "the bytes")
     if isinstance(source, os.PathLike):
-        return Path(source).read_text(encoding="utf-8-sig")
+        return _decoded(Path(source).read_bytes(), where, repr(str(source)))
     if isinstance(source, str):
-        text = source.removeprefix("\ufeff")
-        if text.lstrip().startswith(("{", "[")):
+        text = source.removeprefix("\ufeff")  # a byte order mark, as Windows tools write
+        if _is_geojson_text(text):
             return text
         if not text.strip():
             raise ValueError(f"{where}: an empty string is neither GeoJSON nor a file name")
@@ -319,10 +330,35 @@ def _geojson_text(source: Any, where: str) -> str:
             raise FileNotFoundError(f"{where}: no such GeoJSON file: {text!r}")
         if not path.is_file():
             raise ValueError(f"{where}: {text!r} is not a file")
-        return path.read_text(encoding="utf-8-sig")
+        return _decoded(path.read_bytes(), where, repr(text))
     if hasattr(source, "__geo_interface__"):
         return _shapely_json(source)
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _is_geojson_text(text: str) -> bool:
+    """A string is GeoJSON text, else a file name."""
+    return text.lstrip().startswith(("{", "["))
+
+
+def _decoded(data: bytes, where: str, name: str) -> str:
+    """File or bytes content as text; "utf-8-sig" drops a leading byte order mark."""
+    if data.startswith(INDEX_MAGIC):
+        raise ValueError(f"{where}: {name} is a saved index, not GeoJSON: use Zones.load")
+    return data.decode("utf-8-sig")
+
+
+def _saved_index(source: Any) -> bytes | None:
+    """The bytes of a saved index passed where GeoJSON is expected (bytes or a path), else None."""
+    if isinstance(source, bytes):
+        return source if source.startswith(INDEX_MAGIC) else None
+    if isinstance(source, os.PathLike) or isinstance(source, str) and not _is_geojson_text(source.removeprefix("\ufeff")):
+        try:
+            with open(source, "rb") as f:
+                return INDEX_MAGIC + f.read() if f.read(len(INDEX_MAGIC)) == INDEX_MAGIC else None
+        except (OSError, ValueError):  # not a readable file (or a NUL in the name): _geojson_text says why
+            return None
+    return None
 
 
 def _shorten(text: str, limit: int = 60) -> str:

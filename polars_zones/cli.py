@@ -32,6 +32,7 @@ from rich.table import Table
 
 import polars_zones as pz
 from polars_zones._internal import points_seen
+from polars_zones._zones import INDEX_MAGIC
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -47,7 +48,6 @@ app.add_typer(index_app, name="index")
 
 POINT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-INDEX_MAGIC = b"PLZONES\0"
 
 
 class UserError(Exception):

@@ -243,3 +243,26 @@ def test_a_leading_utf8_bom_is_accepted(tmp_path):
 def test_a_long_text_that_is_not_geojson_is_a_value_error():
     with pytest.raises(ValueError, match="neither GeoJSON .* nor a file name"):
         pz.Zones.from_geojson("<xml>" + "x" * 5000)
+
+
+def test_a_saved_index_where_geojson_is_expected_is_loaded(tmp_path):
+    """Issue 18.8: `from_geojson("zones.pzi")`, or `polygons="zones.pzi"`, loads the index
+    (recognized by its magic bytes, as the command line does) instead of a UnicodeDecodeError."""
+    zones = pz.Zones.from_geojson(collection(feature(SQUARE, name="a"), feature(FAR, name="b")), id_property="name")
+    path = tmp_path / "zones.pzi"
+    zones.save(path)
+    for source in (path, str(path), zones.to_bytes()):
+        assert pz.Zones.from_geojson(source).fingerprint == zones.fingerprint
+    with pytest.warns(pz.ZonesWarning, match="saved index.*id_property is ignored"):
+        assert pz.Zones.from_geojson(path, id_property="name").ids == ["a", "b"]
+    df = pl.DataFrame({"lat": [0.5, 10.1, 50.0], "lon": [0.5, 10.2, 50.0]})
+    got = df.select(pl.col("lat").zones.tag("lon", polygons=str(path))).to_series()
+    assert got.dtype == pl.Enum(["a", "b"]) and got.to_list() == ["a", "b", None]
+    # In a list each element is one zone's GeoJSON: a saved index there is a clear error.
+    with pytest.raises(ValueError, match="element 1: .*zones.pzi.* is a saved index, not GeoJSON: use Zones.load"):
+        pz.Zones.from_geojson([SQUARE, str(path)])
+    # A damaged index is still the index's own error.
+    damaged = tmp_path / "damaged.pzi"
+    damaged.write_bytes(zones.to_bytes()[:60])
+    with pytest.raises(ValueError, match="truncated"):
+        pz.Zones.from_geojson(damaged)
