@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import glob
 import os
+import re
 import shutil
 import sys
 import threading
@@ -153,8 +154,15 @@ def output_format(path: Path) -> str:
     kind = OUTPUT_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
+    if path.is_dir():
+        raise UserError(f"output {str(path)!r} is a directory; name a .parquet or .csv file")
     require_output_dir(path)
     return kind
+
+
+def polars_message(error: Exception) -> str:
+    """The first line of a Polars error, without its hints for Python callers (scan options)."""
+    return re.sub(r", hint: [^.]*\.", ".", str(error).splitlines()[0])
 
 
 def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | None, quiet: bool) -> None:
@@ -241,12 +249,12 @@ def tag_files(
     lf = scan_points(files)
     try:
         schema = lf.collect_schema()
+        total = None
+        if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
+            total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
     except pl.exceptions.PolarsError as error:
-        raise UserError(f"cannot read the points: {error}") from None
+        raise UserError(f"cannot read the points: {polars_message(error)}") from None
     check_columns(schema, lat, lon, column)
-    total = None
-    if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
-        total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
 
     tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
     tmp = temporary_path(output)
@@ -255,13 +263,16 @@ def tag_files(
         try:
             sink_with_progress(tagged, tmp, kind, total, quiet)
         except pl.exceptions.PolarsError as error:
-            raise UserError(f"tagging failed: {str(error).splitlines()[0]}") from None
+            raise UserError(f"tagging failed: {polars_message(error)}") from None
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
         written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
         counts = zone_counts(written, lat, lon, column)
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
     finally:
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())

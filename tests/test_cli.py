@@ -113,6 +113,17 @@ def bad_geojson(tmp_path: Path) -> Path:
     return path
 
 
+def directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def with_extra_column(d: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "extra.parquet"
+    pl.read_parquet(d / "points.parquet").with_columns(extra=pl.lit(1)).write_parquet(path)
+    return path
+
+
 ERROR_CASES = {
     "missing points file": (lambda d, t: ["tag", str(t / "nope.parquet"), "--zones", BUNDLED], "no such file"),
     "glob matching nothing": (lambda d, t: ["tag", str(t / "nope-*.parquet"), "--zones", BUNDLED], "no file matches"),
@@ -122,6 +133,11 @@ ERROR_CASES = {
     "existing output column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--column", "mmsi"], "already have a column 'mmsi'"),
     "bad GeoJSON": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(bad_geojson(t))], "feature 0, polygon 0, ring 0, vertex 2"),
     "unknown output format": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(t / "o.txt")], "unknown format '.txt'"),
+    # Issue 18.3: these two were tracebacks.
+    "output is a directory": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "o.parquet"))],
+                              "is a directory"),
+    "Parquet files of different columns": (lambda d, t: ["tag", str(d / "points.parquet"), str(with_extra_column(d, t)), "--zones", BUNDLED],
+                                           "extra column in file outside of expected schema: extra"),
 }
 
 
