@@ -69,21 +69,35 @@ class Boundary(str, enum.Enum):
 # ---- inputs ---------------------------------------------------------------------------
 
 
-def expand_points(patterns: list[str]) -> list[Path]:
-    """Files named by paths, globs or directories (their point files, sorted)."""
+def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]:
+    """Files named by paths, globs or directories (their point files, sorted). Globs and
+    directories leave out the output and its temporary files (a second run would read the
+    first one's output); an output named as an input is refused."""
+    target = None if output is None else output.resolve()
+
+    def is_output(path: Path) -> bool:
+        if target is None:
+            return False
+        path = path.resolve()
+        return path == target or path.parent == target.parent and path.name.startswith(f".{target.name}.") and path.suffix == ".tmp"
+
+    def found(paths: list[Path], nothing: str) -> list[Path]:
+        kept = [p for p in paths if not is_output(p)]
+        if not kept:
+            raise UserError(nothing + (" other than the output" if paths else ""))
+        return kept
+
     files: list[Path] = []
     for pattern in patterns:
         if glob.has_magic(pattern):
             matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-            if not matches:
-                raise UserError(f"no file matches {pattern!r}")
-            files.extend(matches)
+            files.extend(found(matches, f"no file matches {pattern!r}"))
         elif Path(pattern).is_dir():
             inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
-            if not inside:
-                raise UserError(f"no Parquet, CSV or NDJSON file in directory {pattern!r}")
-            files.extend(inside)
+            files.extend(found(inside, f"no Parquet, CSV or NDJSON file in directory {pattern!r}"))
         elif Path(pattern).is_file():
+            if is_output(Path(pattern)):
+                raise UserError(f"output {str(output)!r} is also an input; write the output elsewhere")
             files.append(Path(pattern))
         else:
             raise UserError(f"no such file: {pattern!r}")
@@ -240,7 +254,7 @@ def tag_files(
     engine: str = "polars",
     address: str | None = None,
 ) -> None:
-    files = expand_points(points)
+    files = expand_points(points, output)
     if engine == "ray":
         return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon,
                              boundary=boundary, column=column, top=top, quiet=quiet, address=address)

@@ -156,6 +156,31 @@ def test_user_errors(files, tmp_path, case):
     assert set(tmp_path.iterdir()) == before  # no output, no temporary file
 
 
+def test_the_output_is_never_read_back_as_input(files, tmp_path):
+    """Issue 18.4: a directory or glob that holds the output read the previous run's output
+    as points (duplicated rows, exit 0), and an output equal to an input replaced it."""
+    d, expected = files
+    shutil.copy(d / "points.csv", tmp_path / "points.csv")
+    for source in (str(tmp_path), str(tmp_path / "*.csv")):
+        target = tmp_path / "out.csv"
+        for _ in range(2):
+            done = cli("tag", source, "--zones", BUNDLED, "-o", str(target), "-q")
+            assert done.returncode == 0, done.stderr
+            assert pl.read_csv(target).height == expected.height
+        target.unlink()
+    # A leftover temporary file of the output is not an input either.
+    (tmp_path / ".out.parquet.0123abcd.tmp").write_text("junk")
+    done = cli("tag", str(tmp_path / "*"), str(tmp_path / ".*.tmp"), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet"), "-q")
+    assert done.returncode == 1 and "error: no file matches" in done.stderr and "other than the output" in done.stderr
+    before = (tmp_path / "points.csv").read_bytes()
+    for output in (tmp_path / "points.csv", tmp_path / "." / "points.csv"):
+        done = cli("tag", str(tmp_path / "points.csv"), "--zones", BUNDLED, "-o", str(output))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.startswith("error: output") and "is also an input" in done.stderr
+    assert (tmp_path / "points.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.parquet.0123abcd.tmp", "points.csv"]
+
+
 def test_damaged_index_and_usage_error(tmp_path, bundled_zones):
     damaged = tmp_path / "damaged.pzi"
     damaged.write_bytes(bundled_zones.to_bytes()[:5000])
