@@ -140,6 +140,15 @@ def load_zones(path: str, id_property: str | None) -> pz.Zones:
         raise UserError(f"zones {path!r}: {error}") from None
 
 
+def empty_as_numbers(lf: pl.LazyFrame, schema: pl.Schema, lat: str, lon: str) -> pl.LazyFrame:
+    """Polars reads the columns of a header-only CSV as String (it has nothing to infer from):
+    when there are no rows, the coordinates are numbers, and the output is empty."""
+    text = [name for name in (lat, lon) if schema.get(name) == pl.String]
+    if text and lf.select(pl.len()).collect().item() == 0:
+        return lf.with_columns(pl.col(text).cast(pl.Float64))
+    return lf
+
+
 def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
     names = list(schema.names())
     for role, name in (("latitude", lat), ("longitude", lon)):
@@ -262,6 +271,7 @@ def tag_files(
     zones = load_zones(zones_path, id_property)
     lf = scan_points(files)
     try:
+        lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
         schema = lf.collect_schema()
         total = None
         if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):

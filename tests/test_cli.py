@@ -95,6 +95,18 @@ def test_invalid_coordinates_are_counted(tmp_path):
     assert " 3 " in invalid_line  # null, lat 95, NaN; lon 300 wraps to -60 and is valid
 
 
+@pytest.mark.parametrize("out", ["out.parquet", "out.csv"])
+def test_an_empty_input_gives_an_empty_output(tmp_path, out):
+    """Issue 18.9d: a header-only CSV has String columns for Polars, which the command took
+    for text coordinates; an empty input now writes an empty output with the zone column."""
+    (tmp_path / "p.csv").write_text("mmsi,lat,lon\n")
+    done = cli("tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / out))
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(tmp_path / out) if out.endswith(".parquet") else pl.read_csv(tmp_path / out)
+    assert got.columns == ["mmsi", "lat", "lon", "zone"] and got.height == 0
+    assert "0 rows" in done.stdout
+
+
 def test_index_build_and_info(tmp_path, bundled_zones):
     index = tmp_path / "zones.pzi"
     done = cli("index", "build", BUNDLED, "--id-property", "A3", "-o", str(index))
