@@ -18,6 +18,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -413,7 +414,18 @@ def demo_command(
     run_demo(points=points, seed=seed, png=png, console=console)
 
 
+def interrupt_once(signum: int, frame: object) -> None:
+    """SIGINT: a KeyboardInterrupt, unless one is already being handled. With Python's own
+    handler, a Ctrl-C during a Polars query raised two (Polars' and then Python's), and the
+    second landed in the `finally` that removes the temporary output, skipping it; with this
+    handler Polars raises the handler's one, and the cleanup always runs to its end."""
+    if not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        raise KeyboardInterrupt
+
+
 def main() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored
+        signal.signal(signal.SIGINT, interrupt_once)
     try:
         app()
     except UserError as error:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -212,6 +215,51 @@ def test_failure_mid_stream_leaves_no_output(tmp_path):
     assert done.returncode == 1
     assert "\nerror: tagging failed: could not parse `north`" in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_ctrl_c_leaves_no_temporary_or_partial_output(tmp_path):
+    """Issue 18.1: SIGINT (Ctrl-C) at moments spread over a 5M-row `tag`, from when its
+    temporary output appears to its end, most near the end, where the summary reads the
+    finished temporary file back: Polars answered with a KeyboardInterrupt of its own and
+    Python raised a second one inside the cleanup, which left the full-size temporary file.
+    (A Popen child, not a shell background job: those ignore SIGINT.) Whatever the moment:
+    exit 130 and nothing left, or, when the signal came after the output was in place, the
+    complete output."""
+    n = 5_000_000
+    rng = np.random.default_rng(0)
+    points = tmp_path / "points.parquet"
+    pl.DataFrame({"lat": rng.uniform(-60, 70, n), "lon": rng.uniform(-180, 180, n)}).write_parquet(points)
+    target = tmp_path / "out.parquet"
+    args = [COMMAND, "tag", str(points), "--zones", BUNDLED, "-o", str(target), "-q"]
+    env = dict(os.environ, COLUMNS="200")
+
+    def start() -> tuple[subprocess.Popen, float]:
+        """The command, once its temporary output exists (imports and zones done)."""
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        while child.poll() is None and not any(name.endswith(".tmp") for name in os.listdir(tmp_path)):
+            time.sleep(0.002)
+        return child, time.perf_counter()
+
+    durations = []  # of the sink, the summary and the rename
+    for _ in range(2):
+        child, started = start()
+        assert child.wait(timeout=120) == 0
+        durations.append(time.perf_counter() - started)
+        target.unlink()
+    outcomes = []
+    for fraction in (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0):
+        child, started = start()
+        time.sleep(fraction * min(durations))
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=120)
+        left = sorted(p.name for p in tmp_path.iterdir() if p != points)
+        outcomes.append((fraction, child.returncode, left))
+        assert "Traceback" not in stderr, stderr
+        assert child.returncode in (130, 0, -signal.SIGINT) and not [name for name in left if name.endswith(".tmp")], outcomes
+        if left:  # the signal came after the output was in place: it is complete
+            assert left == ["out.parquet"] and pl.scan_parquet(target).select(pl.len()).collect().item() == n, outcomes
+            target.unlink()
+    assert sum(code == 130 and not left for _, code, left in outcomes) >= 3, outcomes
 
 
 def test_demo_writes_a_png(tmp_path):
