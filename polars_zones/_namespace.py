@@ -20,10 +20,6 @@ def as_zones(polygons: Any) -> Zones:
     return polygons if isinstance(polygons, Zones) else Zones.from_geojson(polygons)
 
 
-def _names(ids: list[str]) -> pl.Expr:
-    return pl.lit(pl.Series("zone", ids, dtype=pl.Enum(ids)))
-
-
 _CODE_BITS = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
 
 
@@ -73,7 +69,9 @@ class ZonesNamespace:
         indexes = _call("zones_tag_all", self._lat, lon, zones, boundary)
         if zones.ids is None:
             return indexes
-        return indexes.list.eval(_names(zones.ids).gather(pl.element()))
+        # The codes become the Enum in one pass over the lists' values, as in `tag` (a gather
+        # from a literal of the names cost rows x zones: the literal was rebuilt per row).
+        return indexes.list.eval(pl.element().cat.to(pl.Enum(zones.ids)))
 
     def within(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
         """Whether each point is in any zone (null for invalid points): for `filter`."""

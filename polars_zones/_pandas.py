@@ -12,15 +12,20 @@ from polars_zones._zones import Zones
 def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, boundary: str = "half-open"):
     """The zone of each row of a pandas DataFrame, as a Series aligned with `df.index`:
     categorical zone names when the zones are named (NaN for none), else nullable Int32
-    zone indexes (<NA> for none)."""
+    zone indexes (<NA> for none). The coordinate columns must hold numbers (any float or
+    integer dtype, nullable ones included): other dtypes are a TypeError."""
     import pandas as pd
 
     from polars_zones._namespace import as_zones
 
     zones: Zones = as_zones(zones)
-    for column in (lat, lon):
+    for role, column in (("latitude", lat), ("longitude", lon)):
         if column not in df.columns:
             raise ValueError(f"no column {column!r} in the frame")
+        dtype = df[column].dtype
+        # As the expressions: numbers only (strings would be parsed, dates turned into NaN).
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+            raise TypeError(f"tag_pandas: the {role} column {column!r} has dtype {dtype}; expected a float or integer column")
     codes = zones.tag_numpy(
         df[lat].to_numpy(dtype=np.float64, na_value=np.nan),
         df[lon].to_numpy(dtype=np.float64, na_value=np.nan),

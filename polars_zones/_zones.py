@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
 
-from polars_zones._internal import ZoneIndex, ZonesWarning
+from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
 
 GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
 
@@ -86,7 +86,16 @@ class Zones:
 
         With `strict=True`, any problem `Zones.validate` reports (other than the note that
         a polygon crosses the antimeridian) is a ValueError listing them.
+
+        A saved index (a path or bytes starting with its magic bytes) is loaded as
+        `Zones.load` does; its zones are fixed, so the other arguments do not apply.
         """
+        saved = _saved_index(source)
+        if saved is not None:
+            if id_property is not None:
+                warnings.warn("the source is a saved index: its zone names are fixed, id_property is ignored",
+                              ZonesWarning, stacklevel=2)
+            return cls.from_bytes(saved)
         planar = _planar(antimeridian)
         texts, each_is_zone = _geojson_texts(source)
         if strict:
@@ -320,26 +329,60 @@ def _geojson_text(source: Any, where: str) -> str:
         except ValueError:
             problem = _locate_bad_coordinate(source)
             raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
-        except TypeError as error:
+        except (TypeError, RecursionError) as error:
             raise ValueError(f"{where}: not JSON-serializable: {error}") from None
     if isinstance(source, bytes):
-        return source.decode("utf-8")
+        return _decoded(source, where, "the bytes")
     if isinstance(source, os.PathLike):
-        return Path(source).read_text(encoding="utf-8")
+        return _decoded(Path(source).read_bytes(), where, repr(str(source)))
     if isinstance(source, str):
-        if source.lstrip().startswith(("{", "[")):
-            return source
-        if not source.strip():
+        text = source.removeprefix("\ufeff")  # a byte order mark, as Windows tools write
+        if _is_geojson_text(text):
+            return text
+        if not text.strip():
             raise ValueError(f"{where}: an empty string is neither GeoJSON nor a file name")
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"{where}: no such GeoJSON file: {source!r}")
+        path = Path(text)
+        try:
+            exists = path.exists()
+        except OSError:  # e.g. a text too long for a file name
+            raise ValueError(f"{where}: {_shorten(text)!r} is neither GeoJSON (no leading {{ or [) nor a file name") from None
+        if not exists:
+            raise FileNotFoundError(f"{where}: no such GeoJSON file: {text!r}")
         if not path.is_file():
-            raise ValueError(f"{where}: {source!r} is not a file")
-        return path.read_text(encoding="utf-8")
+            raise ValueError(f"{where}: {text!r} is not a file")
+        return _decoded(path.read_bytes(), where, repr(text))
     if hasattr(source, "__geo_interface__"):
         return _shapely_json(source)
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _is_geojson_text(text: str) -> bool:
+    """A string is GeoJSON text, else a file name."""
+    return text.lstrip().startswith(("{", "["))
+
+
+def _decoded(data: bytes, where: str, name: str) -> str:
+    """File or bytes content as text; "utf-8-sig" drops a leading byte order mark."""
+    if data.startswith(INDEX_MAGIC):
+        raise ValueError(f"{where}: {name} is a saved index, not GeoJSON: use Zones.load")
+    return data.decode("utf-8-sig")
+
+
+def _saved_index(source: Any) -> bytes | None:
+    """The bytes of a saved index passed where GeoJSON is expected (bytes or a path), else None."""
+    if isinstance(source, bytes):
+        return source if source.startswith(INDEX_MAGIC) else None
+    if isinstance(source, os.PathLike) or isinstance(source, str) and not _is_geojson_text(source.removeprefix("\ufeff")):
+        try:
+            with open(source, "rb") as f:
+                return INDEX_MAGIC + f.read() if f.read(len(INDEX_MAGIC)) == INDEX_MAGIC else None
+        except (OSError, ValueError):  # not a readable file (or a NUL in the name): _geojson_text says why
+            return None
+    return None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _shapely_json(geometry: Any) -> str:
@@ -358,17 +401,19 @@ def _better_message(texts: list[str], message: str, each_is_zone: bool) -> str:
         return message
     for i, text in enumerate(texts):
         try:
-            parsed = json.loads(text)
-        except ValueError:
+            problem = _locate_bad_coordinate(json.loads(text))
+        except (ValueError, RecursionError):  # Python cannot read it either: Rust's message stands
             continue
-        problem = _locate_bad_coordinate(parsed)
         if problem:
             return f"element {i}, {problem}" if each_is_zone else problem
     return message
 
 
 def _locate_bad_coordinate(obj: Any) -> str | None:
-    """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'."""
+    """'feature 3, polygon 0, ring 1, vertex 7: coordinate (nan, 1.0) is not finite'.
+
+    It runs after an error, to say where it is: it must take any object and never raise
+    (but RecursionError, on nesting deeper than Python's stack), or it would hide that error."""
 
     def polygons(geometry: Any) -> list:
         if not isinstance(geometry, dict):
@@ -396,14 +441,15 @@ def _locate_bad_coordinate(obj: Any) -> str | None:
                         return f"{where}: a position needs 2 numbers, got {position!r}"
                     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in position[:2]):
                         return f"{where}: coordinate {position!r} is not a pair of numbers"
-                    if not all(math.isfinite(c) for c in position[:2]):
+                    if not all(isinstance(c, int) or math.isfinite(c) for c in position[:2]):
                         return f"{where}: coordinate ({', '.join(map(str, position[:2]))}) is not finite"
         return None
 
     kind = obj.get("type") if isinstance(obj, dict) else None
     if kind == "FeatureCollection":
-        for i, feature in enumerate(obj.get("features", [])):
-            found = scan((feature or {}).get("geometry"), f"feature {i}, ")
+        features = obj.get("features")
+        for i, feature in enumerate(features if isinstance(features, (list, tuple)) else []):
+            found = scan(feature.get("geometry") if isinstance(feature, dict) else None, f"feature {i}, ")
             if found:
                 return found
         return None

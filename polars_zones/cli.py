@@ -16,7 +16,9 @@ from __future__ import annotations
 import enum
 import glob
 import os
+import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -31,7 +33,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 import polars_zones as pz
-from polars_zones._internal import INDEX_MAGIC, points_seen
+from polars_zones._internal import points_seen
+from polars_zones._zones import INDEX_MAGIC
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -67,21 +70,35 @@ class Boundary(str, enum.Enum):
 # ---- inputs ---------------------------------------------------------------------------
 
 
-def expand_points(patterns: list[str]) -> list[Path]:
-    """Files named by paths, globs or directories (their point files, sorted)."""
+def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]:
+    """Files named by paths, globs or directories (their point files, sorted). Globs and
+    directories leave out the output and its temporary files (a second run would read the
+    first one's output); an output named as an input is refused."""
+    target = None if output is None else output.resolve()
+
+    def is_output(path: Path) -> bool:
+        if target is None:
+            return False
+        path = path.resolve()
+        return path == target or path.parent == target.parent and path.name.startswith(f".{target.name}.") and path.suffix == ".tmp"
+
+    def found(paths: list[Path], nothing: str) -> list[Path]:
+        kept = [p for p in paths if not is_output(p)]
+        if not kept:
+            raise UserError(nothing + (" other than the output" if paths else ""))
+        return kept
+
     files: list[Path] = []
     for pattern in patterns:
         if glob.has_magic(pattern):
             matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-            if not matches:
-                raise UserError(f"no file matches {pattern!r}")
-            files.extend(matches)
+            files.extend(found(matches, f"no file matches {pattern!r}"))
         elif Path(pattern).is_dir():
             inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
-            if not inside:
-                raise UserError(f"no Parquet, CSV or NDJSON file in directory {pattern!r}")
-            files.extend(inside)
+            files.extend(found(inside, f"no Parquet, CSV or NDJSON file in directory {pattern!r}"))
         elif Path(pattern).is_file():
+            if is_output(Path(pattern)):
+                raise UserError(f"output {str(output)!r} is also an input; write the output elsewhere")
             files.append(Path(pattern))
         else:
             raise UserError(f"no such file: {pattern!r}")
@@ -124,6 +141,15 @@ def load_zones(path: str, id_property: str | None) -> pz.Zones:
         raise UserError(f"zones {path!r}: {error}") from None
 
 
+def empty_as_numbers(lf: pl.LazyFrame, schema: pl.Schema, lat: str, lon: str) -> pl.LazyFrame:
+    """Polars reads the columns of a header-only CSV as String (it has nothing to infer from):
+    when there are no rows, the coordinates are numbers, and the output is empty."""
+    text = [name for name in (lat, lon) if schema.get(name) == pl.String]
+    if text and lf.select(pl.len()).collect().item() == 0:
+        return lf.with_columns(pl.col(text).cast(pl.Float64))
+    return lf
+
+
 def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
     names = list(schema.names())
     for role, name in (("latitude", lat), ("longitude", lon)):
@@ -152,8 +178,15 @@ def output_format(path: Path) -> str:
     kind = OUTPUT_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
+    if path.is_dir():
+        raise UserError(f"output {str(path)!r} is a directory; name a .parquet or .csv file")
     require_output_dir(path)
     return kind
+
+
+def polars_message(error: Exception) -> str:
+    """The first line of a Polars error, without its hints for Python callers (scan options)."""
+    return re.sub(r", hint: [^.]*\.", ".", str(error).splitlines()[0])
 
 
 def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | None, quiet: bool) -> None:
@@ -231,7 +264,7 @@ def tag_files(
     engine: str = "polars",
     address: str | None = None,
 ) -> None:
-    files = expand_points(points)
+    files = expand_points(points, output)
     if engine == "ray":
         return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon,
                              boundary=boundary, column=column, top=top, quiet=quiet, address=address)
@@ -239,13 +272,14 @@ def tag_files(
     zones = load_zones(zones_path, id_property)
     lf = scan_points(files)
     try:
+        lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
         schema = lf.collect_schema()
+        total = None
+        if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
+            total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
     except pl.exceptions.PolarsError as error:
-        raise UserError(f"cannot read the points: {error}") from None
+        raise UserError(f"cannot read the points: {polars_message(error)}") from None
     check_columns(schema, lat, lon, column)
-    total = None
-    if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
-        total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
 
     tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
     tmp = temporary_path(output)
@@ -254,13 +288,16 @@ def tag_files(
         try:
             sink_with_progress(tagged, tmp, kind, total, quiet)
         except pl.exceptions.PolarsError as error:
-            raise UserError(f"tagging failed: {str(error).splitlines()[0]}") from None
+            raise UserError(f"tagging failed: {polars_message(error)}") from None
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
         written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
         counts = zone_counts(written, lat, lon, column)
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
     finally:
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())
@@ -377,7 +414,18 @@ def demo_command(
     run_demo(points=points, seed=seed, png=png, console=console)
 
 
+def interrupt_once(signum: int, frame: object) -> None:
+    """SIGINT: a KeyboardInterrupt, unless one is already being handled. With Python's own
+    handler, a Ctrl-C during a Polars query raised two (Polars' and then Python's), and the
+    second landed in the `finally` that removes the temporary output, skipping it; with this
+    handler Polars raises the handler's one, and the cleanup always runs to its end."""
+    if not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        raise KeyboardInterrupt
+
+
 def main() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored
+        signal.signal(signal.SIGINT, interrupt_once)
     try:
         app()
     except UserError as error:

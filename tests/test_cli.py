@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -95,6 +98,18 @@ def test_invalid_coordinates_are_counted(tmp_path):
     assert " 3 " in invalid_line  # null, lat 95, NaN; lon 300 wraps to -60 and is valid
 
 
+@pytest.mark.parametrize("out", ["out.parquet", "out.csv"])
+def test_an_empty_input_gives_an_empty_output(tmp_path, out):
+    """Issue 18.9d: a header-only CSV has String columns for Polars, which the command took
+    for text coordinates; an empty input now writes an empty output with the zone column."""
+    (tmp_path / "p.csv").write_text("mmsi,lat,lon\n")
+    done = cli("tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / out))
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(tmp_path / out) if out.endswith(".parquet") else pl.read_csv(tmp_path / out)
+    assert got.columns == ["mmsi", "lat", "lon", "zone"] and got.height == 0
+    assert "0 rows" in done.stdout
+
+
 def test_index_build_and_info(tmp_path, bundled_zones):
     index = tmp_path / "zones.pzi"
     done = cli("index", "build", BUNDLED, "--id-property", "A3", "-o", str(index))
@@ -113,6 +128,17 @@ def bad_geojson(tmp_path: Path) -> Path:
     return path
 
 
+def directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def with_extra_column(d: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "extra.parquet"
+    pl.read_parquet(d / "points.parquet").with_columns(extra=pl.lit(1)).write_parquet(path)
+    return path
+
+
 ERROR_CASES = {
     "missing points file": (lambda d, t: ["tag", str(t / "nope.parquet"), "--zones", BUNDLED], "no such file"),
     "glob matching nothing": (lambda d, t: ["tag", str(t / "nope-*.parquet"), "--zones", BUNDLED], "no file matches"),
@@ -122,6 +148,11 @@ ERROR_CASES = {
     "existing output column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--column", "mmsi"], "already have a column 'mmsi'"),
     "bad GeoJSON": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(bad_geojson(t))], "feature 0, polygon 0, ring 0, vertex 2"),
     "unknown output format": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(t / "o.txt")], "unknown format '.txt'"),
+    # Issue 18.3: these two were tracebacks.
+    "output is a directory": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "o.parquet"))],
+                              "is a directory"),
+    "Parquet files of different columns": (lambda d, t: ["tag", str(d / "points.parquet"), str(with_extra_column(d, t)), "--zones", BUNDLED],
+                                           "extra column in file outside of expected schema: extra"),
 }
 
 
@@ -138,6 +169,31 @@ def test_user_errors(files, tmp_path, case):
     assert message in done.stderr
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert set(tmp_path.iterdir()) == before  # no output, no temporary file
+
+
+def test_the_output_is_never_read_back_as_input(files, tmp_path):
+    """Issue 18.4: a directory or glob that holds the output read the previous run's output
+    as points (duplicated rows, exit 0), and an output equal to an input replaced it."""
+    d, expected = files
+    shutil.copy(d / "points.csv", tmp_path / "points.csv")
+    for source in (str(tmp_path), str(tmp_path / "*.csv")):
+        target = tmp_path / "out.csv"
+        for _ in range(2):
+            done = cli("tag", source, "--zones", BUNDLED, "-o", str(target), "-q")
+            assert done.returncode == 0, done.stderr
+            assert pl.read_csv(target).height == expected.height
+        target.unlink()
+    # A leftover temporary file of the output is not an input either.
+    (tmp_path / ".out.parquet.0123abcd.tmp").write_text("junk")
+    done = cli("tag", str(tmp_path / "*"), str(tmp_path / ".*.tmp"), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet"), "-q")
+    assert done.returncode == 1 and "error: no file matches" in done.stderr and "other than the output" in done.stderr
+    before = (tmp_path / "points.csv").read_bytes()
+    for output in (tmp_path / "points.csv", tmp_path / "." / "points.csv"):
+        done = cli("tag", str(tmp_path / "points.csv"), "--zones", BUNDLED, "-o", str(output))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.startswith("error: output") and "is also an input" in done.stderr
+    assert (tmp_path / "points.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.parquet.0123abcd.tmp", "points.csv"]
 
 
 def test_damaged_index_and_usage_error(tmp_path, bundled_zones):
@@ -159,6 +215,51 @@ def test_failure_mid_stream_leaves_no_output(tmp_path):
     assert done.returncode == 1
     assert "\nerror: tagging failed: could not parse `north`" in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_ctrl_c_leaves_no_temporary_or_partial_output(tmp_path):
+    """Issue 18.1: SIGINT (Ctrl-C) at moments spread over a 5M-row `tag`, from when its
+    temporary output appears to its end, most near the end, where the summary reads the
+    finished temporary file back: Polars answered with a KeyboardInterrupt of its own and
+    Python raised a second one inside the cleanup, which left the full-size temporary file.
+    (A Popen child, not a shell background job: those ignore SIGINT.) Whatever the moment:
+    exit 130 and nothing left, or, when the signal came after the output was in place, the
+    complete output."""
+    n = 5_000_000
+    rng = np.random.default_rng(0)
+    points = tmp_path / "points.parquet"
+    pl.DataFrame({"lat": rng.uniform(-60, 70, n), "lon": rng.uniform(-180, 180, n)}).write_parquet(points)
+    target = tmp_path / "out.parquet"
+    args = [COMMAND, "tag", str(points), "--zones", BUNDLED, "-o", str(target), "-q"]
+    env = dict(os.environ, COLUMNS="200")
+
+    def start() -> tuple[subprocess.Popen, float]:
+        """The command, once its temporary output exists (imports and zones done)."""
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        while child.poll() is None and not any(name.endswith(".tmp") for name in os.listdir(tmp_path)):
+            time.sleep(0.002)
+        return child, time.perf_counter()
+
+    durations = []  # of the sink, the summary and the rename
+    for _ in range(2):
+        child, started = start()
+        assert child.wait(timeout=120) == 0
+        durations.append(time.perf_counter() - started)
+        target.unlink()
+    outcomes = []
+    for fraction in (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0):
+        child, started = start()
+        time.sleep(fraction * min(durations))
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=120)
+        left = sorted(p.name for p in tmp_path.iterdir() if p != points)
+        outcomes.append((fraction, child.returncode, left))
+        assert "Traceback" not in stderr, stderr
+        assert child.returncode in (130, 0, -signal.SIGINT) and not [name for name in left if name.endswith(".tmp")], outcomes
+        if left:  # the signal came after the output was in place: it is complete
+            assert left == ["out.parquet"] and pl.scan_parquet(target).select(pl.len()).collect().item() == n, outcomes
+            target.unlink()
+    assert sum(code == 130 and not left for _, code, left in outcomes) >= 3, outcomes
 
 
 def test_demo_writes_a_png(tmp_path):

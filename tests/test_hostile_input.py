@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -39,6 +40,40 @@ def test_wrong_dtypes_are_clear_errors(bundled_zones, column, message):
     for expression in ("tag", "tag_all", "within"):
         with pytest.raises(pl.exceptions.PolarsError, match=f"zones.{expression}: the latitude column \"lat\" has {message}"):
             df.select(getattr(pl.col("lat").zones, expression)("lon", polygons=bundled_zones))
+
+
+@pytest.mark.parametrize(
+    "values, dtype",
+    [
+        (["10.5", "20.5"], "object"),
+        (["10.5", "20.5"], "string"),
+        (["2020-01-01", "2020-01-02"], "datetime64[ns]"),
+        ([True, False], "bool"),
+    ],
+)
+def test_tag_pandas_refuses_non_numeric_columns(bundled_zones, values, dtype):
+    """Issue 18.9f: strings were parsed as numbers, dates became NaN (and the swapped-coordinates
+    warning): refused, as the expressions refuse them."""
+    import pandas as pd
+
+    df = pd.DataFrame({"lat": pd.Series(values).astype(dtype), "lon": [1.0, 2.0]})
+    message = f"tag_pandas: the latitude column 'lat' has dtype {dtype}; expected a float or integer column"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        pz.tag_pandas(df, bundled_zones)
+    swapped = df.rename(columns={"lat": "lon", "lon": "lat"})
+    with pytest.raises(TypeError, match="the longitude column 'lon' has dtype"):
+        pz.tag_pandas(swapped, bundled_zones)
+
+
+def test_tag_pandas_takes_every_numeric_dtype(bundled_zones):
+    import pandas as pd
+
+    lat, lon = [59.0, 10.0, None], [5.0, -30.0, 1.0]
+    want = pz.tag_pandas(pd.DataFrame({"lat": lat, "lon": lon}), bundled_zones)
+    for dtype in ("float32", "Float64", "Int64"):
+        df = pd.DataFrame({"lat": pd.Series(lat).round().astype(dtype), "lon": pd.Series(lon).astype(dtype)})
+        assert pz.tag_pandas(df, bundled_zones).tolist() == want.tolist()
+    assert want.tolist()[0] == "NOR"
 
 
 def test_mismatched_lengths_are_a_clear_error(bundled_zones):
