@@ -70,7 +70,8 @@ pub fn note(rings: &[Vec<WidePoint>]) -> Option<&'static str> {
         return Some("antimeridian seam");
     }
     let crosses = |ring: &Vec<WidePoint>| {
-        ring.iter().any(|p| p.x.abs() > HALF_TURN) || steps(ring).any(|(a, b)| (b.x - a.x).abs() > HALF_TURN && !is_seam(a, b))
+        ring.iter().any(|p| p.x.abs() > HALF_TURN)
+            || steps(ring).any(|(a, b)| (b.x - a.x).abs() > HALF_TURN && !is_seam(a, b))
     };
     rings.iter().any(crosses).then_some("crosses antimeridian")
 }
@@ -277,7 +278,8 @@ mod tests {
         let jump = ring(&[(175.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (175.0, -15.0), (175.0, -20.0)]);
         let beyond_west = ring(&[(-185.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (-185.0, -15.0), (-185.0, -20.0)]);
         // The eastern piece of the cut zone, its vertices on the meridian written as 180.
-        let seamed_east = ring(&[(180.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (180.0, -15.0), (-180.0, -17.0), (180.0, -20.0)]);
+        let seamed_east =
+            ring(&[(180.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (180.0, -15.0), (-180.0, -17.0), (180.0, -20.0)]);
         for rings in [vec![beyond], vec![jump], vec![beyond_west], vec![seamed_east.clone()]] {
             assert!(crosses_antimeridian(&rings));
             let pieces = split_polygon(&rings);
@@ -341,7 +343,7 @@ mod tests {
             (180.0, 71.53713),
             (-180.0, 70.99172),
         ]);
-        assert!(crosses_antimeridian(&[wrangel.clone()]));
+        assert!(crosses_antimeridian(std::slice::from_ref(&wrangel)));
         let pieces = split_polygon(&[wrangel]);
         assert!(in_pieces(&pieces, [179.5, 71.2]), "the island");
         for p in [[-40.0, 72.0], [0.0, 85.0], [179.5, 80.0], [-179.5, 71.2]] {
@@ -352,10 +354,11 @@ mod tests {
     #[test]
     fn a_ring_around_the_south_pole_is_closed_along_it() {
         // Antarctica-like coast going east all the way round, never closing along -90.
-        let coast: Vec<(f64, f64)> =
-            (0..=36).map(|i| ((-175.0 + 10.0 * i as f64 + 180.0).rem_euclid(360.0) - 180.0, -70.0 - (i % 3) as f64)).collect();
+        let coast: Vec<(f64, f64)> = (0..=36)
+            .map(|i| ((-175.0 + 10.0 * i as f64 + 180.0).rem_euclid(360.0) - 180.0, -70.0 - (i % 3) as f64))
+            .collect();
         let coast = ring(&coast);
-        assert!(crosses_antimeridian(&[coast.clone()]));
+        assert!(crosses_antimeridian(std::slice::from_ref(&coast)));
         let pieces = split_polygon(&[coast]);
         for p in [[0.0, -89.9], [179.9, -80.0], [-179.9, -80.0], [45.0, -75.0]] {
             assert!(in_pieces(&pieces, p), "{p:?}");

@@ -101,7 +101,11 @@ fn edges_per_top_cell(geometry: &ZoneGeometry, edge_list: &[u32], grid: Grid) ->
 }
 
 /// One node array from the resolved top cells and the refined subtrees, zone sets interned.
-fn merge(builder: &Builder, odd_at_corner: &[Vec<u32>], subtrees: Vec<(u32, Subtree)>) -> (Vec<u32>, SetTable, Vec<u32>) {
+fn merge(
+    builder: &Builder,
+    odd_at_corner: &[Vec<u32>],
+    subtrees: Vec<(u32, Subtree)>,
+) -> (Vec<u32>, SetTable, Vec<u32>) {
     let mut sets = SetTable::new();
     let mut nodes: Vec<u32> =
         odd_at_corner.iter().map(|odd| Node::Resolved(sets.intern(&builder.zones_of(odd))).encode()).collect();
@@ -110,12 +114,14 @@ fn merge(builder: &Builder, odd_at_corner: &[Vec<u32>], subtrees: Vec<(u32, Subt
         let set_ids: Vec<u32> = tree.sets.iter().map(|s| sets.intern(s)).collect();
         let node_offset = nodes.len() as u32;
         let leaf_offset = leaf_data.len() as u32;
-        let remap = |word: u32| match Node::decode(word) {
-            Node::Resolved(set) => Node::Resolved(set_ids[set as usize]),
-            Node::Internal(child) => Node::Internal(child + node_offset),
-            Node::Leaf(offset) => Node::Leaf(offset + leaf_offset),
-        }
-        .encode();
+        let remap = |word: u32| {
+            match Node::decode(word) {
+                Node::Resolved(set) => Node::Resolved(set_ids[set as usize]),
+                Node::Internal(child) => Node::Internal(child + node_offset),
+                Node::Leaf(offset) => Node::Leaf(offset + leaf_offset),
+            }
+            .encode()
+        };
         nodes.extend(tree.nodes.iter().map(|&w| remap(w)));
         nodes[cell as usize] = remap(tree.root);
         for &offset in &tree.leaf_offsets {
@@ -166,7 +172,13 @@ impl Grid {
     }
 
     fn top(&self) -> TopGrid {
-        TopGrid { origin_x: self.ox, origin_y: self.oy, shift: self.shift, cols: self.cols as u32, rows: self.rows as u32 }
+        TopGrid {
+            origin_x: self.ox,
+            origin_y: self.oy,
+            shift: self.shift,
+            cols: self.cols as u32,
+            rows: self.rows as u32,
+        }
     }
 
     /// The smallest power-of-two cell size that keeps the grid near `target_cells`.
@@ -263,7 +275,14 @@ struct Subtree {
 impl Subtree {
     fn new(budget: usize) -> Self {
         // Local set 0 is the empty set: most resolved cells and leaf bases use it.
-        Subtree { nodes: Vec::new(), sets: vec![Vec::new()], leaf_data: Vec::new(), leaf_offsets: Vec::new(), root: 0, budget }
+        Subtree {
+            nodes: Vec::new(),
+            sets: vec![Vec::new()],
+            leaf_data: Vec::new(),
+            leaf_offsets: Vec::new(),
+            root: 0,
+            budget,
+        }
     }
 
     /// A local id for a zone set, reusing the empty set and the previous set (neighbouring
@@ -332,7 +351,8 @@ impl Builder<'_> {
                 let edges: Vec<u32> = touching[i..j].iter().map(|&(_, e)| e).collect();
                 let (col, row) = (cell as i64 % grid.cols, cell as i64 / grid.cols);
                 let mut tree = Subtree::new(WORDS_PER_EDGE * edges.len() + 256);
-                let square = Square { x0: grid.ox + col * grid.size(), y0: grid.oy + row * grid.size(), shift: grid.shift };
+                let square =
+                    Square { x0: grid.ox + col * grid.size(), y0: grid.oy + row * grid.size(), shift: grid.shift };
                 tree.root = self.node(&mut tree, square, &edges, &odd_at_corner[cell as usize], usize::MAX);
                 (cell, tree)
             })
@@ -403,7 +423,13 @@ impl Builder<'_> {
 
     /// The polygons odd at a child's reference corner, reached from the parent's (x1, y0)
     /// along the same kind of path as a query; the parent's set unless some edge crosses.
-    fn child_parities<'o>(&self, parent: Square, child: Square, edges: &[u32], odd: &'o [u32]) -> std::borrow::Cow<'o, [u32]> {
+    fn child_parities<'o>(
+        &self,
+        parent: Square,
+        child: Square,
+        edges: &[u32],
+        odd: &'o [u32],
+    ) -> std::borrow::Cow<'o, [u32]> {
         let mut toggled: Vec<u32> = Vec::new();
         for &e in edges {
             let (a, b) = self.geometry.edge(e);
@@ -500,7 +526,13 @@ fn row_crossings(geometry: &ZoneGeometry, edge_list: &[u32], grid: Grid) -> Vec<
 
 /// The odd polygons at the corner of every cell of one row, from the edges crossing its
 /// bottom line: each edge toggles its polygon at every corner left of where it crosses.
-fn row_parities(geometry: &ZoneGeometry, crossing: &[(u32, u32)], edge_polygon: &[u32], grid: Grid, row: i64) -> Vec<Vec<u32>> {
+fn row_parities(
+    geometry: &ZoneGeometry,
+    crossing: &[(u32, u32)],
+    edge_polygon: &[u32],
+    grid: Grid,
+    row: i64,
+) -> Vec<Vec<u32>> {
     let s = grid.size();
     let y0 = grid.oy + row * s;
     let corner_x = |col: i64| grid.ox + (col + 1) * s;

@@ -85,7 +85,7 @@ pub fn to_degrees(units: impl Into<i64>) -> f64 {
 /// meridian no zone reaches from the west.
 #[inline(always)]
 pub fn snap_query(lat: f64, lon: f64) -> Option<Point> {
-    if !(lat >= -90.0 && lat <= 90.0) || !lon.is_finite() {
+    if !((-90.0..=90.0).contains(&lat) && lon.is_finite()) {
         return None;
     }
     // Bring huge longitudes near the range first so the product fits (fmod is exact).
@@ -109,14 +109,35 @@ pub fn looks_swapped(lat: &[f64], lon: &[f64]) -> bool {
     suspicious > 0 && 2 * suspicious > seen
 }
 
-/// Twice the signed area of triangle (a, b, p): positive when p is left of a→b.
-/// Operands are up to 2^32 apart, so products need 128 bits.
-#[inline(always)]
-pub fn orient(a: Point, b: Point, p: Point) -> i128 {
-    orient_xy(a.x as i64, a.y as i64, b.x as i64, b.y as i64, p.x as i64, p.y as i64)
+/// Snapped coordinates, as every predicate below takes them: `Point` (within the range of
+/// the index) and `WidePoint` (rings before they are cut at ±180, for `validate`).
+pub trait Xy: Copy {
+    fn xy(self) -> (i64, i64);
 }
 
-/// `orient` on wide coordinates (grid corners may lie past the i32 range).
+impl Xy for Point {
+    #[inline(always)]
+    fn xy(self) -> (i64, i64) {
+        (self.x as i64, self.y as i64)
+    }
+}
+
+impl Xy for WidePoint {
+    #[inline(always)]
+    fn xy(self) -> (i64, i64) {
+        (self.x, self.y)
+    }
+}
+
+/// Twice the signed area of triangle (a, b, p): positive when p is left of a→b.
+/// Operands are up to 2^34 apart, so products need 128 bits.
+#[inline(always)]
+pub fn orient<P: Xy>(a: P, b: P, p: P) -> i128 {
+    let ((ax, ay), (bx, by), (px, py)) = (a.xy(), b.xy(), p.xy());
+    orient_xy(ax, ay, bx, by, px, py)
+}
+
+/// `orient` on loose coordinates (grid corners may lie past the i32 range).
 #[inline(always)]
 pub fn orient_xy(ax: i64, ay: i64, bx: i64, by: i64, px: i64, py: i64) -> i128 {
     (bx - ax) as i128 * (py - ay) as i128 - (by - ay) as i128 * (px - ax) as i128
@@ -124,12 +145,9 @@ pub fn orient_xy(ax: i64, ay: i64, bx: i64, by: i64, px: i64, py: i64) -> i128 {
 
 /// Whether p lies on the closed segment a–b.
 #[inline(always)]
-pub fn on_segment(a: Point, b: Point, p: Point) -> bool {
-    p.x >= a.x.min(b.x)
-        && p.x <= a.x.max(b.x)
-        && p.y >= a.y.min(b.y)
-        && p.y <= a.y.max(b.y)
-        && orient(a, b, p) == 0
+pub fn on_segment<P: Xy>(a: P, b: P, p: P) -> bool {
+    let ((ax, ay), (bx, by), (px, py)) = (a.xy(), b.xy(), p.xy());
+    px >= ax.min(bx) && px <= ax.max(bx) && py >= ay.min(by) && py <= ay.max(by) && orient(a, b, p) == 0
 }
 
 /// Whether the rightward ray from the perturbed point p' = p + (ε, ε²) crosses edge a–b.
@@ -141,11 +159,12 @@ pub fn on_segment(a: Point, b: Point, p: Point) -> bool {
 /// crossing lies right of p' exactly when p is strictly left of the upward edge (a point
 /// on the edge is left of it only after the nudge, which moves it right).
 #[inline(always)]
-pub fn ray_crosses(a: Point, b: Point, p: Point) -> bool {
-    if (a.y <= p.y) == (b.y <= p.y) {
+pub fn ray_crosses<P: Xy>(a: P, b: P, p: P) -> bool {
+    let (ay, by, py) = (a.xy().1, b.xy().1, p.xy().1);
+    if (ay <= py) == (by <= py) {
         return false;
     }
-    let (lo, hi) = if a.y < b.y { (a, b) } else { (b, a) };
+    let (lo, hi) = if ay < by { (a, b) } else { (b, a) };
     orient(lo, hi, p) > 0
 }
 

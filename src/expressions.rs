@@ -49,8 +49,9 @@ fn default_code_bits() -> u8 {
 impl ZonesKwargs {
     /// The index, from the process cache, where `zones_key` put it.
     fn index(&self) -> PolarsResult<Arc<ZoneIndex>> {
-        let fingerprint = fingerprint_from_hex(&self.fingerprint)
-            .ok_or_else(|| polars_err!(ComputeError: "zones: malformed fingerprint {:?} in the plugin arguments", self.fingerprint))?;
+        let fingerprint = fingerprint_from_hex(&self.fingerprint).ok_or_else(
+            || polars_err!(ComputeError: "zones: malformed fingerprint {:?} in the plugin arguments", self.fingerprint),
+        )?;
         store::get(&fingerprint).ok_or_else(|| {
             polars_err!(ComputeError:
                 "zones: index {} is not loaded in this process (more zone sets were in use at once than the cache holds: raise polars_zones.set_cache_capacity)",
@@ -203,15 +204,25 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     });
     // Every zone fits the codes (checked above), and `NO_ZONE` is masked as null.
     Ok(match codes {
-        DataType::UInt8 => UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series(),
-        DataType::UInt16 => UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u16>(&z, v))).into_series(),
-        _ => UInt32Chunked::from_chunk_iter(name, chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))))
-            .into_series(),
+        DataType::UInt8 => {
+            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series()
+        }
+        DataType::UInt16 => {
+            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u16>(&z, v))).into_series()
+        }
+        _ => UInt32Chunked::from_chunk_iter(
+            name,
+            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))),
+        )
+        .into_series(),
     })
 }
 
 /// Zone indexes as narrower codes (truncating `NO_ZONE`, which the validity masks).
-fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(zones: &[u32], validity: Bitmap) -> PrimitiveArray<T> {
+fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
+    zones: &[u32],
+    validity: Bitmap,
+) -> PrimitiveArray<T> {
     let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or_default()).collect();
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), Some(validity))
 }

@@ -100,7 +100,8 @@ impl<'a> Iterator for Groups<'a> {
             return None;
         }
         self.left -= 1;
-        let (zone_word, n, straddling) = (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
+        let (zone_word, n, straddling) =
+            (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
         let edges = &self.data[self.at + 3..self.at + 3 + n];
         self.at += 3 + n;
         Some(Group { zone: zone_word & !PARITY_BIT, odd_at_corner: zone_word & PARITY_BIT != 0, straddling, edges })
@@ -111,7 +112,11 @@ impl<'a> Iterator for Groups<'a> {
 /// polygons that contain R and have no edge in the leaf; the number of groups; then per
 /// group: zone | parity at R (`PARITY_BIT`), the number of edges, how many of them straddle
 /// x = x1 (those come first), and the edges.
-pub fn write_leaf<'a>(leaf_data: &mut Vec<u32>, base_set: u32, groups: impl ExactSizeIterator<Item = Group<'a>>) -> u32 {
+pub fn write_leaf<'a>(
+    leaf_data: &mut Vec<u32>,
+    base_set: u32,
+    groups: impl ExactSizeIterator<Item = Group<'a>>,
+) -> u32 {
     let offset = leaf_data.len() as u32;
     leaf_data.extend_from_slice(&[base_set, groups.len() as u32]);
     for group in groups {
@@ -158,7 +163,11 @@ pub enum Cell {
     Outside,
     Resolved(u32),
     /// A leaf (its block's offset in `leaf_data`), with its reference corner (x1, y0).
-    Leaf { leaf: u32, x1: i64, y0: i64 },
+    Leaf {
+        leaf: u32,
+        x1: i64,
+        y0: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,7 +197,8 @@ impl ZoneIndex {
         set_zones: Vec<u32>,
         leaf_data: Vec<u32>,
     ) -> ZoneIndex {
-        ZoneIndex { geometry, grid, nodes, set_offsets, set_zones, leaf_data, first_zone_of_set: Vec::new() }.with_derived_tables()
+        ZoneIndex { geometry, grid, nodes, set_offsets, set_zones, leaf_data, first_zone_of_set: Vec::new() }
+            .with_derived_tables()
     }
 
     /// Fills in the tables derived from the serialized arrays (after a build or a decode).
@@ -415,7 +425,14 @@ mod tests {
         let offset = write_leaf(&mut data, 2, groups.iter().copied());
         assert_eq!(offset, 2);
         set_leaf_base(&mut data, offset, 4);
-        let index = ZoneIndex::from_parts(ZoneGeometry::new(6, None), TopGrid { origin_x: 0, origin_y: 0, shift: 2, cols: 1, rows: 1 }, vec![0], vec![0], vec![], data);
+        let index = ZoneIndex::from_parts(
+            ZoneGeometry::new(6, None),
+            TopGrid { origin_x: 0, origin_y: 0, shift: 2, cols: 1, rows: 1 },
+            vec![0],
+            vec![0],
+            vec![],
+            data,
+        );
         let (base, read) = index.leaf_block(offset);
         assert_eq!(base, 4);
         let read: Vec<_> = read.map(|g| (g.zone, g.odd_at_corner, g.straddling, g.edges.to_vec())).collect();

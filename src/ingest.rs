@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use crate::antimeridian::{crosses_antimeridian, note, split_polygon, unwrap_polygon};
 use crate::coords::{orient, snap_wide, to_degrees, Point, WidePoint, HALF_TURN};
 use crate::geometry::ZoneGeometry;
-use crate::validate::{feature_problems, Problem, Vertex};
+use crate::validate::{feature_problems, Problem};
 
 /// A problem in the input, with where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,11 +96,34 @@ fn error(at: &Location, message: impl fmt::Display) -> IngestError {
     IngestError(format!("{at}: {message}"))
 }
 
-/// A feature's geometry with where it came from and the zone key it belongs to.
-struct RawFeature {
+/// A feature as read: where it is, the zone key it belongs to, and its polygons, each a list
+/// of rings snapped to `WidePoint`s (not yet cut at the antimeridian).
+struct ReadFeature {
     at: Location,
     id: Option<String>,
-    geometry: Geometry,
+    polygons: Vec<Vec<Vec<WidePoint>>>,
+}
+
+/// The one parse loop behind ingestion and validation: every source's features, read and
+/// checked (what is wrong is an error naming where), and how many features had no geometry.
+fn read_sources(
+    texts: &[&str],
+    grouping: Grouping,
+    id_property: Option<&str>,
+    rule: Antimeridian,
+) -> Result<(Vec<Vec<ReadFeature>>, usize), IngestError> {
+    if texts.is_empty() {
+        return Err(IngestError("no zones: the list of sources is empty".into()));
+    }
+    let mut per_element = Vec::with_capacity(texts.len());
+    let mut null_geometries = 0;
+    for (i, text) in texts.iter().enumerate() {
+        let at = Location { element: (grouping == Grouping::ElementsAreZones).then_some(i), ..Location::default() };
+        let (features, skipped) = read_features(text, &at, id_property, rule)?;
+        null_geometries += skipped;
+        per_element.push(features);
+    }
+    Ok((per_element, null_geometries))
 }
 
 /// Parses GeoJSON texts into zones. With `Grouping::ElementsAreZones`, `texts` holds one
@@ -120,99 +143,92 @@ pub fn zones_from_geojson_with(
     id_property: Option<&str>,
     rule: Antimeridian,
 ) -> Result<(ZoneGeometry, IngestReport), IngestError> {
-    if texts.is_empty() {
-        return Err(IngestError("no zones: the list of sources is empty".into()));
-    }
-    // Parse every source into features, remembering which element each came from.
-    let mut per_element = Vec::with_capacity(texts.len());
-    let mut report = IngestReport::default();
-    for (i, text) in texts.iter().enumerate() {
-        let at = Location {
-            element: (grouping == Grouping::ElementsAreZones).then_some(i),
-            ..Location::default()
-        };
-        let (features, null_geometries) = read_features(text, &at, id_property)?;
-        report.null_geometries += null_geometries;
-        per_element.push(features);
-    }
-
-    // Zone keys in order of first appearance.
-    let mut zone_of_key: HashMap<String, u32> = HashMap::new();
-    let mut ids: Vec<String> = Vec::new();
-    let mut assigned: Vec<(u32, RawFeature)> = Vec::new();
-    let mut next_zone = 0u32;
+    let (per_element, null_geometries) = read_sources(texts, grouping, id_property, rule)?;
+    let mut report = IngestReport { null_geometries, ..IngestReport::default() };
+    let mut keys = ZoneKeys::default();
+    let mut assigned: Vec<(u32, ReadFeature)> = Vec::new();
     for (i, features) in per_element.into_iter().enumerate() {
         match grouping {
             Grouping::ElementsAreZones => {
-                let element_id = common_id(&features, i)?;
-                let zone = match element_id {
-                    Some(id) => *zone_of_key.entry(id.clone()).or_insert_with(|| {
-                        ids.push(id);
-                        next_zone += 1;
-                        next_zone - 1
-                    }),
-                    None => {
-                        next_zone += 1;
-                        next_zone - 1
-                    }
-                };
+                let zone = keys.zone(common_id(&features, i)?);
                 assigned.extend(features.into_iter().map(|f| (zone, f)));
             }
             Grouping::FeaturesAreZones => {
                 if features.is_empty() {
-                    let what = if report.null_geometries > 0 { "no feature has a geometry" } else { "the FeatureCollection has no features" };
+                    let what = if null_geometries > 0 {
+                        "no feature has a geometry"
+                    } else {
+                        "the FeatureCollection has no features"
+                    };
                     return Err(IngestError(format!("no zones: {what}")));
                 }
-                for f in features {
-                    let zone = match &f.id {
-                        Some(id) => *zone_of_key.entry(id.clone()).or_insert_with(|| {
-                            ids.push(id.clone());
-                            next_zone += 1;
-                            next_zone - 1
-                        }),
-                        None => {
-                            next_zone += 1;
-                            next_zone - 1
-                        }
-                    };
-                    assigned.push((zone, f));
-                }
+                assigned.extend(features.into_iter().map(|mut f| (keys.zone(f.id.take()), f)));
             }
         }
     }
-
-    let ids = id_property.map(|_| ids);
-    let mut zones = ZoneGeometry::new(next_zone, ids);
+    let mut zones = ZoneGeometry::new(keys.count, id_property.map(|_| keys.ids));
     for (zone, feature) in assigned {
-        let mut polygons = Vec::new();
-        collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
-        for (p, rings) in polygons.into_iter().enumerate() {
-            let read = read_polygon(rings, &Location { polygon: Some(p), ..feature.at.clone() }, rule)?;
-            if rule == Antimeridian::Split && crosses_antimeridian(&read) {
-                report.antimeridian_polygons += 1;
-                // Pieces of clipped rings may be degenerate (a sliver on ±180): dropped, not
-                // counted, since the input ring was fine.
-                for piece in split_polygon(&read) {
-                    let snapped: Vec<Vec<Point>> = piece.iter().filter_map(|ring| close_ring(ring)).collect();
-                    if !snapped.is_empty() {
-                        zones.push_polygon(zone, &snapped);
-                    }
-                }
-                continue;
-            }
-            let mut snapped = Vec::with_capacity(read.len());
-            for ring in &read {
-                match close_ring(ring) {
-                    Some(ring) => snapped.push(ring),
-                    None => report.degenerate_rings += 1,
-                }
-            }
-            if !snapped.is_empty() {
-                zones.push_polygon(zone, &snapped);
-            }
+        for polygon in &feature.polygons {
+            add_polygon(&mut zones, zone, polygon, rule, &mut report);
         }
     }
     Ok((zones, report))
+}
+
+/// Zone keys in order of first appearance: a zone per distinct id, and one per feature (or
+/// element) without an id.
+#[derive(Default)]
+struct ZoneKeys {
+    of_id: HashMap<String, u32>,
+    ids: Vec<String>,
+    count: u32,
+}
+
+impl ZoneKeys {
+    fn zone(&mut self, id: Option<String>) -> u32 {
+        let Some(id) = id else {
+            self.count += 1;
+            return self.count - 1;
+        };
+        if let Some(&zone) = self.of_id.get(&id) {
+            return zone;
+        }
+        self.of_id.insert(id.clone(), self.count);
+        self.ids.push(id);
+        self.count += 1;
+        self.count - 1
+    }
+}
+
+/// Adds one polygon to a zone: cut at the antimeridian when it crosses it, rings closed and
+/// degenerate ones dropped (and counted, unless they are slivers the cut made).
+fn add_polygon(
+    zones: &mut ZoneGeometry,
+    zone: u32,
+    rings: &[Vec<WidePoint>],
+    rule: Antimeridian,
+    report: &mut IngestReport,
+) {
+    if rule == Antimeridian::Split && crosses_antimeridian(rings) {
+        report.antimeridian_polygons += 1;
+        for piece in split_polygon(rings) {
+            let closed: Vec<Vec<Point>> = piece.iter().filter_map(|ring| close_ring(ring)).collect();
+            if !closed.is_empty() {
+                zones.push_polygon(zone, &closed);
+            }
+        }
+        return;
+    }
+    let mut closed = Vec::with_capacity(rings.len());
+    for ring in rings {
+        match close_ring(ring) {
+            Some(ring) => closed.push(ring),
+            None => report.degenerate_rings += 1,
+        }
+    }
+    if !closed.is_empty() {
+        zones.push_polygon(zone, &closed);
+    }
 }
 
 /// A problem `validate_geojson` found, with the element and feature it is in.
@@ -232,41 +248,46 @@ pub fn validate_geojson(
     rule: Antimeridian,
 ) -> Result<Vec<FeatureProblem>, IngestError> {
     let mut out = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
-        let at = Location { element: (grouping == Grouping::ElementsAreZones).then_some(i), ..Location::default() };
-        for feature in read_features(text, &at, id_property)?.0 {
-            let mut polygons = Vec::new();
-            collect_polygons(&feature.geometry.value, &feature.at, &mut polygons)?;
-            let mut snapped = Vec::with_capacity(polygons.len());
-            let mut notes = Vec::new();
-            for (p, rings) in polygons.iter().enumerate() {
-                let mut read = read_polygon(rings, &Location { polygon: Some(p), ..feature.at.clone() }, rule)?;
-                if rule == Antimeridian::Split && crosses_antimeridian(&read) {
-                    let first = read[0].first().copied().unwrap_or_default();
-                    let (lon, lat) = (to_degrees(first.x), to_degrees(first.y));
-                    if let Some(kind) = note(&read) {
-                        let detail = if kind == "antimeridian seam" {
-                            "consecutive vertices at -180 and 180: read as a step along the meridian (not an error)"
-                        } else {
-                            "written across ±180: unwrapped and cut at the antimeridian (not an error)"
-                        };
-                        notes.push(Problem { polygon: p, ring: None, vertex: None, kind, lon, lat, detail: detail.into() });
-                    }
-                    read = unwrap_polygon(&read);
+    for feature in read_sources(texts, grouping, id_property, rule)?.0.into_iter().flatten() {
+        let mut notes = Vec::new();
+        let mut unwrapped = Vec::with_capacity(feature.polygons.len());
+        for (p, rings) in feature.polygons.into_iter().enumerate() {
+            if rule == Antimeridian::Split && crosses_antimeridian(&rings) {
+                if let Some(kind) = note(&rings) {
+                    notes.push(antimeridian_note(p, kind, rings[0].first().copied().unwrap_or_default()));
                 }
-                snapped.push(read.iter().map(|ring| ring.iter().map(|v| (v.x, v.y)).collect()).collect::<Vec<Vec<Vertex>>>());
+                unwrapped.push(unwrap_polygon(&rings));
+            } else {
+                unwrapped.push(rings);
             }
-            let (element, feature_index) = (feature.at.element, feature.at.feature);
-            for problem in notes.into_iter().chain(feature_problems(&snapped)) {
-                out.push(FeatureProblem { element, feature: feature_index, problem });
-            }
+        }
+        let (element, feature_index) = (feature.at.element, feature.at.feature);
+        for problem in notes.into_iter().chain(feature_problems(&unwrapped)) {
+            out.push(FeatureProblem { element, feature: feature_index, problem });
         }
     }
     Ok(out)
 }
 
+fn antimeridian_note(polygon: usize, kind: &'static str, at: WidePoint) -> Problem {
+    let detail = if kind == "antimeridian seam" {
+        "consecutive vertices at -180 and 180: read as a step along the meridian (not an error)"
+    } else {
+        "written across ±180: unwrapped and cut at the antimeridian (not an error)"
+    };
+    Problem {
+        polygon,
+        ring: None,
+        vertex: None,
+        kind,
+        lon: to_degrees(at.x),
+        lat: to_degrees(at.y),
+        detail: detail.into(),
+    }
+}
+
 /// The id every feature of one list element shares, if ids are in use.
-fn common_id(features: &[RawFeature], element: usize) -> Result<Option<String>, IngestError> {
+fn common_id(features: &[ReadFeature], element: usize) -> Result<Option<String>, IngestError> {
     let mut ids = features.iter().map(|f| f.id.clone());
     let Some(first) = ids.next() else {
         return Err(IngestError(format!("element {element}: no feature with a geometry")));
@@ -287,12 +308,13 @@ fn read_features(
     text: &str,
     at: &Location,
     id_property: Option<&str>,
-) -> Result<(Vec<RawFeature>, usize), IngestError> {
+    rule: Antimeridian,
+) -> Result<(Vec<ReadFeature>, usize), IngestError> {
     let mut json: Json = serde_json::from_str(text).map_err(|e| error(at, format!("invalid JSON: {e}")))?;
     check_legacy_crs(&json, at)?;
     let kind = json.get("type").and_then(Json::as_str).unwrap_or("").to_string();
     let mut skipped = 0;
-    let mut keep = |feature: Option<RawFeature>| {
+    let mut keep = |feature: Option<ReadFeature>| {
         skipped += usize::from(feature.is_none());
         feature
     };
@@ -304,11 +326,11 @@ fn read_features(
             let mut out = Vec::with_capacity(features.len());
             for (i, f) in features.into_iter().enumerate() {
                 let at = Location { feature: Some(i), ..at.clone() };
-                out.extend(keep(read_feature(f, &at, id_property)?));
+                out.extend(keep(read_feature(f, &at, id_property, rule)?));
             }
             out
         }
-        "Feature" => keep(read_feature(json, at, id_property)?).into_iter().collect(),
+        "Feature" => keep(read_feature(json, at, id_property, rule)?).into_iter().collect(),
         "Polygon" | "MultiPolygon" | "GeometryCollection" => {
             if let Some(name) = id_property {
                 return Err(error(
@@ -317,7 +339,7 @@ fn read_features(
                 ));
             }
             let geometry = Geometry::from_json_value(json).map_err(|e| error(at, e))?;
-            vec![RawFeature { at: at.clone(), id: None, geometry }]
+            vec![ReadFeature { at: at.clone(), id: None, polygons: read_geometry(&geometry, at, rule)? }]
         }
         "" => return Err(error(at, "not a GeoJSON object (no \"type\" member)")),
         other => {
@@ -362,7 +384,12 @@ fn check_legacy_crs(json: &Json, at: &Location) -> Result<(), IngestError> {
 }
 
 /// A feature, or `None` when its geometry is null (skipped, id and all).
-fn read_feature(json: Json, at: &Location, id_property: Option<&str>) -> Result<Option<RawFeature>, IngestError> {
+fn read_feature(
+    json: Json,
+    at: &Location,
+    id_property: Option<&str>,
+    rule: Antimeridian,
+) -> Result<Option<ReadFeature>, IngestError> {
     let mut feature = Feature::from_json_value(json).map_err(|e| error(at, e))?;
     let Some(geometry) = feature.geometry.take() else { return Ok(None) };
     let id = match id_property {
@@ -374,7 +401,7 @@ fn read_feature(json: Json, at: &Location, id_property: Option<&str>) -> Result<
             Some(value) => Some(zone_name(value)),
         },
     };
-    Ok(Some(RawFeature { at: at.clone(), id, geometry }))
+    Ok(Some(ReadFeature { at: at.clone(), id, polygons: read_geometry(&geometry, at, rule)? }))
 }
 
 /// The name of the zone an id property gives: features whose ids have the same name form
@@ -393,6 +420,21 @@ pub fn zone_name(value: &Json) -> String {
         },
         other => other.to_string(),
     }
+}
+
+/// The polygons of a geometry, read and snapped (`at` names the feature).
+fn read_geometry(
+    geometry: &Geometry,
+    at: &Location,
+    rule: Antimeridian,
+) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
+    let mut polygons = Vec::new();
+    collect_polygons(&geometry.value, at, &mut polygons)?;
+    polygons
+        .into_iter()
+        .enumerate()
+        .map(|(p, rings)| read_polygon(rings, &Location { polygon: Some(p), ..at.clone() }, rule))
+        .collect()
 }
 
 /// The polygons (lists of rings) of a geometry.
@@ -420,7 +462,11 @@ fn collect_polygons<'g>(
 }
 
 /// Reads, validates and snaps a polygon's rings (`at` names the polygon).
-fn read_polygon(rings: &[Vec<Vec<f64>>], at: &Location, rule: Antimeridian) -> Result<Vec<Vec<WidePoint>>, IngestError> {
+fn read_polygon(
+    rings: &[Vec<Vec<f64>>],
+    at: &Location,
+    rule: Antimeridian,
+) -> Result<Vec<Vec<WidePoint>>, IngestError> {
     rings.iter().enumerate().map(|(r, ring)| read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)).collect()
 }
 
@@ -511,14 +557,26 @@ mod tests {
     #[test]
     fn fuzz_ingest() {
         use crate::boundary::Boundary;
+        use crate::build::build;
         use crate::coords::Point;
         use crate::fuzzing::{for_a_while, mutate};
-        use crate::build::build;
         use crate::query::all_zones;
         use crate::reference::zones_containing;
         let interesting: [&[u8]; 14] = [
-            b"1e308", b"-1e308", b"NaN", b"[", b"]", b"{", b"}", b",", b"null", b"180.0000001", b"-540",
-            b"[[[", b"\"Polygon\"", b"0.5",
+            b"1e308",
+            b"-1e308",
+            b"NaN",
+            b"[",
+            b"]",
+            b"{",
+            b"}",
+            b",",
+            b"null",
+            b"180.0000001",
+            b"-540",
+            b"[[[",
+            b"\"Polygon\"",
+            b"0.5",
         ];
         let mut accepted = 0;
         let cases = for_a_while("fuzz_ingest", |rng, _| {
@@ -526,12 +584,14 @@ mod tests {
             let Ok(text) = std::str::from_utf8(&bytes) else { return };
             let id = if rng.chance(2) { Some("A3") } else { None };
             let rule = if rng.chance(4) { Antimeridian::Planar } else { Antimeridian::Split };
-            let Ok((geometry, _)) = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, id, rule) else { return };
+            let Ok((geometry, _)) = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, id, rule) else {
+                return;
+            };
             accepted += 1;
             let index = build(geometry.clone());
             for _ in 0..20 {
                 let p = Point::new(
-                    (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000 + 0,
+                    (rng.next() % 3_600_000_000) as i64 as i32 - 1_800_000_000,
                     (rng.next() % 1_800_000_001) as i64 as i32 - 900_000_000,
                 );
                 for mode in [Boundary::HalfOpen, Boundary::Inclusive, Boundary::Exclusive] {
@@ -551,9 +611,9 @@ mod tests {
     #[test]
     fn fuzz_antimeridian_rings() {
         use crate::boundary::Boundary;
+        use crate::build::build;
         use crate::coords::Point;
         use crate::fuzzing::for_a_while;
-        use crate::build::build;
         use crate::query::all_zones;
         use crate::reference::zones_containing;
         for_a_while("fuzz_antimeridian_rings", |rng, _| {
@@ -675,11 +735,16 @@ mod tests {
     #[test]
     fn a_projected_legacy_crs_is_refused() {
         let with_crs = |name: &str| {
-            format!(r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[
-              {{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}}}]}}"#)
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[
+              {{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}}}]}}"#
+            )
         };
         let e = one(&with_crs("urn:ogc:def:crs:EPSG::3857")).unwrap_err().0;
-        assert!(e.starts_with("input: the GeoJSON's legacy \"crs\" member names the CRS \"urn:ogc:def:crs:EPSG::3857\""), "{e}");
+        assert!(
+            e.starts_with("input: the GeoJSON's legacy \"crs\" member names the CRS \"urn:ogc:def:crs:EPSG::3857\""),
+            "{e}"
+        );
         for fine in ["urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"] {
             assert!(one(&with_crs(fine)).is_ok(), "{fine}");
         }
@@ -697,7 +762,9 @@ mod tests {
                 .collect();
             format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
         };
-        let ids = |list: &[&str]| zones_from_geojson(&[&fc(list)], Grouping::FeaturesAreZones, Some("k")).unwrap().0.ids.unwrap();
+        let ids = |list: &[&str]| {
+            zones_from_geojson(&[&fc(list)], Grouping::FeaturesAreZones, Some("k")).unwrap().0.ids.unwrap()
+        };
         assert_eq!(ids(&["1", "1.0", "\"1\"", "2"]), vec!["1", "2"]);
         assert_eq!(ids(&["true", "\"true\"", "false"]), vec!["true", "false"]);
         assert_eq!(ids(&["1.5", "\"1.5\"", "-0.0", "0"]), vec!["1.5", "0"]);
@@ -708,8 +775,10 @@ mod tests {
     /// meridian nor refused as planar.
     #[test]
     fn float_noise_past_180_is_180() {
-        let text = r#"{"type":"Polygon","coordinates":[[[179,0],[180.00000000000006,0],[180.00000000000006,1],[179,0]]]}"#;
-        let planar = zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, None, Antimeridian::Planar).unwrap().1;
+        let text =
+            r#"{"type":"Polygon","coordinates":[[[179,0],[180.00000000000006,0],[180.00000000000006,1],[179,0]]]}"#;
+        let planar =
+            zones_from_geojson_with(&[text], Grouping::FeaturesAreZones, None, Antimeridian::Planar).unwrap().1;
         assert_eq!(planar.antimeridian_polygons, 0);
         assert_eq!(one(text).unwrap().1.antimeridian_polygons, 0);
     }

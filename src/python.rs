@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::boundary::Boundary;
-use crate::coords::{looks_swapped, snap_query, to_degrees};
 use crate::build::{build, build_with, BuildOptions};
+use crate::coords::{looks_swapped, snap_query, to_degrees};
 use crate::index::ZoneIndex;
 use crate::ingest::{validate_geojson, zones_from_geojson_with, Antimeridian, Grouping};
 use crate::query::{tag_slices, NO_ZONE};
@@ -40,14 +40,13 @@ fn boundary(value: &str) -> PyResult<Boundary> {
     value.parse().map_err(PyValueError::new_err)
 }
 
-fn slices<'a>(lat: &'a PyReadonlyArray1<'_, f64>, lon: &'a PyReadonlyArray1<'_, f64>) -> PyResult<(&'a [f64], &'a [f64])> {
+fn slices<'a>(
+    lat: &'a PyReadonlyArray1<'_, f64>,
+    lon: &'a PyReadonlyArray1<'_, f64>,
+) -> PyResult<(&'a [f64], &'a [f64])> {
     let (lat, lon) = (lat.as_slice()?, lon.as_slice()?);
     if lat.len() != lon.len() {
-        return Err(PyValueError::new_err(format!(
-            "lat and lon differ in length ({} and {})",
-            lat.len(),
-            lon.len()
-        )));
+        return Err(PyValueError::new_err(format!("lat and lon differ in length ({} and {})", lat.len(), lon.len())));
     }
     Ok((lat, lon))
 }
@@ -90,11 +89,14 @@ impl PyZoneIndex {
         each_is_zone: bool,
         id_property: Option<String>,
         planar: bool,
-    ) -> PyResult<Vec<(Option<usize>, Option<usize>, usize, Option<usize>, Option<usize>, &'static str, f64, f64, String)>> {
+    ) -> PyResult<
+        Vec<(Option<usize>, Option<usize>, usize, Option<usize>, Option<usize>, &'static str, f64, f64, String)>,
+    > {
         let (grouping, rule) = ingest_options(each_is_zone, planar);
         py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let problems = validate_geojson(&refs, grouping, id_property.as_deref(), rule).map_err(|e| PyValueError::new_err(e.0))?;
+            let problems = validate_geojson(&refs, grouping, id_property.as_deref(), rule)
+                .map_err(|e| PyValueError::new_err(e.0))?;
             Ok(problems
                 .into_iter()
                 .map(|f| {
@@ -225,7 +227,8 @@ impl PyZoneIndex {
     fn rings<'py>(
         &self,
         py: Python<'py>,
-    ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>) {
+    ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>)
+    {
         let g = self.index.geometry();
         let lon: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.x)).collect();
         let lat: Vec<f64> = g.vertices.iter().map(|v| to_degrees(v.y)).collect();

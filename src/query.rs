@@ -281,8 +281,8 @@ pub fn tag_all_slices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::ZoneGeometry;
     use crate::build::{build, build_with, BuildOptions};
+    use crate::geometry::ZoneGeometry;
     use crate::reference::zones_containing;
     use proptest::prelude::*;
 
@@ -295,7 +295,11 @@ mod tests {
             let mut got = Vec::new();
             all_zones(index, p, mode, &mut got);
             assert_eq!(got, expected, "all_zones at {p:?}, {mode:?}");
-            assert_eq!(first_zone(index, p, mode), expected.first().copied().unwrap_or(NO_ZONE), "first_zone at {p:?}, {mode:?}");
+            assert_eq!(
+                first_zone(index, p, mode),
+                expected.first().copied().unwrap_or(NO_ZONE),
+                "first_zone at {p:?}, {mode:?}"
+            );
         }
     }
 
@@ -325,7 +329,11 @@ mod tests {
         pts
     }
 
-    fn geometry(zones: &[Vec<Vec<Vec<(i32, i32)>>>]) -> ZoneGeometry {
+    /// A ring of (x, y); a zone is a list of polygons, each a list of rings.
+    type Ring = Vec<(i32, i32)>;
+    type Zones = [Vec<Vec<Ring>>];
+
+    fn geometry(zones: &Zones) -> ZoneGeometry {
         let mut g = ZoneGeometry::new(zones.len() as u32, None);
         for (z, polygons) in zones.iter().enumerate() {
             for rings in polygons {
@@ -340,7 +348,7 @@ mod tests {
     /// Builds the default index (small-set options here), one with the large-set options, and
     /// one refined as deep as it goes (single-edge leaves from a single top cell), and checks
     /// each against brute force.
-    fn check_all(zones: &[Vec<Vec<Vec<(i32, i32)>>>], lattice_step: i32) {
+    fn check_all(zones: &Zones, lattice_step: i32) {
         let g = geometry(zones);
         let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
         let large = BuildOptions::LARGE;
@@ -408,7 +416,11 @@ mod tests {
             vec![vec![square(25_000, 25_000, 50_000)]],
             vec![vec![spiky]],
             // A self-touching ring and a duplicate polygon in one zone.
-            vec![vec![vec![(0, 0), (10_000, 0), (5_000, 5_000), (10_000, 10_000), (0, 10_000), (5_000, 5_000)]], vec![square(0, 0, 3_000)], vec![square(0, 0, 3_000)]],
+            vec![
+                vec![vec![(0, 0), (10_000, 0), (5_000, 5_000), (10_000, 10_000), (0, 10_000), (5_000, 5_000)]],
+                vec![square(0, 0, 3_000)],
+                vec![square(0, 0, 3_000)],
+            ],
         ];
         check_all(&zones, 1_250);
     }
@@ -477,7 +489,7 @@ mod tests {
             scale in prop::sample::select(vec![1, 7, 1000]),
         ) {
             // Small spans make collinear edges, shared vertices and on-edge points common.
-            let zones: Vec<Vec<Vec<Vec<(i32, i32)>>>> = zones.into_iter().map(|z| z.into_iter().map(|p| p.into_iter().map(|r| {
+            let zones: Vec<Vec<Vec<Ring>>> = zones.into_iter().map(|z| z.into_iter().map(|p| p.into_iter().map(|r| {
                 let mut r: Vec<(i32, i32)> = r.into_iter().map(|(x, y)| (x * scale, y * scale)).collect();
                 r.dedup();
                 r

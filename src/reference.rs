@@ -97,8 +97,10 @@ mod tests {
     #[test]
     fn holes_and_orientation_do_not_matter() {
         // Clockwise shell, counter-clockwise hole.
-        let z = zones(r#"{"type":"Polygon","coordinates":[
-            [[0,0],[0,4],[4,4],[4,0],[0,0]], [[1,1],[3,1],[3,3],[1,3],[1,1]]]}"#);
+        let z = zones(
+            r#"{"type":"Polygon","coordinates":[
+            [[0,0],[0,4],[4,4],[4,0],[0,0]], [[1,1],[3,1],[3,3],[1,3],[1,1]]]}"#,
+        );
         assert_eq!(at(&z, U / 2, U / 2, Boundary::HalfOpen), vec![0]);
         assert!(at(&z, 2 * U, 2 * U, Boundary::HalfOpen).is_empty());
         assert_eq!(at(&z, U, 2 * U, Boundary::Inclusive), vec![0]);
@@ -118,8 +120,10 @@ mod tests {
 
     #[test]
     fn overlapping_parts_of_a_zone_do_not_cancel() {
-        let z = zones(r#"{"type":"MultiPolygon","coordinates":[
-            [[[0,0],[2,0],[2,2],[0,2],[0,0]]], [[[1,1],[3,1],[3,3],[1,3],[1,1]]]]}"#);
+        let z = zones(
+            r#"{"type":"MultiPolygon","coordinates":[
+            [[[0,0],[2,0],[2,2],[0,2],[0,0]]], [[[1,1],[3,1],[3,3],[1,3],[1,1]]]]}"#,
+        );
         assert_eq!(at(&z, 3 * U / 2, 3 * U / 2, Boundary::HalfOpen), vec![0]);
     }
 }
