@@ -37,7 +37,7 @@ def main() -> None:
         text = zone_set(name).read_text()
         for leaf, per_top_cell in OPTIONS:
             pz.clear_cache()  # the cache is keyed by the zones, not by the build options
-            index, *_ = ZoneIndex.from_geojson([text], False, "A3", leaf, per_top_cell)
+            index, _ = ZoneIndex.from_geojson([text], False, "A3", leaf, per_top_cell)
             zones = pz.Zones(index)
             zones.tag_numpy(lat, lon)
             times = []

@@ -106,20 +106,10 @@ class Zones:
                 more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
                 raise ValueError(f"{len(problems)} problem(s) in the zones (strict=True):\n{listed}{more}")
         try:
-            index, dropped, _split, no_geometry = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
+            index, report = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
         except ValueError as error:
             raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
-        if no_geometry:
-            warnings.warn(
-                f"skipped {no_geometry} feature(s) whose geometry is null (they contain no point)", ZonesWarning, stacklevel=2
-            )
-        if dropped:
-            warnings.warn(
-                f"dropped {dropped} degenerate ring(s) (fewer than 3 distinct vertices, or all on one line): "
-                "they contain no point",
-                ZonesWarning,
-                stacklevel=2,
-            )
+        _warn_repairs(report, "feature(s) whose geometry is null (they contain no point)")
         return cls(index)
 
     @staticmethod
@@ -297,6 +287,19 @@ class Zones:
         lat = np.ascontiguousarray(lat, dtype=np.float64)
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         return self._index.reference_tag_numpy(lat, lon, check_boundary(boundary))
+
+
+def _warn_repairs(report: dict, null_geometries: str) -> None:
+    """One ZonesWarning per kind of repair ingestion made (`report` from the compiled module)."""
+    if report["null_geometries"]:
+        warnings.warn(f"skipped {report['null_geometries']} {null_geometries}", ZonesWarning, stacklevel=3)
+    if report["degenerate_rings"]:
+        warnings.warn(
+            f"dropped {report['degenerate_rings']} degenerate ring(s) (fewer than 3 distinct vertices, or all on one "
+            "line): they contain no point",
+            ZonesWarning,
+            stacklevel=3,
+        )
 
 
 def _planar(antimeridian: str) -> bool:

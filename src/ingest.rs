@@ -35,8 +35,11 @@ pub struct IngestReport {
     pub degenerate_rings: usize,
     /// Polygons written across the antimeridian, unwrapped and cut into planar pieces.
     pub antimeridian_polygons: usize,
-    /// Features with `"geometry": null` (RFC 7946 allows them): skipped, id and all.
+    /// Features with `"geometry": null` (RFC 7946 allows them): skipped, id and all. WKB rows
+    /// that are null: empty zones, so that zone i stays row i.
     pub null_geometries: usize,
+    /// Per zone, the properties of its first feature as a JSON object's text (GeoJSON input).
+    pub properties: Vec<Option<String>>,
 }
 
 /// What to make of longitudes past ±180 and of jumps of more than 180° between vertices.
@@ -61,17 +64,19 @@ pub enum Grouping {
 
 /// Where in the input something is.
 #[derive(Clone, Debug, Default)]
-struct Location {
-    element: Option<usize>,
-    feature: Option<usize>,
-    polygon: Option<usize>,
-    ring: Option<usize>,
-    vertex: Option<usize>,
+pub(crate) struct Location {
+    pub(crate) row: Option<usize>,
+    pub(crate) element: Option<usize>,
+    pub(crate) feature: Option<usize>,
+    pub(crate) polygon: Option<usize>,
+    pub(crate) ring: Option<usize>,
+    pub(crate) vertex: Option<usize>,
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts = [
+            ("row", self.row),
             ("element", self.element),
             ("feature", self.feature),
             ("polygon", self.polygon),
@@ -92,7 +97,7 @@ impl fmt::Display for Location {
     }
 }
 
-fn error(at: &Location, message: impl fmt::Display) -> IngestError {
+pub(crate) fn error(at: &Location, message: impl fmt::Display) -> IngestError {
     IngestError(format!("{at}: {message}"))
 }
 
@@ -102,6 +107,8 @@ struct ReadFeature {
     at: Location,
     id: Option<String>,
     polygons: Vec<Vec<Vec<WidePoint>>>,
+    /// The feature's properties, as JSON text.
+    properties: Option<String>,
 }
 
 /// The one parse loop behind ingestion and validation: every source's features, read and
@@ -167,8 +174,46 @@ pub fn zones_from_geojson_with(
         }
     }
     let mut zones = ZoneGeometry::new(keys.count, id_property.map(|_| keys.ids));
-    for (zone, feature) in assigned {
+    report.properties = vec![None; keys.count as usize];
+    for (zone, mut feature) in assigned {
         for polygon in &feature.polygons {
+            add_polygon(&mut zones, zone, polygon, rule, &mut report);
+        }
+        let first = &mut report.properties[zone as usize];
+        if first.is_none() {
+            *first = feature.properties.take();
+        }
+    }
+    Ok((zones, report))
+}
+
+/// Zones from WKB or EWKB geometries, one zone per row, or per distinct id with `ids`. A null
+/// row is an empty zone (it contains no point), so that zone i is row i without ids.
+pub fn zones_from_wkb(
+    rows: &[Option<&[u8]>],
+    ids: Option<&[String]>,
+    rule: Antimeridian,
+) -> Result<(ZoneGeometry, IngestReport), IngestError> {
+    if rows.is_empty() {
+        return Err(IngestError("no zones: there are no geometries".into()));
+    }
+    if let Some(ids) = ids.filter(|ids| ids.len() != rows.len()) {
+        return Err(IngestError(format!("{} geometries but {} ids", rows.len(), ids.len())));
+    }
+    let mut report = IngestReport::default();
+    let mut keys = ZoneKeys::default();
+    let mut assigned = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let at = Location { row: Some(i), ..Location::default() };
+        let zone = keys.zone(ids.map(|ids| ids[i].clone()));
+        match row {
+            Some(bytes) => assigned.push((zone, crate::wkb_input::read_wkb(bytes, &at, rule)?)),
+            None => report.null_geometries += 1,
+        }
+    }
+    let mut zones = ZoneGeometry::new(keys.count, ids.map(|_| keys.ids));
+    for (zone, polygons) in assigned {
+        for polygon in &polygons {
             add_polygon(&mut zones, zone, polygon, rule, &mut report);
         }
     }
@@ -339,7 +384,7 @@ fn read_features(
                 ));
             }
             let geometry = Geometry::from_json_value(json).map_err(|e| error(at, e))?;
-            vec![ReadFeature { at: at.clone(), id: None, polygons: read_geometry(&geometry, at, rule)? }]
+            vec![ReadFeature { at: at.clone(), id: None, polygons: read_geometry(&geometry, at, rule)?, properties: None }]
         }
         "" => return Err(error(at, "not a GeoJSON object (no \"type\" member)")),
         other => {
@@ -401,7 +446,8 @@ fn read_feature(
             Some(value) => Some(zone_name(value)),
         },
     };
-    Ok(Some(ReadFeature { at: at.clone(), id, polygons: read_geometry(&geometry, at, rule)? }))
+    let properties = feature.properties.as_ref().map(|p| Json::Object(p.clone()).to_string());
+    Ok(Some(ReadFeature { at: at.clone(), id, polygons: read_geometry(&geometry, at, rule)?, properties }))
 }
 
 /// The name of the zone an id property gives: features whose ids have the same name form
@@ -482,34 +528,39 @@ fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec
             [lon, lat, ..] => [*lon, *lat],
             _ => return Err(error(&at, format!("a position needs 2 numbers, got {position:?}"))),
         };
-        if !lon.is_finite() || !lat.is_finite() {
-            return Err(error(&at, format!("coordinate ({lon}, {lat}) is not finite")));
-        }
-        // Compared on the snapped values; the float bound first keeps huge values from
-        // overflowing the snap.
-        let within = |degrees: f64, limit: i64| degrees.abs() < 1e4 && snap_wide(degrees).abs() <= limit;
-        match rule {
-            Antimeridian::Planar if !within(lon, HALF_TURN) => {
-                return Err(error(
-                    &at,
-                    format!(
-                        "longitude {lon} is outside [-180, 180] (planar zones: with antimeridian=\"split\", \
-                         the default, rings crossing 180 are unwrapped and cut)"
-                    ),
-                ))
-            }
-            Antimeridian::Split if !within(lon, 3 * HALF_TURN) => {
-                return Err(error(&at, format!("longitude {lon} is outside [-540, 540]")))
-            }
-            _ => {}
-        }
-        if !within(lat, HALF_TURN / 2) {
-            return Err(error(&at, format!("latitude {lat} is outside [-90, 90]")));
-        }
-        let point = WidePoint::snap(lon, lat);
-        out.push(point);
+        out.push(check_position(lon, lat, &at, rule)?);
     }
     Ok(out)
+}
+
+/// A position checked (finite, in range for the rule) and snapped; `at` names the vertex.
+pub(crate) fn check_position(lon: f64, lat: f64, at: &Location, rule: Antimeridian) -> Result<WidePoint, IngestError> {
+    if !lon.is_finite() || !lat.is_finite() {
+        return Err(error(at, format!("coordinate ({lon}, {lat}) is not finite")));
+    }
+    // Compared on the snapped values; the float bound first keeps huge values from
+    // overflowing the snap.
+    let within = |degrees: f64, limit: i64| degrees.abs() < 1e4 && snap_wide(degrees).abs() <= limit;
+    match rule {
+        Antimeridian::Planar if !within(lon, HALF_TURN) => {
+            return Err(error(
+                at,
+                format!(
+                    "longitude {lon} is outside [-180, 180] (planar zones: with antimeridian=\"split\", \
+                         the default, rings crossing 180 are unwrapped and cut)"
+                ),
+            ))
+        }
+        Antimeridian::Split if !within(lon, 3 * HALF_TURN) => {
+            return Err(error(at, format!("longitude {lon} is outside [-540, 540]")))
+        }
+        _ => {}
+    }
+    if !within(lat, HALF_TURN / 2) {
+        return Err(error(at, format!("latitude {lat} is outside [-90, 90]")));
+    }
+    let point = WidePoint::snap(lon, lat);
+    Ok(point)
 }
 
 /// A snapped ring within [-180, 180] as `Point`s, open (no repeated first vertex), with

@@ -20,6 +20,7 @@ pub mod reference;
 pub mod serialize;
 pub mod store;
 pub mod validate;
+pub mod wkb_input;
 
 #[cfg(feature = "python")]
 mod expressions;

@@ -6,13 +6,14 @@ use std::sync::{Arc, OnceLock};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::boundary::Boundary;
 use crate::build::{build, build_with, BuildOptions};
 use crate::coords::{looks_swapped, snap_query, to_degrees};
+use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
-use crate::ingest::{validate_geojson, zones_from_geojson_with, Antimeridian, Grouping};
+use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Antimeridian, Grouping, IngestReport};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::serialize;
 use crate::store;
@@ -28,12 +29,46 @@ pub struct PyZoneIndex {
     /// Seconds `build` took (parsing excluded); 0 when decoded from bytes.
     #[pyo3(get)]
     build_seconds: f64,
+    /// The zones' attribute table as the Python package wrote it (Arrow IPC), saved with the
+    /// index but not part of its fingerprint.
+    properties: Option<Py<PyBytes>>,
 }
 
 impl PyZoneIndex {
     fn new(index: Arc<ZoneIndex>, fingerprint: [u8; 16], build_seconds: f64) -> Self {
-        PyZoneIndex { index, fingerprint, bytes: OnceLock::new(), plan_bytes: OnceLock::new(), build_seconds }
+        let (bytes, plan_bytes) = (OnceLock::new(), OnceLock::new());
+        PyZoneIndex { index, fingerprint, bytes, plan_bytes, build_seconds, properties: None }
     }
+
+    /// Builds the index of ingested zones (with explicit leaf options for benchmarks) and
+    /// registers it in the process cache.
+    fn build(geometry: ZoneGeometry, leaf_max_edges: Option<usize>, edges_per_top_cell: Option<i64>) -> Self {
+        let fingerprint = serialize::fingerprint(&geometry);
+        let started = std::time::Instant::now();
+        let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
+            build(geometry)
+        } else {
+            let defaults = BuildOptions::for_edges(geometry.num_vertices());
+            let options = BuildOptions {
+                leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
+                edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
+            };
+            build_with(geometry, options)
+        };
+        let build_seconds = started.elapsed().as_secs_f64();
+        PyZoneIndex::new(store::insert(fingerprint, index), fingerprint, build_seconds)
+    }
+}
+
+/// What ingestion repaired or dropped, for Python: degenerate_rings, antimeridian_polygons,
+/// null_geometries, and properties (per zone, its first feature's as JSON text, or None).
+fn report_dict<'py>(py: Python<'py>, report: IngestReport) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("degenerate_rings", report.degenerate_rings)?;
+    out.set_item("antimeridian_polygons", report.antimeridian_polygons)?;
+    out.set_item("null_geometries", report.null_geometries)?;
+    out.set_item("properties", report.properties)?;
+    Ok(out)
 }
 
 fn boundary(value: &str) -> PyResult<Boundary> {
@@ -109,54 +144,78 @@ impl PyZoneIndex {
 
     /// Builds from GeoJSON texts: one text whose features are zones, or (with
     /// `each_is_zone`) one text per zone. `planar` takes longitudes literally instead of
-    /// splitting rings across the antimeridian. Returns the index, the number of degenerate
-    /// rings dropped, the number of polygons split at the antimeridian and the number of
-    /// features skipped for a null geometry.
+    /// splitting rings across the antimeridian. Returns the index and what ingestion repaired
+    /// (`report_dict`).
     #[staticmethod]
     #[pyo3(signature = (texts, each_is_zone, id_property=None, leaf_max_edges=None, edges_per_top_cell=None, planar=false))]
-    fn from_geojson(
-        py: Python<'_>,
+    fn from_geojson<'py>(
+        py: Python<'py>,
         texts: Vec<String>,
         each_is_zone: bool,
         id_property: Option<String>,
         leaf_max_edges: Option<usize>,
         edges_per_top_cell: Option<i64>,
         planar: bool,
-    ) -> PyResult<(Self, usize, usize, usize)> {
+    ) -> PyResult<(Self, Bound<'py, PyDict>)> {
         let (grouping, rule) = ingest_options(each_is_zone, planar);
-        py.detach(|| {
+        let (zones, report) = py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
-            let fingerprint = serialize::fingerprint(&geometry);
-            let started = std::time::Instant::now();
-            let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
-                build(geometry)
-            } else {
-                let defaults = BuildOptions::for_edges(geometry.num_vertices());
-                let options = BuildOptions {
-                    leaf_max_edges: leaf_max_edges.unwrap_or(defaults.leaf_max_edges).max(1),
-                    edges_per_top_cell: edges_per_top_cell.unwrap_or(defaults.edges_per_top_cell).max(1),
-                };
-                build_with(geometry, options)
-            };
-            let build_seconds = started.elapsed().as_secs_f64();
-            let index = store::insert(fingerprint, index);
-            let zones = PyZoneIndex::new(index, fingerprint, build_seconds);
-            Ok((zones, report.degenerate_rings, report.antimeridian_polygons, report.null_geometries))
-        })
+            PyResult::Ok((PyZoneIndex::build(geometry, leaf_max_edges, edges_per_top_cell), report))
+        })?;
+        Ok((zones, report_dict(py, report)?))
+    }
+
+    /// Builds from WKB or EWKB geometries, one zone per row (None: an empty zone) or per
+    /// distinct id. Returns the index and what ingestion repaired (`report_dict`).
+    #[staticmethod]
+    #[pyo3(signature = (rows, ids=None, planar=false))]
+    fn from_wkb<'py>(
+        py: Python<'py>,
+        rows: Vec<Option<Vec<u8>>>,
+        ids: Option<Vec<String>>,
+        planar: bool,
+    ) -> PyResult<(Self, Bound<'py, PyDict>)> {
+        let (_, rule) = ingest_options(true, planar);
+        let (zones, report) = py.detach(|| {
+            let rows: Vec<Option<&[u8]>> = rows.iter().map(Option::as_deref).collect();
+            let (geometry, report) =
+                zones_from_wkb(&rows, ids.as_deref(), rule).map_err(|e| PyValueError::new_err(e.0))?;
+            PyResult::Ok((PyZoneIndex::build(geometry, None, None), report))
+        })?;
+        Ok((zones, report_dict(py, report)?))
     }
 
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        let (fingerprint, index) = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
-        Ok(PyZoneIndex::new(index, fingerprint, 0.0))
+        let (fingerprint, index, properties) = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
+        let mut zones = PyZoneIndex::new(index, fingerprint, 0.0);
+        zones.properties = properties.map(|p| PyBytes::new(py, &p).unbind());
+        Ok(zones)
+    }
+
+    /// The same index with this attribute table (Arrow IPC bytes), or none.
+    #[pyo3(signature = (properties=None))]
+    fn with_properties(&self, py: Python<'_>, properties: Option<Py<PyBytes>>) -> Self {
+        let mut zones = PyZoneIndex::new(self.index.clone(), self.fingerprint, self.build_seconds);
+        zones.properties = properties;
+        if let Some(plan) = self.plan_bytes.get() {
+            let _ = zones.plan_bytes.set(plan.clone_ref(py));
+        }
+        zones
+    }
+
+    #[getter]
+    fn properties(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
+        self.properties.as_ref().map(|p| p.clone_ref(py))
     }
 
     fn to_bytes(&self, py: Python<'_>) -> Py<PyBytes> {
         self.bytes
             .get_or_init(|| {
-                let bytes = py.detach(|| serialize::to_bytes(&self.index, &self.fingerprint));
+                let properties = self.properties.as_ref().map(|p| p.as_bytes(py));
+                let bytes = py.detach(|| serialize::to_bytes(&self.index, &self.fingerprint, properties));
                 PyBytes::new(py, &bytes).unbind()
             })
             .clone_ref(py)

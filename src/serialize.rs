@@ -6,11 +6,15 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `PLZONES\0` |
 //! | 8 | 4 | format version (`FORMAT_VERSION`; version 2 is still read) |
-//! | 12 | 4 | flags: bit 0, the payload is zstd-compressed (zero in version 2) |
+//! | 12 | 4 | flags: bit 0, the payload is zstd-compressed; bit 1, it ends with the zones' properties (zero in version 2) |
 //! | 16 | 16 | fingerprint: xxh3-128 of the zones (geometry and ids) |
 //! | 32 | 8 | stored payload length |
 //! | 40 | 8 | checksum: xxh3-64 of bytes 0..40 and the stored payload |
-//! | 48 | … | payload: the `ZoneIndex` in bincode (fixed-width integers); compressed, the length of that, then a zstd frame of it |
+//! | 48 | … | payload: the `ZoneIndex` in bincode (fixed-width integers), then (bit 1) the properties and their length as 8 bytes; compressed, the length of all that, then a zstd frame of it |
+//!
+//! The properties are the zones' attribute table as the Python package writes it (Arrow IPC):
+//! opaque here, carried with the index so that a saved or pickled `Zones` keeps them, and
+//! not part of the fingerprint, which names the geometry and ids the kernels answer from.
 //!
 //! Files and pickles are uncompressed (loading them is one checked decode). A Polars plan
 //! carries the compressed form (`compress`), about half the size, because Polars copies and
@@ -30,6 +34,7 @@ pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 48;
 const COMPRESSED: u32 = 1;
+const HAS_PROPERTIES: u32 = 2;
 /// zstd level 1: 44.7 MB of the 10 m zones' index become 24.5 MB in about 0.12 s (measured
 /// ad hoc); higher levels gain 4% for twice the time.
 const ZSTD_LEVEL: i32 = 1;
@@ -81,9 +86,20 @@ pub fn fingerprint_from_hex(hex: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16]) -> Vec<u8> {
-    let payload = bincode::serde::encode_to_vec(index, config()).expect("index encodes");
-    with_header(fp, 0, &payload)
+/// What `from_bytes` reads back.
+#[derive(Debug, PartialEq)]
+pub struct Decoded {
+    pub fingerprint: [u8; 16],
+    pub index: ZoneIndex,
+    pub properties: Option<Vec<u8>>,
+}
+
+pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<&[u8]>) -> Vec<u8> {
+    let mut payload = bincode::serde::encode_to_vec(index, config()).expect("index encodes");
+    let Some(properties) = properties else { return with_header(fp, 0, &payload) };
+    payload.extend_from_slice(properties);
+    payload.extend_from_slice(&(properties.len() as u64).to_le_bytes());
+    with_header(fp, HAS_PROPERTIES, &payload)
 }
 
 fn with_header(fp: &[u8; 16], flags: u32, payload: &[u8]) -> Vec<u8> {
@@ -98,13 +114,14 @@ fn with_header(fp: &[u8; 16], flags: u32, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The compressed form of uncompressed index bytes (`to_bytes` output).
+/// The compressed form of uncompressed index bytes (`to_bytes` output), without the
+/// properties: what a Polars plan carries.
 pub fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let header = check_header(bytes)?;
     if header.flags & COMPRESSED != 0 {
         return Ok(bytes.to_vec());
     }
-    let payload = &bytes[HEADER_LEN..];
+    let (payload, _) = split_properties(&bytes[HEADER_LEN..], header.flags)?;
     let mut stored = (payload.len() as u64).to_le_bytes().to_vec();
     stored.extend(zstd::bulk::compress(payload, ZSTD_LEVEL).map_err(|e| format!("cannot compress the index: {e}"))?);
     Ok(with_header(&header.fingerprint, COMPRESSED, &stored))
@@ -145,13 +162,13 @@ fn check_header(data: &[u8]) -> Result<Header, String> {
         ));
     }
     let flags = u32::from_le_bytes(data[12..16].try_into().unwrap());
-    if (version == 2 && flags != 0) || flags & !COMPRESSED != 0 {
+    if (version == 2 && flags != 0) || flags & !(COMPRESSED | HAS_PROPERTIES) != 0 {
         return Err("corrupted zone index: unknown header flags".to_string());
     }
     Ok(Header { fingerprint: data[16..32].try_into().unwrap(), flags })
 }
 
-pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
+pub fn from_bytes(data: &[u8]) -> Result<Decoded, String> {
     let header = check_header(data)?;
     let len = u64::from_le_bytes(data[32..40].try_into().unwrap());
     let checksum = u64::from_le_bytes(data[40..48].try_into().unwrap());
@@ -172,12 +189,26 @@ pub fn from_bytes(data: &[u8]) -> Result<([u8; 16], ZoneIndex), String> {
     } else {
         stored
     };
+    let (payload, properties) = split_properties(payload, header.flags)?;
     let (index, read) = decode_payload(payload).map_err(|e| format!("corrupted zone index: {e}"))?;
     if read != payload.len() {
         return Err("corrupted zone index: payload length mismatch".to_string());
     }
     index.check().map_err(|e| format!("corrupted zone index: {e}"))?;
-    Ok((header.fingerprint, index.with_derived_tables()))
+    let properties = properties.map(<[u8]>::to_vec);
+    Ok(Decoded { fingerprint: header.fingerprint, index: index.with_derived_tables(), properties })
+}
+
+/// The index's part of a payload, and the properties that end it if the flags say so.
+fn split_properties(payload: &[u8], flags: u32) -> Result<(&[u8], Option<&[u8]>), String> {
+    if flags & HAS_PROPERTIES == 0 {
+        return Ok((payload, None));
+    }
+    let bad = || "corrupted zone index: the properties run past the payload".to_string();
+    let (rest, len) = payload.split_at_checked(payload.len().checked_sub(8).ok_or_else(bad)?).ok_or_else(bad)?;
+    let len = usize::try_from(u64::from_le_bytes(len.try_into().unwrap())).map_err(|_| bad())?;
+    let (index, properties) = rest.split_at_checked(rest.len().checked_sub(len).ok_or_else(bad)?).ok_or_else(bad)?;
+    Ok((index, Some(properties)))
 }
 
 /// A compressed payload: its length, then a zstd frame. The length it claims is bounded by
@@ -214,7 +245,7 @@ mod tests {
     #[test]
     fn a_huge_length_prefix_is_an_error_not_an_abort() {
         let (index, fp) = sample();
-        let mut bytes = to_bytes(&index, &fp);
+        let mut bytes = to_bytes(&index, &fp, None);
         let needle = [1u8, 0, 0, 0, 0, 0, 0, 0, b'a'];
         let at = HEADER_LEN + bytes[HEADER_LEN..].windows(needle.len()).position(|w| w == needle).expect("id \"a\"");
         bytes[at..at + 8].copy_from_slice(&(u64::MAX / 3).to_le_bytes());
@@ -233,7 +264,7 @@ mod tests {
         use crate::coords::Point;
         use crate::fuzzing::{for_a_while, mutate};
         let (index, fp) = sample();
-        let plain = to_bytes(&index, &fp);
+        let plain = to_bytes(&index, &fp, None);
         let packed = compress(&plain).unwrap();
         let interesting: [&[u8]; 5] = [&[0xff; 4], &[0; 8], &[0x80, 0, 0, 0], &u32::MAX.to_le_bytes(), &[1, 0, 0, 0]];
         let mut accepted = 0;
@@ -248,7 +279,7 @@ mod tests {
                 let sum = checksum(&bytes, &bytes[HEADER_LEN..]);
                 bytes[40..48].copy_from_slice(&sum.to_le_bytes());
             }
-            if let Ok((_, decoded)) = from_bytes(&bytes) {
+            if let Ok(Decoded { index: decoded, .. }) = from_bytes(&bytes) {
                 accepted += 1;
                 for (x, y) in [(0, 0), (1, 1), (5, 2), (40_000_000, 20_000_000), (-7, 3)] {
                     let p = Point::new(x * 1_000_000 / 7, y * 1_000_000 / 7);
@@ -267,15 +298,20 @@ mod tests {
     #[test]
     fn round_trip_is_identical() {
         let (index, fp) = sample();
-        let bytes = to_bytes(&index, &fp);
-        let (fp2, back) = from_bytes(&bytes).unwrap();
-        assert_eq!(fp2, fp);
-        assert_eq!(back, index);
+        let bytes = to_bytes(&index, &fp, None);
+        let back = from_bytes(&bytes).unwrap();
+        assert_eq!(back, Decoded { fingerprint: fp, index: index.clone(), properties: None });
         assert_eq!(peek_fingerprint(&bytes).unwrap(), fp);
         let compressed = compress(&bytes).unwrap();
         assert_eq!(compressed[12], 1);
         assert_eq!(peek_fingerprint(&compressed).unwrap(), fp);
-        assert_eq!(from_bytes(&compressed).unwrap(), (fp, index));
+        assert_eq!(from_bytes(&compressed).unwrap().index, index);
+        // Properties travel with the bytes, and a plan's compressed bytes leave them out.
+        let with = to_bytes(&index, &fp, Some(b"a table"));
+        let back = from_bytes(&with).unwrap();
+        assert_eq!((back.index, back.properties), (index.clone(), Some(b"a table".to_vec())));
+        assert_eq!(from_bytes(&compress(&with).unwrap()).unwrap().properties, None);
+        assert_eq!(compress(&with).unwrap(), compressed);
         assert_eq!(compress(&compressed).unwrap(), compressed);
     }
 
@@ -283,11 +319,11 @@ mod tests {
     #[test]
     fn version_2_bytes_still_load() {
         let (index, fp) = sample();
-        let mut bytes = to_bytes(&index, &fp);
+        let mut bytes = to_bytes(&index, &fp, None);
         bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
         let sum = checksum(&bytes, &bytes[HEADER_LEN..]);
         bytes[40..48].copy_from_slice(&sum.to_le_bytes());
-        assert_eq!(from_bytes(&bytes).unwrap(), (fp, index));
+        assert_eq!(from_bytes(&bytes).unwrap().index, index);
     }
 
     #[test]
@@ -312,8 +348,8 @@ mod tests {
     #[test]
     fn every_truncation_and_bit_flip_is_an_error() {
         let (index, fp) = sample();
-        let bytes = to_bytes(&index, &fp);
-        for bytes in [bytes.clone(), compress(&bytes).unwrap()] {
+        let bytes = to_bytes(&index, &fp, None);
+        for bytes in [bytes.clone(), compress(&bytes).unwrap(), to_bytes(&index, &fp, Some(b"props"))] {
             for len in 0..bytes.len() {
                 assert!(from_bytes(&bytes[..len]).is_err(), "truncated to {len}");
             }

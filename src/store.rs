@@ -78,7 +78,7 @@ pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> 
     if let Some(index) = lookup(&mut cache(), &fp) {
         return Ok((fp, index));
     }
-    decode(data)
+    decode(data).map(|(fp, index, _)| (fp, index))
 }
 
 /// The cached index with this fingerprint, if the process has it.
@@ -88,11 +88,13 @@ pub fn get(fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
 }
 
 /// Decodes and checks the bytes in full (an explicit load must report damage even when an
-/// index with the same fingerprint is cached), then shares the cached copy.
-pub fn decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> {
-    let (fp, index) = serialize::from_bytes(data)?;
+/// index with the same fingerprint is cached), then shares the cached copy. Also returns the
+/// properties the bytes carry.
+pub fn decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>, Option<Vec<u8>>), String> {
+    let decoded = serialize::from_bytes(data)?;
     DECODES.fetch_add(1, Ordering::Relaxed);
-    Ok((fp, store(&mut cache(), fp, Arc::new(index))))
+    let fp = decoded.fingerprint;
+    Ok((fp, store(&mut cache(), fp, Arc::new(decoded.index)), decoded.properties))
 }
 
 /// How many times this process decoded an index from bytes.

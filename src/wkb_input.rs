@@ -1,0 +1,165 @@
+//! WKB and EWKB geometries in (what GeoParquet, GeoPackage, DuckDB, SedonaDB and polars-st
+//! hold), the same snapped polygons as GeoJSON out. The `wkb` crate parses; this module says
+//! what is a zone and where the input is wrong.
+
+use geo_traits::{
+    CoordTrait, GeometryCollectionTrait, GeometryTrait, GeometryType, LineStringTrait, MultiPolygonTrait, PolygonTrait,
+};
+
+use crate::coords::WidePoint;
+use crate::ingest::{check_position, error, Antimeridian, IngestError, Location};
+
+/// The polygons of one WKB geometry (`at` names its row): a Polygon, a MultiPolygon, or a
+/// GeometryCollection of those; empty ones give no polygon.
+pub(crate) fn read_wkb(
+    bytes: &[u8],
+    at: &Location,
+    rule: Antimeridian,
+) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
+    let geometry = wkb::reader::read_wkb(bytes).map_err(|e| error(at, format!("invalid WKB: {e}")))?;
+    let mut polygons = Vec::new();
+    collect(&geometry, at, rule, &mut polygons)?;
+    Ok(polygons)
+}
+
+fn collect(
+    geometry: &impl GeometryTrait<T = f64>,
+    at: &Location,
+    rule: Antimeridian,
+    out: &mut Vec<Vec<Vec<WidePoint>>>,
+) -> Result<(), IngestError> {
+    match geometry.as_type() {
+        GeometryType::Polygon(polygon) => out.extend(read_polygon(polygon, at, out.len(), rule)?),
+        GeometryType::MultiPolygon(multi) => {
+            for polygon in multi.polygons() {
+                out.extend(read_polygon(&polygon, at, out.len(), rule)?);
+            }
+        }
+        GeometryType::GeometryCollection(collection) => {
+            for member in collection.geometries() {
+                collect(&member, at, rule, out)?;
+            }
+        }
+        other => {
+            let kind = match other {
+                GeometryType::Point(_) => "Point",
+                GeometryType::LineString(_) | GeometryType::Line(_) => "LineString",
+                GeometryType::MultiPoint(_) => "MultiPoint",
+                GeometryType::MultiLineString(_) => "MultiLineString",
+                _ => "geometry of another kind",
+            };
+            return Err(error(at, format!("a {kind} is not a zone: only Polygon and MultiPolygon geometries are")));
+        }
+    }
+    Ok(())
+}
+
+/// A polygon's rings, shell first, checked and snapped; `None` for an empty polygon.
+fn read_polygon(
+    polygon: &impl PolygonTrait<T = f64>,
+    at: &Location,
+    index: usize,
+    rule: Antimeridian,
+) -> Result<Option<Vec<Vec<WidePoint>>>, IngestError> {
+    let Some(shell) = polygon.exterior() else { return Ok(None) };
+    let at = Location { polygon: Some(index), ..at.clone() };
+    let mut rings = vec![read_ring(&shell, &Location { ring: Some(0), ..at.clone() }, rule)?];
+    for (r, hole) in polygon.interiors().enumerate() {
+        rings.push(read_ring(&hole, &Location { ring: Some(r + 1), ..at.clone() }, rule)?);
+    }
+    Ok(Some(rings))
+}
+
+fn read_ring(
+    ring: &impl LineStringTrait<T = f64>,
+    at: &Location,
+    rule: Antimeridian,
+) -> Result<Vec<WidePoint>, IngestError> {
+    ring.coords()
+        .enumerate()
+        .map(|(v, c)| check_position(c.x(), c.y(), &Location { vertex: Some(v), ..at.clone() }, rule))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::zones_from_wkb;
+
+    /// Little-endian WKB of a polygon (rings as given).
+    fn polygon(rings: &[&[(f64, f64)]]) -> Vec<u8> {
+        let mut out = vec![1u8];
+        out.extend(3u32.to_le_bytes());
+        out.extend((rings.len() as u32).to_le_bytes());
+        for ring in rings {
+            out.extend((ring.len() as u32).to_le_bytes());
+            for &(x, y) in *ring {
+                out.extend(x.to_le_bytes());
+                out.extend(y.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    const SQUARE: &[(f64, f64)] = &[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)];
+
+    #[test]
+    fn polygons_and_ids_make_zones_and_null_rows_stay_empty_zones() {
+        let a = polygon(&[SQUARE]);
+        let rows = [Some(&a[..]), None, Some(&a[..])];
+        let (zones, report) = zones_from_wkb(&rows, None, Antimeridian::Split).unwrap();
+        assert_eq!(zones.zone_count, 3);
+        assert_eq!(zones.polygon_zone, vec![0, 2]);
+        assert_eq!(report.null_geometries, 1);
+        let ids = ["x".to_string(), "y".to_string(), "x".to_string()];
+        let (zones, _) = zones_from_wkb(&rows, Some(&ids), Antimeridian::Split).unwrap();
+        assert_eq!(zones.ids, Some(vec!["x".to_string(), "y".to_string()]));
+        assert_eq!(zones.polygon_zone, vec![0, 0]);
+    }
+
+    #[test]
+    fn ewkb_with_an_srid_reads_like_wkb() {
+        let plain = polygon(&[SQUARE]);
+        let mut ewkb = vec![1u8];
+        ewkb.extend((3u32 | 0x2000_0000).to_le_bytes());
+        ewkb.extend(4326u32.to_le_bytes());
+        ewkb.extend_from_slice(&plain[5..]);
+        let read = |b: &[u8]| zones_from_wkb(&[Some(b)], None, Antimeridian::Split).unwrap().0;
+        assert_eq!(read(&ewkb), read(&plain));
+    }
+
+    #[test]
+    fn bad_wkb_is_an_error_naming_the_row() {
+        let good = polygon(&[SQUARE]);
+        let point = {
+            let mut p = vec![1u8];
+            p.extend(1u32.to_le_bytes());
+            p.extend(1.0f64.to_le_bytes());
+            p.extend(2.0f64.to_le_bytes());
+            p
+        };
+        let far = polygon(&[&[(0.0, 0.0), (1.0, 0.0), (1.0, 95.0), (0.0, 0.0)]]);
+        for (bytes, message) in [
+            (&good[..good.len() - 3], "row 1: invalid WKB"),
+            (&point[..], "row 1: a Point is not a zone"),
+            (&far[..], "row 1, polygon 0, ring 0, vertex 2: latitude 95 is outside [-90, 90]"),
+            (&b"\x07nonsense"[..], "row 1: invalid WKB"),
+        ] {
+            let e = zones_from_wkb(&[Some(&good), Some(bytes)], None, Antimeridian::Split).unwrap_err().0;
+            assert!(e.starts_with(message), "{e}");
+        }
+    }
+
+    /// Damaged WKB never panics: an error, or zones.
+    #[test]
+    fn fuzz_wkb() {
+        use crate::fuzzing::{for_a_while, mutate};
+        let valid = polygon(&[SQUARE, &[(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.2)]]);
+        let interesting: [&[u8]; 4] = [&[0xff; 4], &[0; 8], &u32::MAX.to_le_bytes(), &[6, 0, 0, 0]];
+        let cases = for_a_while("fuzz_wkb", |rng, _| {
+            let bytes = mutate(rng, &valid, &interesting);
+            let _ = zones_from_wkb(&[Some(&bytes)], None, Antimeridian::Split);
+        });
+        assert!(cases > 100);
+    }
+}
