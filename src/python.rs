@@ -189,9 +189,9 @@ impl PyZoneIndex {
 
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        let (fingerprint, index, properties) = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
-        let mut zones = PyZoneIndex::new(index, fingerprint, 0.0);
-        zones.properties = properties.map(|p| PyBytes::new(py, &p).unbind());
+        let loaded = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
+        let mut zones = PyZoneIndex::new(loaded.index, loaded.fingerprint, 0.0);
+        zones.properties = loaded.properties.map(|p| PyBytes::new(py, &p).unbind());
         Ok(zones)
     }
 

@@ -78,7 +78,7 @@ pub fn get_or_decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>), String> 
     if let Some(index) = lookup(&mut cache(), &fp) {
         return Ok((fp, index));
     }
-    decode(data).map(|(fp, index, _)| (fp, index))
+    decode(data).map(|loaded| (loaded.fingerprint, loaded.index))
 }
 
 /// The cached index with this fingerprint, if the process has it.
@@ -87,14 +87,22 @@ pub fn get(fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
     lookup(&mut cache(), fp)
 }
 
+/// An index decoded from bytes and shared through the cache, with the properties the bytes
+/// carried.
+pub struct Loaded {
+    pub fingerprint: [u8; 16],
+    pub index: Arc<ZoneIndex>,
+    pub properties: Option<Vec<u8>>,
+}
+
 /// Decodes and checks the bytes in full (an explicit load must report damage even when an
-/// index with the same fingerprint is cached), then shares the cached copy. Also returns the
-/// properties the bytes carry.
-pub fn decode(data: &[u8]) -> Result<([u8; 16], Arc<ZoneIndex>, Option<Vec<u8>>), String> {
+/// index with the same fingerprint is cached), then shares the cached copy.
+pub fn decode(data: &[u8]) -> Result<Loaded, String> {
     let decoded = serialize::from_bytes(data)?;
     DECODES.fetch_add(1, Ordering::Relaxed);
-    let fp = decoded.fingerprint;
-    Ok((fp, store(&mut cache(), fp, Arc::new(decoded.index)), decoded.properties))
+    let fingerprint = decoded.fingerprint;
+    let index = store(&mut cache(), fingerprint, Arc::new(decoded.index));
+    Ok(Loaded { fingerprint, index, properties: decoded.properties })
 }
 
 /// How many times this process decoded an index from bytes.
