@@ -432,11 +432,11 @@ def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -
 
 @app.command("demo")
 def demo_command(
-    points: int = typer.Option(2_000_000, help="Synthetic ship positions to tag."),
+    points: int = typer.Option(2_000_000, help="Synthetic vessel positions to tag (2,000 per vessel)."),
     seed: int = typer.Option(42, help="Seed of the generator (same seed, same points)."),
     png: Path = typer.Option(Path("polars-zones-demo.png"), help="Where to write the map."),
 ) -> None:
-    """Tag synthetic ship positions with the bundled maritime zones; print a summary, draw a map."""
+    """Tag synthetic vessel tracks with the bundled maritime zones; print positions and visits per zone, draw a map."""
     from polars_zones.demo import run_demo
 
     run_demo(points=points, seed=seed, png=png, console=console)

@@ -90,3 +90,13 @@ def test_help_lists_visits():
     assert done.returncode == 0
     for option in ("--time", "--by", "--max-gap", "--min-points", "--min-duration", "--buckets"):
         assert option in done.stdout
+
+
+def test_demo_prints_visits_and_draws_tracks(tmp_path):
+    png = tmp_path / "map.png"
+    done = cli("demo", "--points", "60000", "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "positions of 30 synthetic vessels" in done.stdout
+    assert "in no zone" in done.stdout and "rows/s" in done.stdout  # the tag table
+    assert "visits (port calls and transits" in done.stdout and "median time in zone" in done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
