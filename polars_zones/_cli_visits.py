@@ -29,9 +29,11 @@ from polars_zones.cli import (
     UserError,
     check_columns,
     console,
+    empty_as_numbers,
     expand_points,
     load_zones,
     output_format,
+    polars_message,
     scan_points,
     sink_with_progress,
     temporary_path,
@@ -152,14 +154,15 @@ def visits_files(
     top: int = 20,
     quiet: bool = False,
 ) -> None:
-    files = expand_points(points)
+    files = expand_points(points, output)
     kind = output_format(output)
     zones = load_zones(zones_path, id_property)
     lf = scan_points(files)
     try:
+        lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:
-        raise UserError(f"cannot read the points: {error}") from None
+        raise UserError(f"cannot read the points: {polars_message(error)}") from None
     check_columns(schema, lat, lon, column)
     for role, name in [("time", time_column)] + [("vessel (--by)", b) for b in by]:
         if name not in schema:
@@ -200,13 +203,16 @@ def visits_files(
             else:
                 os.replace(visits_parquet, tmp)
         except pl.exceptions.PolarsError as error:
-            raise UserError(f"visits failed: {str(error).splitlines()[0]}") from None
+            raise UserError(f"visits failed: {polars_message(error)}") from None
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
         rows = points_seen() - seen  # every row goes through the tagging plugin once
         summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)

@@ -100,3 +100,14 @@ def test_demo_prints_visits_and_draws_tracks(tmp_path):
     assert "in no zone" in done.stdout and "rows/s" in done.stdout  # the tag table
     assert "visits (port calls and transits" in done.stdout and "median time in zone" in done.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_visits_of_an_empty_csv_and_the_output_among_the_inputs(tmp_path):
+    (tmp_path / "empty.csv").write_text("mmsi,timestamp,lat,lon\n")
+    target = tmp_path / "visits.parquet"
+    done = cli("visits", str(tmp_path / "empty.csv"), "--zones", BUNDLED, "--id-property", "A3", "--time", "timestamp",
+               "--by", "mmsi", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    assert pl.read_parquet(target).height == 0 and "0 visits from 0 rows" in done.stdout
+    done = cli("visits", str(target), "--zones", BUNDLED, "--time", "enter", "-o", str(target))
+    assert done.returncode == 1 and "is also an input" in done.stderr
