@@ -41,6 +41,7 @@ bench: build
 	$(PY) bench/scale_limits.py
 	$(PY) bench/leaf_sweep.py
 	$(PY) bench/tag_all_cost.py
+	$(PY) bench/visits.py
 
 # The fuzz tests for minutes instead of the 2 s they get in make test (FUZZ_SECONDS each;
 # FUZZ_SEED picks another sequence), then the Python ones with many more examples.

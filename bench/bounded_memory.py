@@ -74,6 +74,24 @@ def memory_cgroup(limit: int) -> Path | None:
     return None
 
 
+def run_in_group(command: list[str], group: Path | None, env: dict | None = None) -> tuple[int, int, float, str, str]:
+    """Runs `command` inside the memory cgroup `group` (if any) and removes the group: exit
+    status, peak RSS in bytes (wait4), seconds, stdout, stderr."""
+
+    def join_group() -> None:
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    t = time.perf_counter()
+    child = subprocess.Popen(command, preexec_fn=join_group, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - t
+    stdout, stderr = child.stdout.read().decode(), child.stderr.read().decode()
+    if group is not None:
+        group.rmdir()
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, seconds, stdout, stderr
+
+
 def run(rows: int, limit_mb: int, directory: Path) -> dict:
     points = directory / "points.parquet"
     output = directory / "tagged.parquet"
@@ -84,25 +102,14 @@ def run(rows: int, limit_mb: int, directory: Path) -> dict:
     command = [sys.executable, "-m", "polars_zones", "tag", str(points), "--zones", str(zones),
                "--id-property", "A3", "-o", str(output), "--quiet", "--top", "3"]
 
-    def join_group() -> None:
-        if group is not None:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-
-    t = time.perf_counter()
-    child = subprocess.Popen(command, preexec_fn=join_group, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - t
-    stdout, stderr = child.stdout.read().decode(), child.stderr.read().decode()
-    if group is not None:
-        group.rmdir()
-    code = os.waitstatus_to_exitcode(status)
+    code, peak, seconds, stdout, stderr = run_in_group(command, group)
     output_rows = pq.ParquetFile(output).metadata.num_rows if code == 0 and output.exists() else None
     return {
         "rows": rows,
         "input_bytes_in_memory": in_memory,
         "input_file_bytes": points.stat().st_size,
         "hard_limit_bytes": limit if group is not None else None,
-        "peak_rss_bytes": usage.ru_maxrss * 1024,
+        "peak_rss_bytes": peak,
         "seconds": round(seconds, 2),
         "exit_status": code,
         "output_rows": output_rows,

@@ -6,13 +6,17 @@
     zones = pz.Zones.from_geojson("zones.geojson", id_property="A3")
     df.with_columns(zone=pl.col("lat").zones.tag(pl.col("lon"), polygons=zones))
 
-Importing the package registers the `zones` expression namespace.
+    pz.visits(tagged, by="mmsi", time="timestamp", max_gap="6h", min_points=2)
+
+Importing the package registers the `zones` expression namespace, and the `zones`
+DataFrame and LazyFrame namespaces (`lf.zones.visits(...)`, `lf.zones.time_in_zone(...)`).
 """
 
 from polars_zones import datasets
 from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, index_lookup_count, set_cache_capacity
 from polars_zones._namespace import ZonesNamespace
 from polars_zones._pandas import tag_pandas
+from polars_zones._visits import parse_duration, time_in_zone, visits
 from polars_zones._zones import Zones, ZonesWarning
 
 __all__ = [
@@ -25,6 +29,9 @@ __all__ = [
     "index_decode_count",
     "index_lookup_count",
     "set_cache_capacity",
+    "parse_duration",
     "tag_pandas",
+    "time_in_zone",
+    "visits",
 ]
 __version__ = "0.1.0"

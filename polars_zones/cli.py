@@ -1,6 +1,7 @@
 """The `polars-zones` command: tag point files, build and inspect saved indexes, run the demo.
 
     polars-zones tag points/*.parquet --zones zones.geojson --id-property A3 -o tagged.parquet
+    polars-zones visits points/*.parquet --zones zones.pzi --time timestamp --by mmsi --max-gap 6h -o visits.parquet
     polars-zones index build zones.geojson --id-property A3 -o zones.pzi
     polars-zones index info zones.pzi
     polars-zones demo
@@ -362,6 +363,33 @@ def tag_command(
               column=column, top=top, quiet=quiet, engine=engine.value, address=address)
 
 
+@app.command("visits")
+def visits_command(
+    points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
+    zones: str = typer.Option(..., "--zones", "-z", help="A GeoJSON file or a saved index (.pzi)."),
+    time_column: str = typer.Option(..., "--time", help="Time column: Datetime, Date, numbers, or ISO 8601 text."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file, one row per visit: .parquet or .csv."),
+    by: Optional[List[str]] = typer.Option(None, "--by", help="Vessel column (repeat for several); default: one vessel."),
+    max_gap: Optional[str] = typer.Option(None, help="Positions further apart in time end a visit: 30s, 10m, 6h, 2d (a number for numeric times)."),
+    min_points: int = typer.Option(1, help="Runs of fewer positions are jitter: dropped, and the runs around them joined."),
+    min_duration: Optional[str] = typer.Option(None, help="Runs shorter in time are jitter too: 10m, 1h, ..."),
+    buckets: Optional[int] = typer.Option(None, help="Sort in this many buckets by vessel (default: enough for the memory available)."),
+    id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
+    lat: str = typer.Option("lat", help="Latitude column."),
+    lon: str = typer.Option("lon", help="Longitude column."),
+    boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
+    column: str = typer.Option("zone", help="Name of the zone column in the output."),
+    top: int = typer.Option(20, help="Zones listed in the summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Tag point files and build each vessel's zone visits (enter, exit, duration), streaming."""
+    from polars_zones._cli_visits import visits_files
+
+    visits_files(points, zones, output, time_column=time_column, by=by or [], id_property=id_property, lat=lat,
+                 lon=lon, boundary=boundary.value, column=column, max_gap=max_gap, min_points=min_points,
+                 min_duration=min_duration, buckets=buckets, top=top, quiet=quiet)
+
+
 @index_app.command("build")
 def index_build(
     zones: str = typer.Argument(..., help="A GeoJSON file."),
@@ -404,11 +432,11 @@ def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -
 
 @app.command("demo")
 def demo_command(
-    points: int = typer.Option(2_000_000, help="Synthetic ship positions to tag."),
+    points: int = typer.Option(2_000_000, help="Synthetic vessel positions to tag (2,000 per vessel)."),
     seed: int = typer.Option(42, help="Seed of the generator (same seed, same points)."),
     png: Path = typer.Option(Path("polars-zones-demo.png"), help="Where to write the map."),
 ) -> None:
-    """Tag synthetic ship positions with the bundled maritime zones; print a summary, draw a map."""
+    """Tag synthetic vessel tracks with the bundled maritime zones; print positions and visits per zone, draw a map."""
     from polars_zones.demo import run_demo
 
     run_demo(points=points, seed=seed, png=png, console=console)

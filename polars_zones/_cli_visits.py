@@ -1,0 +1,244 @@
+"""`polars-zones visits`: tag point files and build visits in one streaming query.
+
+Memory: the visits need the positions sorted by vessel and time. Polars' streaming engine
+sorts out of core: when the process nears its memory budget (a share of the machine's or the
+cgroup's memory, or `POLARS_OOC_MEMORY_BUDGET_MB`), the sort spills its runs to files under
+`POLARS_TEMP_DIR` (see the README for what was measured). For inputs much larger than memory
+the command does not lean on that alone: with `--buckets N` (by default as many as the
+estimated size of the sort needs) it first writes the tagged positions to N Parquet buckets by
+a hash of the vessel key (one streaming pass), then builds the visits of each bucket on its
+own, so that only one bucket is ever sorted at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+
+import polars_zones as pz
+from polars_zones._internal import points_seen
+from polars_zones.cli import (
+    POINT_FORMATS,
+    UserError,
+    check_columns,
+    console,
+    empty_as_numbers,
+    expand_points,
+    load_zones,
+    output_format,
+    polars_message,
+    scan_points,
+    sink_with_progress,
+    temporary_path,
+)
+
+# Bytes per row a sort of (vessel, time, zone) holds, with its indexes and copies.
+SORT_BYTES_PER_ROW = 64
+
+
+def available_memory() -> int:
+    """Memory this process may use: the smaller of MemAvailable and its cgroup's limit."""
+    limits = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    for line in Path("/proc/self/cgroup").read_text().splitlines() if Path("/proc/self/cgroup").exists() else []:
+        _, controllers, path = line.split(":", 2)
+        for candidate in (Path("/sys/fs/cgroup" + path) / "memory.max",
+                          Path("/sys/fs/cgroup/memory" + path) / "memory.limit_in_bytes"):
+            if "memory" in controllers.split(",") or controllers == "":
+                try:
+                    text = candidate.read_text().strip()
+                except OSError:
+                    continue
+                if text.isdigit() and int(text) < 1 << 60:
+                    limits.append(int(text))
+    return min(limits) if limits else 8 << 30
+
+
+def estimated_rows(files: list[Path]) -> int:
+    """Rows of the input: exact for Parquet (footers), from the file size otherwise."""
+    parquet = [str(f) for f in files if POINT_FORMATS[f.suffix.lower()] == "parquet"]
+    rows = pl.scan_parquet(parquet).select(pl.len()).collect().item() if parquet else 0
+    return rows + sum(f.stat().st_size // 40 for f in files if POINT_FORMATS[f.suffix.lower()] != "parquet")
+
+
+def auto_buckets(rows: int) -> int:
+    """One bucket while the sort fits a quarter of the available memory, else enough buckets
+    that each one does."""
+    budget = max(available_memory() // 4, 64 << 20)
+    return max(1, math.ceil(rows * SORT_BYTES_PER_ROW / budget))
+
+
+def threshold(value: str | None, option: str, dtype: pl.DataType):
+    """A `--max-gap` / `--min-duration` value for a time column of `dtype`."""
+    if value is None:
+        return None
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        try:
+            return pz.parse_duration(value)
+        except ValueError as error:
+            raise UserError(f"{option}: {error}") from None
+    try:
+        number = float(value)
+    except ValueError:
+        raise UserError(f"{option} {value!r}: the time column is {dtype}, so give a number in its units") from None
+    return int(number) if number.is_integer() and dtype.is_integer() else number
+
+
+def format_duration(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.timedelta):
+        seconds = int(value.total_seconds())
+        days, rest = divmod(seconds, 86_400)
+        hours, rest = divmod(rest, 3_600)
+        minutes, seconds = divmod(rest, 60)
+        parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes and not days else "",
+                 f"{seconds}s" if seconds and not days and not hours else ""]
+        return " ".join(p for p in parts if p) or "0s"
+    return f"{value:,.6g}"
+
+
+def visits_summary(visits: pl.LazyFrame, column: str, by: list[str]) -> pl.DataFrame:
+    """Per zone: visits, vessels, median and total duration, points; most visited first."""
+    vessels = pl.struct(by).n_unique() if by else pl.lit(1, dtype=pl.UInt32)
+    return (
+        visits.group_by(column)
+        .agg(visits=pl.len(), vessels=vessels, median=pl.col("duration").median(),
+             total=pl.col("duration").sum(), points=pl.col("points").sum())
+        .sort(["visits", column], descending=[True, False])
+        .collect(engine="streaming")
+    )
+
+
+def visits_table(summary: pl.DataFrame, column: str, title: str, top: int) -> Table:
+    table = Table(title=title)
+    for name in ("zone", "visits", "vessels", "median time in zone", "total time in zone", "positions"):
+        table.add_column(name, justify="left" if name == "zone" else "right")
+    for row in summary.head(top).iter_rows(named=True):
+        table.add_row(str(row[column]), f"{row['visits']:,}", f"{row['vessels']:,}", format_duration(row["median"]),
+                      format_duration(row["total"]), f"{row['points']:,}")
+    if summary.height > top:
+        rest = summary[top:]
+        table.add_row(f"({rest.height} other zones)", f"{rest['visits'].sum():,}", "", "", "", f"{rest['points'].sum():,}", style="dim")
+    return table
+
+
+def visits_files(
+    points: list[str],
+    zones_path: str,
+    output: Path,
+    *,
+    time_column: str,
+    by: list[str],
+    id_property: str | None = None,
+    lat: str = "lat",
+    lon: str = "lon",
+    boundary: str = "half-open",
+    column: str = "zone",
+    max_gap: str | None = None,
+    min_points: int = 1,
+    min_duration: str | None = None,
+    buckets: int | None = None,
+    top: int = 20,
+    quiet: bool = False,
+) -> None:
+    files = expand_points(points, output)
+    kind = output_format(output)
+    zones = load_zones(zones_path, id_property)
+    lf = scan_points(files)
+    try:
+        lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
+        schema = lf.collect_schema()
+    except pl.exceptions.PolarsError as error:
+        raise UserError(f"cannot read the points: {polars_message(error)}") from None
+    check_columns(schema, lat, lon, column)
+    for role, name in [("time", time_column)] + [("vessel (--by)", b) for b in by]:
+        if name not in schema:
+            shown = ", ".join(list(schema.names())[:12])
+            raise UserError(f"{role} column {name!r} not found; the points have columns: {shown}")
+    time_expr = pl.col(time_column)
+    if schema[time_column] == pl.String:  # CSV and NDJSON: ISO 8601 text, UTC unless it has an offset
+        time_expr = time_expr.str.to_datetime(time_zone="UTC")
+    tagged = lf.select(*by, time_expr, pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
+    options = dict(zone=column, time=time_column, by=by, min_points=min_points)
+    time_dtype = tagged.collect_schema()[time_column]
+    options["max_gap"] = threshold(max_gap, "--max-gap", time_dtype)
+    options["min_duration"] = threshold(min_duration, "--min-duration", time_dtype)
+    rows = estimated_rows(files)
+    buckets = auto_buckets(rows) if buckets is None else buckets
+    if buckets < 1:
+        raise UserError("--buckets must be at least 1")
+    try:
+        plan = pz.visits(tagged, **options)
+    except (pl.exceptions.PolarsError, ValueError, TypeError) as error:
+        raise UserError(str(error).removeprefix("visits: ")) from None
+
+    tmp = temporary_path(output)
+    staging = output.with_name(tmp.name + ".staging")
+    staging.mkdir()
+    visits_parquet = staging / "visits.parquet"
+    total = rows if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files) else None
+    try:
+        t, seen = time.perf_counter(), points_seen()
+        try:
+            if buckets == 1:
+                sink_with_progress(plan, visits_parquet, "parquet", total, quiet)
+            else:
+                by_bucket(tagged, options, staging, visits_parquet, buckets, total, quiet)
+            if kind == "csv":  # CSV has no duration type: ISO 8601 text (P2DT1H)
+                durations = [pl.col("duration").dt.to_string()] if time_dtype == pl.Date or isinstance(time_dtype, pl.Datetime) else []
+                pl.scan_parquet(visits_parquet).with_columns(*durations).sink_csv(tmp, engine="streaming")
+            else:
+                os.replace(visits_parquet, tmp)
+        except pl.exceptions.PolarsError as error:
+            raise UserError(f"visits failed: {polars_message(error)}") from None
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
+        seconds = time.perf_counter() - t
+        rows = points_seen() - seen  # every row goes through the tagging plugin once
+        summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
+        try:
+            os.replace(tmp, output)
+        except OSError as error:
+            raise UserError(f"cannot write {str(output)!r}: {error}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    n = int(summary["visits"].sum())
+    how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
+    title = f"{n:,} visits from {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s, {how})"
+    console.print(visits_table(summary, column, title, top))
+    console.print(f"wrote {output} ({kind}, one row per visit)")
+
+
+def by_bucket(tagged: pl.LazyFrame, options: dict, staging: Path, target: Path, buckets: int, total: int | None,
+              quiet: bool) -> None:
+    """Tagged positions to `buckets` Parquet buckets by a hash of the vessel key (one
+    streaming pass), the visits of each bucket on its own, then all visits sorted into
+    `target` (Parquet): only one bucket's positions are ever sorted at a time."""
+    by = options["by"]
+    key = pl.struct(by).hash(seed=0) % buckets if by else pl.lit(0, dtype=pl.UInt64)
+    positions = staging / "positions"
+    sink_with_progress(tagged, pl.PartitionBy(positions, key={"_bucket": key}, include_key=False), "parquet", total, quiet)
+    parts = []
+    for k, directory in enumerate(sorted(p for p in positions.iterdir() if p.is_dir())):
+        part = staging / f"visits-{k}.parquet"
+        pz.visits(pl.scan_parquet(directory / "**" / "*.parquet"), **options).sink_parquet(part, engine="streaming")
+        parts.append(str(part))
+    if not parts:  # no rows at all: the plan itself gives the empty frame with its schema
+        parts_frame = pz.visits(tagged.head(0), **options)
+    else:
+        parts_frame = pl.scan_parquet(parts).sort([*by, "enter"], maintain_order=True)
+    parts_frame.sink_parquet(target, engine="streaming")

@@ -1,0 +1,321 @@
+"""From tagged positions to visits: zone entries, exits and time in zone per vessel.
+
+`visits` and `time_in_zone` are lazy Polars plans (sort, shift, cumulative sums, one small
+group_by), so they run in the in-memory and the streaming engines alike. The rules, exactly
+as the README states them and as the brute-force reference in tests/test_visits.py applies
+them:
+
+1. Rows whose time is null are ignored. Positions are ordered by (`by`, time); ties keep
+   input order.
+2. Per vessel, a *run* is a maximal sequence of consecutive positions with the same zone
+   value; null (in no zone, or an invalid point) is a value too.
+3. With `max_gap`, two consecutive positions of a vessel more than `max_gap` apart in time
+   always end the run before the gap (a *gap break*).
+4. A run (null runs included) with fewer than `min_points` positions, or whose
+   `exit - enter` is shorter than `min_duration`, is dropped. Then each remaining run joins
+   the remaining run before it (of the same vessel) when both have the same zone and no gap
+   break lies between them: none between the last position of the earlier run and the
+   first position of the later one, the positions of dropped runs included.
+5. Visits are the joined non-null runs: `enter` is the time of the first position, `exit`
+   of the last, `points` counts the positions of the runs kept (dropped runs' positions are
+   not counted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Sequence, Union
+
+import polars as pl
+
+Frame = Union[pl.DataFrame, pl.LazyFrame]
+DurationLike = Union[dt.timedelta, str, int, float, None]
+
+OUTPUT_COLUMNS = ("enter", "exit", "duration", "points")
+_UNITS = {"w": 604_800.0, "d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|w|d|h|m|s)")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """`"6h"`, `"10m"`, `"30s"`, `"2d"`, `"1w"`, `"500ms"`, or several at once (`"1h30m"`)."""
+    compact = text.strip().replace(" ", "")
+    parts = _PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(f"cannot read {text!r} as a duration; write e.g. 30s, 10m, 6h, 2d or 1h30m")
+    return dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+
+
+def _columns(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    if not all(isinstance(b, str) for b in by):
+        raise TypeError(f"by must be a column name or a list of column names, not {by!r}")
+    return list(by)
+
+
+def _missing(role: str, name: str, schema: pl.Schema) -> pl.exceptions.ColumnNotFoundError:
+    names = list(schema.names())
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return pl.exceptions.ColumnNotFoundError(f"visits: {role} column {name!r} not found; the frame has columns: {shown}")
+
+
+def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) -> pl.Expr | None:
+    """`max_gap` or `min_duration` as a literal comparable with differences of the time column."""
+    if value is None:
+        return None
+    temporal = dtype == pl.Date or isinstance(dtype, pl.Datetime)
+    if temporal:
+        if isinstance(value, str):
+            try:
+                value = parse_duration(value)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        if not isinstance(value, dt.timedelta):
+            raise TypeError(f"{name} must be a duration (a timedelta or a string like '6h') since time column {time!r} is {dtype}, not {value!r}")
+        if value < dt.timedelta(0):
+            raise ValueError(f"{name} must not be negative, not {value}")
+        return pl.lit(value, dtype=pl.Duration("us"))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, not {value}")
+    return pl.lit(value)
+
+
+def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
+    for role, name in [("zone", zone), ("time", time)] + [("by", b) for b in by]:
+        if name not in schema:
+            raise _missing(role, name, schema)
+        if isinstance(schema[name], (pl.List, pl.Array, pl.Struct, pl.Object)):
+            hint = " (a list of zones: use tag, not tag_all)" if role == "zone" and isinstance(schema[name], pl.List) else ""
+            raise pl.exceptions.SchemaError(f"visits: {role} column {name!r} has type {schema[name]}{hint}; expected plain values")
+    dtype = schema[time]
+    if not (dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype.is_numeric()):
+        raise pl.exceptions.SchemaError(f"visits: time column {time!r} has type {dtype}; expected Datetime, Date or numbers")
+    if zone == time or zone in by or time in by or len(set(by)) != len(by):
+        raise ValueError(f"visits: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
+    clash = [b for b in by if b in OUTPUT_COLUMNS]
+    if clash or zone in OUTPUT_COLUMNS:
+        raise ValueError(f"visits: column {(clash or [zone])[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it")
+
+
+def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int | None] | None:
+    """One Int128 key that orders rows by vessel, then time, when `by` is one integer (or
+    Enum, Categorical, Boolean) column and the time is integer-based (Datetime, Date,
+    integers): vessel * 2^64 + time, each shifted into its 64 bits. A sort on it is several
+    times faster than Polars' multi-column sort, which compares row-encoded bytes. Vessels
+    need only be contiguous, not in `by` order (the visits are sorted again at the end), so
+    Enum and Categorical vessels use their codes.
+
+    A 64-bit vessel column fills all 2^64 places, so its null vessel shares the place of one
+    value, returned as the second item (Int64: its minimum, UInt64: its maximum): a frame with
+    both is refused (see `_sorted`) rather than sorted wrongly."""
+    if len(by) != 1:
+        return None
+    vessel, when = schema[by[0]], schema[time]
+    shared = None
+    if vessel in (pl.Int64, pl.UInt64):
+        shared = -(2**63) if vessel == pl.Int64 else 2**64 - 1
+        b = pl.col(by[0]).fill_null(shared).cast(pl.Int128)
+    elif vessel.is_integer() or vessel == pl.Boolean:
+        b = pl.col(by[0]).cast(pl.Int128).fill_null(-(2**40))
+    elif isinstance(vessel, (pl.Enum, pl.Categorical)):
+        b = pl.col(by[0]).to_physical().cast(pl.Int128).fill_null(-1)
+    else:
+        return None
+    if vessel.is_unsigned_integer():
+        b = b - 2**63
+    if when == pl.Date or isinstance(when, pl.Datetime) or when.is_signed_integer():
+        t = pl.col(time).to_physical().cast(pl.Int128) + 2**63
+    elif when.is_unsigned_integer():
+        t = pl.col(time).cast(pl.Int128)
+    else:
+        return None
+    return b * 2**64 + t, shared
+
+
+def _sorted(lf: pl.LazyFrame, by: list[str], time: str, schema: pl.Schema) -> tuple[pl.LazyFrame, pl.Expr | None]:
+    """Rows ordered by (`by`, time), ties in input order (rule 1); vessels contiguous. Also
+    a check to add to the runs' `points` (0), when the sort key has a shared place: it fails
+    the query if the null vessel and the value sharing its place are both present."""
+    if not by:
+        return lf.sort(time, maintain_order=True), None
+    found = _sort_key(by, time, schema)
+    if found is not None:
+        key, shared = found
+        check = None
+        if shared is not None:
+            both = pl.col(by[0]).is_null().any() & (pl.col(by[0]) == shared).any()
+            problem = (f"visits: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
+                       "the sort key; fill the nulls or cast the column to String")
+            check = pl.when(both).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
+        return lf.sort(key, maintain_order=True), check
+    # Otherwise stable sorts on one column at a time, the last key first. The projection
+    # between them keeps Polars from fusing them into one (slower) multi-column sort.
+    for column in [time, *reversed(by)]:
+        lf = lf.sort(column, maintain_order=True).select(pl.all())
+    return lf, None
+
+
+def _changed(columns: list[str], before: list[str]) -> pl.Expr:
+    """True where any of `columns` differs from its value in `before` (null equals null)."""
+    out = pl.lit(False)
+    for c, b in zip(columns, before):
+        out = out | pl.col(c).ne_missing(pl.col(b))
+    return out
+
+
+def _with_previous(lf: pl.LazyFrame, columns: list[str]) -> tuple[pl.LazyFrame, list[str]]:
+    """`lf` with each column's value in the row before, as `_prev_<i>` (one shift each)."""
+    names = [f"_prev_{i}" for i in range(len(columns))]
+    return lf.with_columns(pl.col(c).shift(1).alias(n) for c, n in zip(columns, names)), names
+
+
+def _visits_lazy(
+    lf: pl.LazyFrame,
+    *,
+    zone: str,
+    time: str,
+    by: list[str],
+    max_gap: DurationLike,
+    min_points: int,
+    min_duration: DurationLike,
+) -> pl.LazyFrame:
+    schema = lf.collect_schema()
+    _check(schema, zone, time, by)
+    if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 1:
+        raise ValueError(f"min_points must be an integer >= 1, not {min_points!r}")
+    gap_limit = _threshold("max_gap", max_gap, time, schema[time])
+    min_length = _threshold("min_duration", min_duration, time, schema[time])
+
+    t = pl.col(time)
+    ordered, check = _sorted(lf.select(*by, zone, time).filter(t.is_not_null()), by, time, schema)
+    ordered, before = _with_previous(ordered, [time, *by, zone])
+    prev = pl.col(before[0])
+    # Times are never null after the filter, so a null previous time marks the first row.
+    new_vessel = prev.is_null() | _changed(by, before[1:-1])
+    gap = (~new_vessel & ((t - prev) > gap_limit)) if gap_limit is not None else pl.lit(False)
+    start = new_vessel | _changed([zone], before[-1:]) | gap
+
+    rows = (
+        ordered.with_columns(_start=start, _gap=gap)
+        .select(*by, zone, time, "_start", "_gap")
+        .with_row_index("_i")
+        .with_columns(_end=pl.col("_start").shift(-1).fill_null(True))
+    )
+    # Each run's first and last rows (one row when the run has one position): the last row
+    # gives the exit time and the row count.
+    single = pl.col("_end")
+    runs = (
+        rows.filter(pl.col("_start") | pl.col("_end"))
+        .with_columns(
+            exit=pl.when(single).then(t).otherwise(t.shift(-1)),
+            points=pl.when(single).then(1).otherwise(pl.col("_i").shift(-1) - pl.col("_i") + 1).cast(pl.UInt32),
+        )
+        .filter(pl.col("_start"))
+        .rename({time: "enter"})
+        # Gap breaks counted over every run, dropped ones included: two runs are separated
+        # by a gap break exactly when their counts differ.
+        .with_columns(_segment=pl.col("_gap").cum_sum())
+    )
+    if check is not None:
+        runs = runs.with_columns(points=pl.col("points") + check)
+    keep = pl.col("points") >= min_points
+    if min_length is not None:
+        keep = keep & ((pl.col("exit") - pl.col("enter")) >= min_length)
+    kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, "_segment"])
+    joined = pl.col(before[0]).is_null() | _changed([*by, zone, "_segment"], before[1:])
+    return (
+        kept.with_columns(_visit=joined.cum_sum())
+        .filter(pl.col(zone).is_not_null())
+        .group_by("_visit", *by, zone)
+        .agg(enter=pl.col("enter").min(), exit=pl.col("exit").max(), points=pl.col("points").sum())
+        .sort([*by, "enter", "_visit"])
+        .select(*by, zone, "enter", "exit", duration=pl.col("exit") - pl.col("enter"), points="points")
+    )
+
+
+def _run(frame: Frame, build) -> Frame:
+    if isinstance(frame, pl.DataFrame):
+        return build(frame.lazy()).collect()
+    if isinstance(frame, pl.LazyFrame):
+        return build(frame)
+    raise TypeError(f"expected a polars DataFrame or LazyFrame, not {type(frame).__name__}")
+
+
+def visits(
+    frame: Frame,
+    *,
+    zone: str = "zone",
+    time: str = "time",
+    by: str | Sequence[str] | None = None,
+    max_gap: DurationLike = None,
+    min_points: int = 1,
+    min_duration: DurationLike = None,
+) -> Frame:
+    """One row per visit of a vessel to a zone: the `by` columns, the zone, `enter` and `exit`
+    (times of the visit's first and last positions), `duration` (exit - enter) and `points`,
+    sorted by `by` and `enter`. A LazyFrame gives a LazyFrame, a DataFrame a DataFrame.
+
+    `frame` has a zone column (as `tag` makes it), a time column (Datetime, Date or numbers)
+    and optionally the vessel column(s) `by`. `max_gap`: consecutive positions further apart
+    in time end the visit (a timedelta or a string like "6h"; a number in the time column's
+    units when the time is numeric). `min_points` / `min_duration`: runs of positions with
+    fewer points or a shorter span are jitter, dropped before neighbouring runs of the same
+    zone are joined. The exact rules are in this module's docstring and the README.
+    """
+    columns = _columns(by)
+    return _run(frame, lambda lf: _visits_lazy(lf, zone=zone, time=time, by=columns, max_gap=max_gap,
+                                               min_points=min_points, min_duration=min_duration))
+
+
+def time_in_zone(
+    frame: Frame,
+    *,
+    zone: str = "zone",
+    time: str = "time",
+    by: str | Sequence[str] | None = None,
+    max_gap: DurationLike = None,
+    min_points: int = 1,
+    min_duration: DurationLike = None,
+) -> Frame:
+    """One row per (`by`, zone): total `duration` of the visits, their count (`visits`) and
+    their `points`, sorted by `by` and zone. Same arguments and rules as `visits`."""
+    columns = _columns(by)
+
+    def build(lf: pl.LazyFrame) -> pl.LazyFrame:
+        per_visit = _visits_lazy(lf, zone=zone, time=time, by=columns, max_gap=max_gap,
+                                 min_points=min_points, min_duration=min_duration)
+        return (
+            per_visit.group_by(*columns, zone)
+            .agg(duration=pl.col("duration").sum(), visits=pl.len(), points=pl.col("points").sum())
+            .sort([*columns, zone])
+        )
+
+    return _run(frame, build)
+
+
+class _FrameVisits:
+    def __init__(self, frame: Frame) -> None:
+        self._frame = frame
+
+    def visits(self, **kwargs) -> Frame:
+        """`polars_zones.visits(frame, **kwargs)`."""
+        return visits(self._frame, **kwargs)
+
+    def time_in_zone(self, **kwargs) -> Frame:
+        """`polars_zones.time_in_zone(frame, **kwargs)`."""
+        return time_in_zone(self._frame, **kwargs)
+
+
+@pl.api.register_lazyframe_namespace("zones")
+class LazyZonesNamespace(_FrameVisits):
+    """`lf.zones.visits(...)` and `lf.zones.time_in_zone(...)` (lazy in, lazy out)."""
+
+
+@pl.api.register_dataframe_namespace("zones")
+class DataFrameZonesNamespace(_FrameVisits):
+    """`df.zones.visits(...)` and `df.zones.time_in_zone(...)`."""

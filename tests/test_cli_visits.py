@@ -1,0 +1,113 @@
+"""`polars-zones visits` through its real entry point, in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import polars_zones as pz
+from polars_zones.tracks import vessel_tracks
+
+COMMAND = shutil.which("polars-zones", path=str(Path(sys.executable).parent)) or "polars-zones"
+BUNDLED = str(pz.datasets.maritime_zones_path())
+OPTIONS = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3, min_duration="10m")
+FLAGS = ["--time", "timestamp", "--by", "mmsi", "--max-gap", "6h", "--min-points", "3", "--min-duration", "10m"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def points(tmp_path_factory, bundled_zones):
+    d = tmp_path_factory.mktemp("visits")
+    df = vessel_tracks(60_000, vessels=40, seed=8)
+    df.write_parquet(d / "tracks.parquet")
+    df.write_csv(d / "tracks.csv")
+    tagged = df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones))
+    return d, pz.visits(tagged, **OPTIONS)
+
+
+@pytest.mark.parametrize("buckets", ["1", "3"])
+def test_visits_parquet_match_the_library(points, tmp_path, buckets):
+    d, expected = points
+    target = tmp_path / "visits.parquet"
+    done = cli("visits", str(d / "tracks.parquet"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS,
+               "--buckets", buckets, "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(target)
+    assert got.with_columns(pl.col("zone").cast(pl.String)).equals(expected.with_columns(pl.col("zone").cast(pl.String)))
+    # The summary: visits per zone with the median time in zone.
+    assert f"{expected.height:,} visits from 60,000 rows" in done.stdout
+    top = expected.group_by("zone").len().sort(["len", "zone"], descending=[True, False]).row(0)
+    assert str(top[0]) in done.stdout and "median time in zone" in done.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["visits.parquet"]  # nothing left behind
+
+
+def test_visits_from_csv_to_csv(points, tmp_path):
+    d, expected = points
+    target = tmp_path / "visits.csv"
+    done = cli("visits", str(d / "tracks.csv"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS, "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    got = pl.read_csv(target, try_parse_dates=True)
+    assert got.columns == ["mmsi", "zone", "enter", "exit", "duration", "points"]
+    assert got.select("mmsi", "zone", "points").rows() == expected.select("mmsi", pl.col("zone").cast(pl.String), "points").rows()
+    assert got["enter"].to_list() == expected["enter"].to_list()
+    assert got["duration"][0] == expected["duration"].dt.to_string()[0]  # ISO 8601, e.g. P1DT2H
+
+
+def test_visits_errors_are_one_line(points, tmp_path):
+    d, _ = points
+    target = tmp_path / "out.parquet"
+    source = str(d / "tracks.parquet")
+    cases = [
+        (["--time", "ts"], "time column 'ts' not found; the points have columns: mmsi, timestamp, lat, lon"),
+        (["--time", "timestamp", "--by", "ship"], "vessel (--by) column 'ship' not found"),
+        (["--time", "timestamp", "--max-gap", "6 hours"], "--max-gap: cannot read '6 hours' as a duration"),
+        (["--time", "lat", "--min-duration", "10m"], "the time column is Float64, so give a number in its units"),
+        (["--time", "timestamp", "--min-points", "0"], "min_points must be an integer >= 1"),
+        (["--time", "timestamp", "--buckets", "0"], "--buckets must be at least 1"),
+    ]
+    for args, message in cases:
+        done = cli("visits", source, "--zones", BUNDLED, "--id-property", "A3", *args, "-o", str(target))
+        assert done.returncode == 1, (args, done.stderr)
+        assert done.stderr.strip().splitlines() == [f"error: {message}"] or message in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_lists_visits():
+    done = cli("--help")
+    assert done.returncode == 0 and "visits" in done.stdout
+    done = cli("visits", "--help")
+    assert done.returncode == 0
+    for option in ("--time", "--by", "--max-gap", "--min-points", "--min-duration", "--buckets"):
+        assert option in done.stdout
+
+
+def test_demo_prints_visits_and_draws_tracks(tmp_path):
+    png = tmp_path / "map.png"
+    done = cli("demo", "--points", "60000", "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "positions of 30 synthetic vessels" in done.stdout
+    assert "in no zone" in done.stdout and "rows/s" in done.stdout  # the tag table
+    assert "visits (port calls and transits" in done.stdout and "median time in zone" in done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_visits_of_an_empty_csv_and_the_output_among_the_inputs(tmp_path):
+    (tmp_path / "empty.csv").write_text("mmsi,timestamp,lat,lon\n")
+    target = tmp_path / "visits.parquet"
+    done = cli("visits", str(tmp_path / "empty.csv"), "--zones", BUNDLED, "--id-property", "A3", "--time", "timestamp",
+               "--by", "mmsi", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    assert pl.read_parquet(target).height == 0 and "0 visits from 0 rows" in done.stdout
+    done = cli("visits", str(target), "--zones", BUNDLED, "--time", "enter", "-o", str(target))
+    assert done.returncode == 1 and "is also an input" in done.stderr

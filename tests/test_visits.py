@@ -1,0 +1,380 @@
+"""`visits` and `time_in_zone` against a brute-force reference that applies the README's
+rules 1-5 literally, one vessel and one position at a time; hand-made tracks for each rule;
+engines, time types and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import polars_zones as pz
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
+ENGINES = ("eager", "in-memory", "streaming")
+
+
+# ---- the reference ---------------------------------------------------------------------------
+
+
+def reference(rows, *, min_points=1, max_gap=None, min_duration=None):
+    """Visits of `rows` ((vessel, zone, time) in input order) by rules 1-5, literally:
+    [(vessel, zone, enter, exit, duration, points)] in output order."""
+    # Rule 1: drop null times; order by (vessel, time), ties in input order.
+    tracks: dict = {}
+    for i, (vessel, zone, time) in enumerate(rows):
+        if time is not None:
+            tracks.setdefault(vessel, []).append((time, i, zone))
+    out = []
+    for vessel in sorted(tracks, key=lambda v: (v is not None, v)):
+        positions = sorted(tracks[vessel], key=lambda p: (p[0], p[1]))
+        # Rules 2 and 3: runs of one zone value (null included), cut at every gap break.
+        runs = []  # [zone, enter, exit, points, gap break before the run]
+        for k, (time, _, zone) in enumerate(positions):
+            gap = k > 0 and max_gap is not None and time - positions[k - 1][0] > max_gap
+            if k == 0 or gap or zone != runs[-1][0]:
+                runs.append([zone, time, time, 1, gap])
+            else:
+                runs[-1][2] = time
+                runs[-1][3] += 1
+        # Rule 4: drop short runs, then join each kept run to the kept run before it when the
+        # zone is the same and no run after that one, up to this one, starts with a gap break.
+        joined, last = [], None
+        for j, (zone, enter, exit_, points, _) in enumerate(runs):
+            if points < min_points or (min_duration is not None and exit_ - enter < min_duration):
+                continue
+            if last is not None and runs[last][0] == zone and not any(runs[m][4] for m in range(last + 1, j + 1)):
+                joined[-1][2] = exit_
+                joined[-1][3] += points
+            else:
+                joined.append([zone, enter, exit_, points])
+            last = j
+        # Rule 5: the non-null runs are the visits.
+        out += [(vessel, z, a, b, b - a, n) for z, a, b, n in joined if z is not None]
+    return out
+
+
+def frame(rows, time_dtype=pl.Int64):
+    return pl.DataFrame(
+        {"vessel": [r[0] for r in rows], "zone": [r[1] for r in rows], "time": [r[2] for r in rows]},
+        schema={"vessel": pl.Int64, "zone": pl.String, "time": time_dtype},
+    )
+
+
+def run(df, engine="eager", function=pz.visits, **kwargs):
+    if engine == "eager":
+        return function(df, **kwargs)
+    return function(df.lazy(), **kwargs).collect(engine=engine)
+
+
+# ---- property test: random tracks against the reference --------------------------------------
+
+track_rows = st.lists(
+    st.tuples(
+        st.integers(0, 2) | st.none(),  # vessel (null is a vessel too)
+        st.sampled_from(["A", "B", "C", None]),  # zone; null is outside every zone
+        st.integers(0, 30) | st.none(),  # time: small range, so ties and gaps near max_gap are common
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    track_rows,
+    st.integers(1, 4),
+    st.none() | st.integers(0, 6),
+    st.none() | st.integers(0, 6),
+)
+def test_random_tracks_match_the_reference(rows, min_points, max_gap, min_duration):
+    df = frame(rows)
+    expected = reference(rows, min_points=min_points, max_gap=max_gap, min_duration=min_duration)
+    kwargs = dict(by="vessel", min_points=min_points, max_gap=max_gap, min_duration=min_duration)
+    for engine in ENGINES:
+        assert run(df, engine, **kwargs).rows() == expected, engine
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None)
+@given(track_rows, st.integers(1, 3), st.none() | st.integers(0, 4), st.none() | st.integers(0, 4))
+def test_time_in_zone_sums_the_visits(rows, min_points, max_gap, min_duration):
+    df = frame(rows)
+    kwargs = dict(min_points=min_points, max_gap=max_gap, min_duration=min_duration)
+    totals: dict = {}
+    for vessel, zone, _, _, duration, points in reference(rows, **kwargs):
+        t = totals.setdefault((vessel, zone), [0, 0, 0])
+        t[0] += duration
+        t[1] += 1
+        t[2] += points
+    expected = [(v, z, *totals[v, z]) for v, z in sorted(totals, key=lambda k: (k[0] is not None, k[0], k[1]))]
+    for engine in ENGINES:
+        assert run(df, engine, pz.time_in_zone, by="vessel", **kwargs).rows() == expected, engine
+
+
+def test_every_option_combination_on_a_jittery_track():
+    rows = [(7, z, t) for t, z in enumerate("AAABAA-A-CCCAAA--BBB")]
+    rows = [(v, None if z == "-" else z, t * 2 if t < 10 else t * 2 + 9) for v, z, t in rows]
+    rows += [(8, "A", None), (8, "B", 5), (8, "B", 5), (8, None, 5)]
+    df = frame(rows)
+    for min_points, max_gap, min_duration in itertools.product([1, 2, 3, 4], [None, 2, 8, 10, 11], [None, 0, 2, 3, 5]):
+        kwargs = dict(min_points=min_points, max_gap=max_gap, min_duration=min_duration)
+        assert pz.visits(df, by="vessel", **kwargs).rows() == reference(rows, **kwargs), kwargs
+
+
+# ---- hand-made tracks, one per rule ----------------------------------------------------------
+
+
+def one_vessel(zones: str, times=None):
+    """A track of one vessel: one character per position, '-' for no zone."""
+    times = list(range(len(zones))) if times is None else times
+    return frame([(1, None if z == "-" else z, t) for z, t in zip(zones, times)])
+
+
+def visits_of(df, **kwargs):
+    return [(r["zone"], r["enter"], r["exit"], r["points"]) for r in pz.visits(df, by="vessel", **kwargs).iter_rows(named=True)]
+
+
+def test_rule_2_a_zone_change_or_no_zone_ends_a_visit():
+    assert visits_of(one_vessel("AAABAA")) == [("A", 0, 2, 3), ("B", 3, 3, 1), ("A", 4, 5, 2)]
+    assert visits_of(one_vessel("AA--AA")) == [("A", 0, 1, 2), ("A", 4, 5, 2)]
+
+
+def test_rule_4_a_jittery_fix_is_dropped_and_the_visit_joined():
+    # The issue's examples: one visit to A with 5 points; the B fix is not counted.
+    assert visits_of(one_vessel("AAABAA"), min_points=2) == [("A", 0, 5, 5)]
+    assert visits_of(one_vessel("AAA-AA"), min_points=2) == [("A", 0, 5, 5)]
+    # A run that is long enough stays, and separates.
+    assert visits_of(one_vessel("AAABBAA"), min_points=2) == [("A", 0, 2, 3), ("B", 3, 4, 2), ("A", 5, 6, 2)]
+    # min_duration: a run shorter in time than that is jitter too (BB spans 1).
+    assert visits_of(one_vessel("AAABBAAA"), min_duration=2) == [("A", 0, 7, 6)]
+    # Runs are judged before joining: the two A runs of 2 each are dropped, even though
+    # together they would have 4 points.
+    assert visits_of(one_vessel("AABAA"), min_points=3) == []
+
+
+def test_rule_3_a_dark_gap_ends_a_visit():
+    times = [0, 1, 2, 50, 51, 52]
+    assert visits_of(one_vessel("AAAAAA", times)) == [("A", 0, 52, 6)]
+    assert visits_of(one_vessel("AAAAAA", times), max_gap=10) == [("A", 0, 2, 3), ("A", 50, 52, 3)]
+    # Exactly max_gap apart is not a gap.
+    assert visits_of(one_vessel("AAAAAA", times), max_gap=48) == [("A", 0, 52, 6)]
+    # A gap between two runs that jitter separates: they do not join across it.
+    times = [0, 1, 2, 3, 40, 41, 42]
+    assert visits_of(one_vessel("AAAB-AA", times), min_points=2, max_gap=10) == [("A", 0, 2, 3), ("A", 41, 42, 2)]
+    # ... even when the gap is inside the dropped runs.
+    times = [0, 1, 2, 3, 40, 41, 42]
+    assert visits_of(one_vessel("AAABBAA", times), min_points=3, max_gap=10) == [("A", 0, 2, 3)]
+
+
+def test_a_vessel_with_one_position():
+    assert visits_of(one_vessel("A")) == [("A", 0, 0, 1)]
+    assert visits_of(one_vessel("A"), min_points=2) == []
+    assert visits_of(one_vessel("A"), min_duration=1) == []
+    assert visits_of(one_vessel("A"), min_duration=0) == [("A", 0, 0, 1)]
+
+
+def test_rule_1_null_times_are_ignored_and_ties_keep_input_order():
+    df = frame([(1, "A", 3), (1, "B", None), (1, "B", 1), (1, "A", 1), (1, "A", 2)])
+    # Ordered: (B,1) (A,1) (A,2) (A,3); the null-time B row is ignored.
+    assert visits_of(df) == [("B", 1, 1, 1), ("A", 1, 3, 3)]
+    # Duplicate timestamps: the same fix twice counts twice.
+    assert visits_of(one_vessel("AAA", [5, 5, 5])) == [("A", 5, 5, 3)]
+
+
+def test_a_zone_re_entered_after_leaving_is_a_new_visit():
+    out = pz.visits(one_vessel("AAA---BBB---AAA"), by="vessel")
+    assert out.select("zone", "enter", "exit", "duration", "points").rows() == [
+        ("A", 0, 2, 2, 3), ("B", 6, 8, 2, 3), ("A", 12, 14, 2, 3)
+    ]
+    totals = pz.time_in_zone(one_vessel("AAA---BBB---AAA"), by="vessel")
+    assert totals.rows() == [(1, "A", 4, 2, 6), (1, "B", 2, 1, 3)]
+
+
+def test_vessels_are_separate_and_output_is_sorted():
+    df = frame([(2, "A", 0), (1, "A", 5), (2, "A", 1), (1, "A", 6), (None, "B", 3)])
+    out = pz.visits(df, by="vessel")
+    assert out.rows() == [(None, "B", 3, 3, 0, 1), (1, "A", 5, 6, 1, 2), (2, "A", 0, 1, 1, 2)]
+    # Without `by`, all rows are one vessel.
+    assert pz.visits(df.drop("vessel")).select("zone", "enter", "exit", "points").rows() == [
+        ("A", 0, 1, 2), ("B", 3, 3, 1), ("A", 5, 6, 2)
+    ]
+    # Several `by` columns.
+    df2 = df.with_columns(fleet=pl.lit("x"))
+    assert pz.visits(df2, by=["fleet", "vessel"]).drop("fleet").rows() == out.rows()
+
+
+# ---- kinds of frames, engines, time types ----------------------------------------------------
+
+
+def test_lazy_in_lazy_out_and_the_namespaces():
+    df = one_vessel("AAB")
+    assert isinstance(pz.visits(df.lazy(), by="vessel"), pl.LazyFrame)
+    assert isinstance(pz.visits(df, by="vessel"), pl.DataFrame)
+    assert df.lazy().zones.visits(by="vessel").collect().equals(pz.visits(df, by="vessel"))
+    assert df.zones.visits(by="vessel").equals(pz.visits(df, by="vessel"))
+    assert df.zones.time_in_zone(by="vessel").equals(pz.time_in_zone(df, by="vessel"))
+    assert df.lazy().zones.time_in_zone(by="vessel").collect().equals(pz.time_in_zone(df, by="vessel"))
+    with pytest.raises(TypeError, match="DataFrame or LazyFrame"):
+        pz.visits(df.to_dict(), by="vessel")
+
+
+def test_datetime_with_time_zone_date_and_epoch_integers():
+    base = dt.datetime(2024, 3, 31, 0, 30, tzinfo=dt.timezone.utc)
+    hours = [0, 1, 2, 9, 10, 11]
+    zones = ["A", "A", "B", "A", "A", "A"]
+    times = [base + dt.timedelta(hours=h) for h in hours]
+    df = pl.DataFrame({"mmsi": [1] * 6, "zone": zones, "ts": times}).with_columns(
+        pl.col("ts").dt.convert_time_zone("Europe/Paris")  # crosses the DST change
+    )
+    out = pz.visits(df, by="mmsi", time="ts", max_gap="6h", min_points=2)
+    assert out.schema["enter"] == pl.Datetime("us", "Europe/Paris")
+    assert out.schema["duration"] == pl.Duration("us")
+    assert out.select("zone", "points").rows() == [("A", 2), ("A", 3)]
+    assert out["duration"].to_list() == [dt.timedelta(hours=1), dt.timedelta(hours=2)]
+    for unit in ("ns", "ms"):
+        same = pz.visits(df.with_columns(pl.col("ts").dt.cast_time_unit(unit)), by="mmsi", time="ts", max_gap=dt.timedelta(hours=6), min_points=2)
+        assert same.select("zone", "points", pl.col("duration").dt.total_seconds()).rows() == [("A", 2, 3600), ("A", 3, 7200)]
+
+    days = pl.DataFrame({"mmsi": [1] * 4, "zone": ["A", "A", "A", "A"], "day": [dt.date(2024, 1, d) for d in (1, 2, 9, 10)]})
+    out = pz.visits(days, by="mmsi", time="day", max_gap="2d")
+    assert out.select("enter", "exit", "points").rows() == [(dt.date(2024, 1, 1), dt.date(2024, 1, 2), 2), (dt.date(2024, 1, 9), dt.date(2024, 1, 10), 2)]
+    assert out["duration"].to_list() == [dt.timedelta(days=1)] * 2
+
+    epoch = pl.DataFrame({"mmsi": [1] * 6, "zone": zones, "t": [1_700_000_000 + 3600 * h for h in hours]})
+    out = pz.visits(epoch, by="mmsi", time="t", max_gap=6 * 3600, min_points=2, min_duration=0)
+    assert out.select("zone", "duration", "points").rows() == [("A", 3600, 2), ("A", 7200, 3)]
+    floats = epoch.with_columns(pl.col("t").cast(pl.Float64) / 3600)
+    assert pz.visits(floats, by="mmsi", time="t", max_gap=6.0, min_points=2)["points"].to_list() == [2, 3]
+
+
+def test_zone_dtypes_enum_categorical_and_indexes(bundled_zones):
+    df = pl.DataFrame({"lat": [51.95, 51.95, 0.0, 51.95], "lon": [4.05, 4.05, -30.0, 4.05], "t": [0, 1, 2, 3]})
+    tagged = df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones))
+    out = pz.visits(tagged, time="t")
+    assert out.schema["zone"] == tagged.schema["zone"]
+    assert out.select(pl.col("zone").cast(pl.String), "points").rows() == [("NLD", 2), ("NLD", 1)]
+    for dtype in (pl.Categorical, pl.String):
+        assert pz.visits(tagged.with_columns(pl.col("zone").cast(pl.String).cast(dtype)), time="t")["points"].to_list() == [2, 1]
+    codes = tagged.with_columns(pl.col("zone").to_physical())
+    assert pz.visits(codes, time="t")["points"].to_list() == [2, 1]
+
+
+def test_the_lazy_plan_has_no_python_and_serializes():
+    lf = one_vessel("AAABAA").lazy().zones.visits(by="vessel", min_points=2, max_gap=3)
+    assert "python" not in lf.explain().lower()
+    again = pl.LazyFrame.deserialize(__import__("io").BytesIO(lf.serialize()))
+    assert again.collect().equals(lf.collect())
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+def test_missing_or_wrongly_typed_columns_are_named():
+    df = pl.DataFrame({"mmsi": [1], "zone": ["A"], "time": ["2024-01-01"], "t": [1]})
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="time column 'timestamp' not found.*mmsi, zone, time, t"):
+        pz.visits(df, time="timestamp")
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="zone column 'eez'"):
+        pz.visits(df, zone="eez", time="t")
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="by column 'ship'"):
+        pz.visits(df.lazy(), time="t", by=["mmsi", "ship"])
+    with pytest.raises(pl.exceptions.SchemaError, match="time column 'time' has type String; expected Datetime, Date or numbers"):
+        pz.visits(df, by="mmsi")
+    listed = df.with_columns(zone=pl.lit(["A"]))
+    with pytest.raises(pl.exceptions.SchemaError, match="zone column 'zone' has type List.*use tag, not tag_all"):
+        pz.visits(listed, time="t")
+    with pytest.raises(ValueError, match="clash with an output column"):
+        pz.visits(df.rename({"mmsi": "points"}), time="t", by="points")
+    with pytest.raises(ValueError, match="must be different columns"):
+        pz.visits(df, time="t", by="zone")
+
+
+def test_bad_thresholds_are_clear():
+    df = pl.DataFrame({"mmsi": [1], "zone": ["A"], "ts": [dt.datetime(2024, 1, 1)], "t": [1]})
+    with pytest.raises(TypeError, match="max_gap must be a duration .* time column 'ts'"):
+        pz.visits(df, time="ts", max_gap=3600)
+    with pytest.raises(ValueError, match="max_gap: cannot read '6 hours'"):
+        pz.visits(df, time="ts", max_gap="6 hours")
+    with pytest.raises(TypeError, match="min_duration must be a number in the units of time column 't'"):
+        pz.visits(df, time="t", min_duration="10m")
+    with pytest.raises(ValueError, match="must not be negative"):
+        pz.visits(df, time="t", max_gap=-1)
+    with pytest.raises(ValueError, match="min_points must be an integer >= 1"):
+        pz.visits(df, time="t", min_points=0)
+
+
+def test_parse_duration():
+    assert pz.parse_duration("6h") == dt.timedelta(hours=6)
+    assert pz.parse_duration("10m") == dt.timedelta(minutes=10)
+    assert pz.parse_duration("30s") == dt.timedelta(seconds=30)
+    assert pz.parse_duration("2d") == dt.timedelta(days=2)
+    assert pz.parse_duration("1h30m") == dt.timedelta(minutes=90)
+    assert pz.parse_duration("1.5h") == dt.timedelta(minutes=90)
+    assert pz.parse_duration("1w") == dt.timedelta(days=7)
+    assert pz.parse_duration("500ms") == dt.timedelta(milliseconds=500)
+    for bad in ("", "6", "h", "6x", "6 hours", "-1h"):
+        with pytest.raises(ValueError, match="cannot read"):
+            pz.parse_duration(bad)
+
+
+# ---- the sort: one Int128 key, or one column at a time -------------------------------------------
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None)
+@given(track_rows, st.integers(1, 3), st.none() | st.integers(0, 4))
+def test_every_sort_path_gives_the_same_visits(rows, min_points, max_gap):
+    """Integer vessels take the Int128 key; string, Enum and two-column vessels and float
+    times the column-at-a-time sorts: all give the reference's answer."""
+    df = frame(rows)
+    expected = reference(rows, min_points=min_points, max_gap=max_gap)
+    kwargs = dict(min_points=min_points, max_gap=max_gap)
+    names = pl.Enum(["2", "1", "0"])  # codes in another order than the values
+    variants = {
+        "int": (df, "vessel"),
+        "string": (df.with_columns(pl.col("vessel").cast(pl.String)), "vessel"),
+        "enum": (df.with_columns(pl.col("vessel").cast(pl.String).cast(names)), "vessel"),
+        "two columns": (df.with_columns(fleet=pl.lit("x")), ["fleet", "vessel"]),
+        "float time": (df.with_columns(pl.col("time").cast(pl.Float64)), "vessel"),
+        "uint8 vessel, int16 time": (df.with_columns(pl.col("vessel").cast(pl.UInt8), pl.col("time").cast(pl.Int16)), "vessel"),
+    }
+    for name, (variant, by) in variants.items():
+        got = pz.visits(variant, by=by, **kwargs)
+        got = got.drop("fleet") if "fleet" in got.columns else got
+        got = got.with_columns(pl.col("vessel").cast(pl.String).cast(pl.Int64), pl.col("enter", "exit", "duration").cast(pl.Int64))
+        key = lambda r: (r[0] is not None, r[0] if r[0] is not None else 0, r[2])
+        # Enum vessels sort by code order; compare per vessel, in enter order.
+        assert sorted(got.rows(), key=key) == sorted(expected, key=key), name
+
+
+def test_extreme_vessel_ids_and_times():
+    lo, hi = -(2**63), 2**63 - 1
+    rows = [(lo, "A", 5), (hi, "A", 2), (lo, "A", 3), (hi, "B", 1), (lo + 1, "B", 0)]
+    assert pz.visits(frame(rows), by="vessel").rows() == reference(rows)
+    wide = [(lo + 1, "A", lo), (hi, "A", hi), (None, "A", 0), (None, "B", lo), (0, "A", 1), (lo + 1, "B", hi), (None, "A", hi)]
+    for engine in ENGINES:
+        assert run(frame(wide), engine, by="vessel").rows() == reference(wide)
+    unsigned = pl.DataFrame({"vessel": [2**64 - 2, 0, 2**64 - 2, None], "zone": ["A", "A", "B", "A"], "time": [2**64 - 1, 0, 0, 5]},
+                            schema={"vessel": pl.UInt64, "zone": pl.String, "time": pl.UInt64})
+    assert pz.visits(unsigned, by="vessel").rows() == reference(list(zip(*unsigned.to_dict(as_series=False).values())))
+    # The null vessel shares its place in the sort key with the lowest Int64 (the highest
+    # UInt64): with both present the query stops rather than mix them up.
+    for df in (frame(wide + [(lo, "A", 3)]), unsigned.vstack(unsigned.head(1).with_columns(vessel=pl.lit(2**64 - 1, pl.UInt64)))):
+        for engine in ENGINES:
+            with pytest.raises(pl.exceptions.PolarsError, match="holds both nulls and .* which share a place in the sort key"):
+                run(df, engine, by="vessel")
+    # Either alone is fine; so is a String vessel column.
+    assert run(frame(wide + [(lo, "A", 3)]).drop_nulls("vessel"), "streaming", by="vessel").height > 0
+    as_text = frame(wide + [(lo, "A", 3)]).with_columns(pl.col("vessel").cast(pl.String))
+    assert run(as_text, "in-memory", by="vessel").height == len(reference(wide + [(lo, "A", 3)]))
+
+
+def test_the_sorts_stay_single_column():
+    """Polars fuses consecutive sorts into one multi-column sort, several times slower than
+    either path here: the plan must keep them apart."""
+    lf = frame([(1, "A", 0)]).with_columns(fleet=pl.lit("x")).lazy()
+    plan = pz.visits(lf, by=["fleet", "vessel"]).explain()
+    for column in ("time", "vessel", "fleet"):
+        assert f'SORT BY [maintain_order: true] [col("{column}")]' in plan
