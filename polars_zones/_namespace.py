@@ -8,7 +8,7 @@ from typing import Any, Union
 import polars as pl
 from polars.plugins import register_plugin_function
 
-from polars_zones._zones import Zones, check_boundary
+from polars_zones._zones import Zones, check_boundary, check_max_distance
 
 PLUGIN_PATH = Path(__file__).parent
 
@@ -23,11 +23,24 @@ def as_zones(polygons: Any) -> Zones:
 _CODE_BITS = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
 
 
-def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, codes=pl.UInt32) -> pl.Expr:
+def _call(
+    function: str,
+    lat: pl.Expr,
+    lon: IntoExpr,
+    zones: Zones,
+    boundary: str,
+    codes=pl.UInt32,
+    max_distance: float | None = None,
+) -> pl.Expr:
     """A plugin expression: latitude, longitude and the zones' key (which carries the index
     in the plan; see src/expressions.rs), with small kwargs naming the index."""
     lon = pl.col(lon) if isinstance(lon, str) else lon
-    kwargs = {"fingerprint": zones.fingerprint, "boundary": check_boundary(boundary), "code_bits": _CODE_BITS[codes]}
+    kwargs = {
+        "fingerprint": zones.fingerprint,
+        "boundary": check_boundary(boundary),
+        "code_bits": _CODE_BITS[codes],
+        "max_distance": check_max_distance(max_distance),
+    }
     return register_plugin_function(
         plugin_path=PLUGIN_PATH,
         function_name=function,
@@ -35,6 +48,20 @@ def _call(function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: st
         kwargs=kwargs,
         is_elementwise=True,
     )
+
+
+def _zone_column(
+    function: str, lat: pl.Expr, lon: IntoExpr, zones: Zones, boundary: str, max_distance: float | None = None
+) -> pl.Expr:
+    """A plugin expression answering one zone per point: the UInt32 zone index, or for named
+    zones the code in the physical dtype of `pl.Enum(zones.ids)`, cast to the Enum (cheaper
+    than returning the Enum: Polars' import of an Enum from a plugin converts every row back
+    from its string)."""
+    if zones.ids is None:
+        return _call(function, lat, lon, zones, boundary, max_distance=max_distance)
+    names = pl.Enum(zones.ids)
+    codes = type(pl.Series(dtype=names).to_physical().dtype)
+    return _call(function, lat, lon, zones, boundary, codes=codes, max_distance=max_distance).cat.to(names)
 
 
 @pl.api.register_expr_namespace("zones")
@@ -53,15 +80,25 @@ class ZonesNamespace:
         """The zone containing each point (the first in input order where zones overlap),
         null where none: `pl.Enum(zones.ids)` when the zones are named, else the UInt32
         zone index."""
+        return _zone_column("zones_tag", self._lat, lon, as_zones(polygons), boundary)
+
+    def distance(
+        self, lon: IntoExpr, *, polygons: Any, max_distance: float | None = None, boundary: str = "half-open"
+    ) -> pl.Expr:
+        """Metres from each point to the nearest zone (Float64), on a sphere of radius
+        6,371,008.8 m along great circles, to the zones' edges as drawn in lon/lat: 0 where the
+        point is in a zone (by `boundary`, as `tag`), null beyond `max_distance` (metres; the
+        search stops there) and for invalid points."""
+        return _call("zones_distance", self._lat, lon, as_zones(polygons), boundary, max_distance=max_distance)
+
+    def nearest(
+        self, lon: IntoExpr, *, polygons: Any, max_distance: float | None = None, boundary: str = "half-open"
+    ) -> pl.Expr:
+        """The nearest zone of each point, dtype as `tag`: the zone containing it (the first
+        in input order, as `tag`), else the zone of the nearest edge (ties: the first zone),
+        null beyond `max_distance` (metres) and for invalid points."""
         zones = as_zones(polygons)
-        if zones.ids is None:
-            return _call("zones_tag", self._lat, lon, zones, boundary)
-        # The plugin returns each zone's code in the physical dtype of the Enum, and the
-        # cast makes it the Enum (cheaper than returning the Enum: Polars' import of an Enum
-        # from a plugin converts every row back from its string).
-        names = pl.Enum(zones.ids)
-        codes = pl.Series(dtype=names).to_physical().dtype
-        return _call("zones_tag", self._lat, lon, zones, boundary, codes=type(codes)).cat.to(names)
+        return _zone_column("zones_nearest", self._lat, lon, zones, boundary, max_distance=max_distance)
 
     def tag_all(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
         """Every zone containing each point, in input order (empty list for none)."""

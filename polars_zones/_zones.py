@@ -276,17 +276,49 @@ class Zones:
 
         Contiguous float64 arrays are read in place; anything else is converted first.
         """
-        lat = np.ascontiguousarray(lat, dtype=np.float64)
-        lon = np.ascontiguousarray(lon, dtype=np.float64)
-        if lat.ndim != 1 or lon.ndim != 1:
-            raise ValueError("lat and lon must be one-dimensional")
+        lat, lon = _coordinate_arrays(lat, lon)
         return self._index.tag_numpy(lat, lon, check_boundary(boundary))
+
+    def distance_numpy(
+        self, lat: Any, lon: Any, *, max_distance: float | None = None, boundary: str = "half-open"
+    ) -> np.ndarray:
+        """Metres from each point to the nearest zone as float64: 0 inside a zone, NaN beyond
+        `max_distance` (metres) and for invalid points. See `pl.Expr.zones.distance`."""
+        lat, lon = _coordinate_arrays(lat, lon)
+        return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[0]
+
+    def nearest_numpy(
+        self, lat: Any, lon: Any, *, max_distance: float | None = None, boundary: str = "half-open"
+    ) -> np.ndarray:
+        """Index of the nearest zone of each point as int32 (the zone containing it, if any),
+        -1 beyond `max_distance` (metres) and for invalid points."""
+        lat, lon = _coordinate_arrays(lat, lon)
+        return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[1]
 
     def _reference_tag_numpy(self, lat: Any, lon: Any, *, boundary: str = "half-open") -> np.ndarray:
         """`tag_numpy` by brute force over every edge: the oracle the index is tested against."""
-        lat = np.ascontiguousarray(lat, dtype=np.float64)
-        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat, lon = _coordinate_arrays(lat, lon)
         return self._index.reference_tag_numpy(lat, lon, check_boundary(boundary))
+
+
+def _coordinate_arrays(lat: Any, lon: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous float64 arrays (read in place when they already are), one-dimensional."""
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    if lat.ndim != 1 or lon.ndim != 1:
+        raise ValueError("lat and lon must be one-dimensional")
+    return lat, lon
+
+
+def check_max_distance(max_distance: float | None) -> float | None:
+    """`max_distance` in metres: None (anywhere) or a finite number >= 0."""
+    if max_distance is None:
+        return None
+    if isinstance(max_distance, bool) or not isinstance(max_distance, (int, float)):
+        raise TypeError(f"max_distance must be a number of metres or None, not {type(max_distance).__name__}")
+    if not math.isfinite(max_distance) or max_distance < 0:
+        raise ValueError(f"max_distance must be a finite number of metres >= 0, not {max_distance!r}")
+    return float(max_distance)
 
 
 def _warn_repairs(report: dict, null_geometries: str) -> None:

@@ -24,8 +24,10 @@ use std::sync::Arc;
 use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
+use crate::nearest::{nearest_slices, Nearest};
 use crate::query::{tag_all_slices, tag_slices, NO_ZONE};
 use crate::serialize::fingerprint_from_hex;
+use crate::sphere::metres_to_chord2;
 use crate::store;
 
 /// The kwargs of `zones_tag`, `zones_tag_all` and `zones_within`.
@@ -40,6 +42,9 @@ struct ZonesKwargs {
     /// strings, row by row, by Polars' import of each batch).
     #[serde(default = "default_code_bits")]
     code_bits: u8,
+    /// For `zones_distance` and `zones_nearest`: how far to look, in metres (None: anywhere).
+    #[serde(default)]
+    max_distance: Option<f64>,
 }
 
 fn default_code_bits() -> u8 {
@@ -57,6 +62,17 @@ impl ZonesKwargs {
                 "zones: index {} is not loaded in this process (more zone sets were in use at once than the cache holds: raise polars_zones.set_cache_capacity)",
                 self.fingerprint)
         })
+    }
+
+    /// The squared chord of `max_distance` (4, the antipode, for none).
+    fn max_chord2(&self) -> PolarsResult<f64> {
+        match self.max_distance {
+            None => Ok(4.0),
+            Some(m) if m.is_finite() && m >= 0.0 => Ok(metres_to_chord2(m)),
+            Some(m) => {
+                polars_bail!(ComputeError: "zones: max_distance must be a finite number of metres >= 0, not {m}")
+            }
+        }
     }
 
     fn codes(&self) -> PolarsResult<DataType> {
@@ -88,6 +104,10 @@ fn zones_key(inputs: &[Series]) -> PolarsResult<Series> {
 fn tag_field(inputs: &[Field], kwargs: ZonesKwargs) -> PolarsResult<Field> {
     let name = inputs.first().map(|f| f.name.clone()).unwrap_or_default();
     Ok(Field::new(name, kwargs.codes()?))
+}
+
+fn distance_field(inputs: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(inputs.first().map(|f| f.name.clone()).unwrap_or_default(), DataType::Float64))
 }
 
 fn within_field(inputs: &[Field]) -> PolarsResult<Field> {
@@ -188,21 +208,30 @@ fn first_zones(
 #[polars_expr(output_type_func_with_kwargs=tag_field)]
 fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
+    let (lat, lon) = coordinates(inputs, "tag")?;
+    let parallel = !context.parallel();
+    let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
+        let (zones, found) = first_zones(&index, la, lo, kwargs.boundary, parallel);
+        (zones, and_validity(input_validity(la, lo), found))
+    });
+    zone_codes(inputs[0].name().clone(), &index, codes, chunks)
+}
+
+/// Zone indexes (chunk by chunk, with their validity) as `codes`: UInt32, or the narrower
+/// physical dtype of the zones' Enum. `NO_ZONE` must be masked by the validity.
+fn zone_codes(
+    name: PlSmallStr,
+    index: &ZoneIndex,
+    codes: DataType,
+    chunks: impl Iterator<Item = (Vec<u32>, Bitmap)>,
+) -> PolarsResult<Series> {
     let max_code = match codes {
         DataType::UInt8 => u8::MAX as u64,
         DataType::UInt16 => u16::MAX as u64,
         _ => u32::MAX as u64,
     };
     let zones = index.geometry().zone_count;
-    polars_ensure!((zones as u64) <= max_code, ComputeError: "zones.tag: {zones} zones do not fit {codes} codes");
-    let (lat, lon) = coordinates(inputs, "tag")?;
-    let parallel = !context.parallel();
-    let name = inputs[0].name().clone();
-    let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
-        let (zones, found) = first_zones(&index, la, lo, kwargs.boundary, parallel);
-        (zones, and_validity(input_validity(la, lo), found))
-    });
-    // Every zone fits the codes (checked above), and `NO_ZONE` is masked as null.
+    polars_ensure!((zones as u64) <= max_code, ComputeError: "zones: {zones} zones do not fit {codes} codes");
     Ok(match codes {
         DataType::UInt8 => {
             UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series()
@@ -225,6 +254,51 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
 ) -> PrimitiveArray<T> {
     let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or_default()).collect();
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), Some(validity))
+}
+
+/// The nearest zone of every point of one chunk within the kwargs' distance, `Nearest::NONE`
+/// where none or invalid.
+fn nearest_chunk(
+    index: &ZoneIndex,
+    lat: &PrimitiveArray<f64>,
+    lon: &PrimitiveArray<f64>,
+    kwargs: &ZonesKwargs,
+    parallel: bool,
+) -> PolarsResult<Vec<Nearest>> {
+    let mut out = vec![Nearest::NONE; lat.len()];
+    nearest_slices(index, lat.values(), lon.values(), kwargs.boundary, kwargs.max_chord2()?, &mut out, parallel);
+    Ok(out)
+}
+
+#[polars_expr(output_type_func=distance_field)]
+fn zones_distance(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
+    let index = kwargs.index()?;
+    let (lat, lon) = coordinates(inputs, "distance")?;
+    let parallel = !context.parallel();
+    let mut chunks = Vec::new();
+    for (la, lo) in zone_chunks(&lat, &lon) {
+        let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
+        let metres: Vec<f64> = nearest.iter().map(Nearest::metres).collect();
+        let found: Bitmap = nearest.iter().map(|n| n.zone != NO_ZONE).collect();
+        let validity = and_validity(input_validity(la, lo), found);
+        chunks.push(PrimitiveArray::new(ArrowDataType::Float64, metres.into(), Some(validity)));
+    }
+    Ok(Float64Chunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series())
+}
+
+#[polars_expr(output_type_func_with_kwargs=tag_field)]
+fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
+    let (index, codes) = (kwargs.index()?, kwargs.codes()?);
+    let (lat, lon) = coordinates(inputs, "nearest")?;
+    let parallel = !context.parallel();
+    let mut chunks = Vec::new();
+    for (la, lo) in zone_chunks(&lat, &lon) {
+        let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
+        let zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
+        let found: Bitmap = zones.iter().map(|&z| z != NO_ZONE).collect();
+        chunks.push((zones, and_validity(input_validity(la, lo), found)));
+    }
+    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
 }
 
 #[polars_expr(output_type_func=within_field)]

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
+use crate::nearest::NearIndex;
 
 /// What a node word says about its cell: two tag bits, then 30 value bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +186,26 @@ pub struct ZoneIndex {
     /// answers for the first zone, in one load. Derived, so not serialized.
     #[serde(skip)]
     first_zone_of_set: Vec<u32>,
+    /// The index for distances (`nearest`), built on first use. Derived, so not serialized.
+    #[serde(skip)]
+    near: Near,
+}
+
+/// `NearIndex`, built once on first use and shared. Not part of an index's identity: two
+/// indexes are equal whether or not either has built it.
+#[derive(Default, Clone)]
+struct Near(std::sync::OnceLock<std::sync::Arc<NearIndex>>);
+
+impl PartialEq for Near {
+    fn eq(&self, _: &Near) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Near {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "Near(built)" } else { "Near(not built)" })
+    }
 }
 
 impl ZoneIndex {
@@ -197,8 +218,17 @@ impl ZoneIndex {
         set_zones: Vec<u32>,
         leaf_data: Vec<u32>,
     ) -> ZoneIndex {
-        ZoneIndex { geometry, grid, nodes, set_offsets, set_zones, leaf_data, first_zone_of_set: Vec::new() }
-            .with_derived_tables()
+        ZoneIndex {
+            geometry,
+            grid,
+            nodes,
+            set_offsets,
+            set_zones,
+            leaf_data,
+            first_zone_of_set: Vec::new(),
+            near: Near::default(),
+        }
+        .with_derived_tables()
     }
 
     /// Fills in the tables derived from the serialized arrays (after a build or a decode).
@@ -211,6 +241,12 @@ impl ZoneIndex {
 
     pub fn geometry(&self) -> &ZoneGeometry {
         &self.geometry
+    }
+
+    /// The index for distances and nearest zones, built on first use (by one thread; others
+    /// wait for it).
+    pub fn near(&self) -> &NearIndex {
+        self.near.0.get_or_init(|| std::sync::Arc::new(NearIndex::build(&self.geometry)))
     }
 
     pub fn grid(&self) -> TopGrid {

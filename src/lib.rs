@@ -14,10 +14,12 @@ mod fuzzing;
 pub mod geometry;
 pub mod index;
 pub mod ingest;
+pub mod nearest;
 pub mod query;
 #[cfg(any(test, feature = "testing"))]
 pub mod reference;
 pub mod serialize;
+pub mod sphere;
 pub mod store;
 pub mod validate;
 pub mod wkb_input;

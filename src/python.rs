@@ -14,8 +14,10 @@ use crate::coords::{looks_swapped, snap_query, to_degrees};
 use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
 use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Antimeridian, Grouping, IngestReport};
+use crate::nearest::{nearest_slices, Nearest};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::serialize;
+use crate::sphere::metres_to_chord2;
 use crate::store;
 
 /// A built zone index. Immutable, so it is shared freely between threads.
@@ -318,6 +320,42 @@ impl PyZoneIndex {
             tag_slices(&self.index, lat, lon, mode, &mut out, true);
             out
         })
+    }
+
+    /// Distance in metres (NaN for none) and nearest zone (-1 for none) per point, within
+    /// `max_distance` metres (None: anywhere); reads the arrays in place.
+    #[pyo3(signature = (lat, lon, boundary="half-open", max_distance=None))]
+    #[allow(clippy::type_complexity)]
+    fn nearest_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        lat: PyReadonlyArray1<'py, f64>,
+        lon: PyReadonlyArray1<'py, f64>,
+        boundary: &str,
+        max_distance: Option<f64>,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i32>>)> {
+        let mode = self::boundary(boundary)?;
+        let max_chord2 = match max_distance {
+            None => 4.0,
+            Some(m) if m.is_finite() && m >= 0.0 => metres_to_chord2(m),
+            Some(m) => {
+                return Err(PyValueError::new_err(format!(
+                    "max_distance must be a finite number of metres >= 0, not {m}"
+                )))
+            }
+        };
+        let (lat, lon) = slices(&lat, &lon)?;
+        if looks_swapped(lat, lon) {
+            crate::warn::swapped_coordinates_once("zones.distance_numpy(lat, lon)");
+        }
+        let (metres, zones) = py.detach(|| {
+            let mut out = vec![Nearest::NONE; lat.len()];
+            nearest_slices(&self.index, lat, lon, mode, max_chord2, &mut out, true);
+            let metres: Vec<f64> = out.iter().map(Nearest::metres).collect();
+            let zones: Vec<i32> = out.iter().map(|n| if n.zone == NO_ZONE { -1 } else { n.zone as i32 }).collect();
+            (metres, zones)
+        });
+        Ok((PyArray1::from_vec(py, metres), PyArray1::from_vec(py, zones)))
     }
 
     /// First zone per point by brute force over every edge (the test oracle), -1 for none.

@@ -1,0 +1,630 @@
+//! How far each point is from the zones, and which zone is nearest: a second index over the
+//! zones' edges, built on first use, searched outward from each point.
+//!
+//! The edges. Each edge is straight in lon/lat (that is how tagging sees it), which is not a
+//! great circle. Edges are cut into pieces short enough that each piece's great-circle arc
+//! stays within `MAX_DEVIATION_M` of the lon/lat segment (from the geodesic curvature of a
+//! lon/lat line: sin φ · |Δλ| · sqrt(Δλ² + Δφ²) / 4 over an edge, falling with the square
+//! of the number of pieces), and no longer than a grid cell. Piece ends are interpolated in
+//! integer units from both ends alike, so a border shared by two zones gives both the same
+//! pieces. Each piece end is stored as a unit vector (`sphere`).
+//!
+//! The grid. Fine cells of 0.045° (8000 × 4000, so that a column index wraps exactly at
+//! ±180) list the pieces whose bounding box meets them; coarse cells of 8 × 8 fine cells
+//! are allocated only where there are pieces, and a table of prefix sums over the coarse
+//! cells says in four loads whether any piece lies in a box.
+//!
+//! The search. Distances are squared chords. From a radius of one fine cell, the box of the
+//! spherical cap around the point is scanned, each fine cell's lower bound (`sphere::
+//! box_chord2_lower_bound`) compared with the best piece so far; the radius grows fourfold
+//! (skipping radii whose box is empty, by the prefix sums) until a piece is found within it,
+//! or the radius passes the largest distance asked for. Ties go to the lowest zone.
+
+use rayon::prelude::*;
+
+use crate::boundary::Boundary;
+use crate::coords::{snap_query, Point, HALF_TURN, TURN};
+use crate::geometry::ZoneGeometry;
+use crate::index::ZoneIndex;
+use crate::query::{tag_slices, NO_ZONE};
+use crate::sphere::{box_chord2_lower_bound, cap_box, chord2_to_arc, unit, Vec3, EARTH_RADIUS_M};
+
+/// How far a piece's great-circle arc may stray from its lon/lat segment, in metres.
+const MAX_DEVIATION_M: f64 = 0.05;
+/// Fine cells are this many units (1e-7 degree) square: 0.045°, 8000 to the full circle.
+const FINE: i64 = 450_000;
+const FINE_COLS: i64 = TURN / FINE;
+const FINE_ROWS: i64 = HALF_TURN / FINE;
+/// A coarse cell is this many fine cells square.
+const PER_COARSE: i64 = 8;
+const COARSE_COLS: i64 = FINE_COLS / PER_COARSE;
+const COARSE_ROWS: i64 = FINE_ROWS / PER_COARSE;
+const RADIANS_PER_UNIT: f64 = std::f64::consts::PI / HALF_TURN as f64;
+const FINE_RADIANS: f64 = FINE as f64 * RADIANS_PER_UNIT;
+/// Lower bounds are taken to cells widened by this angle, more than an arc's deviation from
+/// its segment (`MAX_DEVIATION_M`), so that an arc bulging out of its cell is not missed.
+const MARGIN_RADIANS: f64 = 2.0 * MAX_DEVIATION_M / EARTH_RADIUS_M;
+const EMPTY: u32 = u32::MAX;
+
+/// The edges of the zones as short arcs, in a two-level grid.
+pub struct NearIndex {
+    /// Piece ends as unit vectors, rings closed: piece k runs from `ends[k]` to `ends[k + 1]`.
+    ends: Vec<Vec3>,
+    /// The zone of piece k; `NO_ZONE` where k is the last end of a ring.
+    piece_zone: Vec<u32>,
+    /// Per coarse cell, the first of its 64 slots in `fine_starts`, or `EMPTY`.
+    coarse: Vec<u32>,
+    /// Per fine cell slot, where its pieces start in `cell_pieces` (one more than slots).
+    fine_starts: Vec<u32>,
+    cell_pieces: Vec<u32>,
+    /// Prefix sums of allocated coarse cells: (COARSE_ROWS + 1) × (COARSE_COLS + 1).
+    occupied: Vec<u32>,
+    /// The allocated coarse columns of each coarse row, ascending: row r's are
+    /// `row_columns[row_starts[r]..row_starts[r + 1]]`, so a scan walks only those.
+    row_starts: Vec<u32>,
+    row_columns: Vec<u16>,
+    /// Per fine row, the smaller cosine of its two edge latitudes.
+    row_cos_min: Vec<f64>,
+}
+
+/// The answer for one point: squared chord to the nearest zone and that zone, or none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Nearest {
+    pub chord2: f64,
+    pub zone: u32,
+}
+
+impl Nearest {
+    pub const NONE: Nearest = Nearest { chord2: f64::NAN, zone: NO_ZONE };
+
+    /// Metres, or NaN for none.
+    pub fn metres(&self) -> f64 {
+        if self.chord2.is_nan() {
+            f64::NAN
+        } else {
+            crate::sphere::chord2_to_metres(self.chord2)
+        }
+    }
+}
+
+impl NearIndex {
+    pub fn build(geometry: &ZoneGeometry) -> NearIndex {
+        let (ends, piece_zone, points) = pieces(geometry);
+        let mut pairs: Vec<(u32, u32)> = (0..piece_zone.len())
+            .into_par_iter()
+            .filter(|&k| piece_zone[k] != NO_ZONE)
+            .flat_map_iter(|k| cells_of(points[k], points[k + 1]).map(move |cell| (cell, k as u32)))
+            .collect();
+        pairs.par_sort_unstable();
+        let mut coarse = vec![EMPTY; (COARSE_COLS * COARSE_ROWS) as usize];
+        let mut fine_starts = Vec::new();
+        let mut cell_pieces = Vec::with_capacity(pairs.len());
+        // Fine cells in order of (coarse cell, slot) would interleave rows; allocate blocks as
+        // their coarse cells first appear, then fill the starts slot by slot.
+        let mut slots: Vec<(u32, u32)> = pairs
+            .iter()
+            .map(|&(cell, piece)| {
+                let (row, col) = ((cell as i64) / FINE_COLS, (cell as i64) % FINE_COLS);
+                let c = ((row / PER_COARSE) * COARSE_COLS + col / PER_COARSE) as usize;
+                if coarse[c] == EMPTY {
+                    coarse[c] = fine_starts.len() as u32;
+                    fine_starts.extend([0u32; (PER_COARSE * PER_COARSE) as usize]);
+                }
+                let slot = coarse[c] + ((row % PER_COARSE) * PER_COARSE + col % PER_COARSE) as u32;
+                (slot, piece)
+            })
+            .collect();
+        slots.par_sort_unstable();
+        let mut counts = vec![0u32; fine_starts.len() + 1];
+        for &(slot, piece) in &slots {
+            counts[slot as usize + 1] += 1;
+            cell_pieces.push(piece);
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        fine_starts = counts;
+        let occupied = prefix_sums(&coarse);
+        let mut row_starts = vec![0u32];
+        let mut row_columns = Vec::new();
+        for row in coarse.chunks(COARSE_COLS as usize) {
+            row_columns.extend(row.iter().enumerate().filter(|(_, &b)| b != EMPTY).map(|(c, _)| c as u16));
+            row_starts.push(row_columns.len() as u32);
+        }
+        let row_cos_min = (0..FINE_ROWS)
+            .map(|row| {
+                let (south, north) = (
+                    row as f64 * FINE_RADIANS - std::f64::consts::FRAC_PI_2,
+                    (row + 1) as f64 * FINE_RADIANS - std::f64::consts::FRAC_PI_2,
+                );
+                south.cos().min(north.cos()).max(0.0)
+            })
+            .collect();
+        NearIndex { ends, piece_zone, coarse, fine_starts, cell_pieces, occupied, row_starts, row_columns, row_cos_min }
+    }
+
+    /// Bytes held by the arrays.
+    pub fn heap_bytes(&self) -> usize {
+        24 * self.ends.len()
+            + 4 * (self.piece_zone.len()
+                + self.coarse.len()
+                + self.fine_starts.len()
+                + self.cell_pieces.len()
+                + self.occupied.len()
+                + self.row_starts.len())
+            + 2 * self.row_columns.len()
+            + 8 * self.row_cos_min.len()
+    }
+
+    /// The nearest piece to `p` (snapped) within `max_chord2`, if any.
+    pub fn search(&self, p: Point, max_chord2: f64) -> Nearest {
+        let (lon, lat) = (p.x as f64 * RADIANS_PER_UNIT, p.y as f64 * RADIANS_PER_UNIT);
+        let query = Query { unit: unit(lon, lat), lon, lat, cos_lat: lat.cos() };
+        let max_angle = chord2_angle(max_chord2);
+        // Most points far from every zone end here, with one box count.
+        if max_angle < std::f64::consts::PI && !self.any_in_cap(&query, max_angle) {
+            return Nearest::NONE;
+        }
+        let mut best = Nearest { chord2: max_chord2, zone: NO_ZONE };
+        let mut radius = FINE_RADIANS;
+        loop {
+            let scan = radius.min(chord2_angle(best.chord2)).min(max_angle);
+            if self.any_in_cap(&query, scan) {
+                self.scan(&query, scan, &mut best);
+            }
+            if best.zone != NO_ZONE && chord2_angle(best.chord2) <= scan {
+                return best;
+            }
+            if scan >= max_angle || radius >= std::f64::consts::PI {
+                return if best.zone == NO_ZONE { Nearest::NONE } else { best };
+            }
+            radius *= 4.0;
+            // Radii whose box holds no piece at all are skipped outright, and the first radius
+            // whose box holds one is narrowed down (a few halvings of the last step), so that
+            // a point far from every zone scans a box not much larger than it needs.
+            if !self.any_in_cap(&query, radius) {
+                let mut empty = radius;
+                while radius < max_angle && radius < std::f64::consts::PI && !self.any_in_cap(&query, radius) {
+                    empty = radius;
+                    radius *= 4.0;
+                }
+                for _ in 0..4 {
+                    let middle = (empty * radius).sqrt();
+                    if self.any_in_cap(&query, middle) {
+                        radius = middle;
+                    } else {
+                        empty = middle;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether any coarse cell in the box of the cap of angle `d` around the point is allocated.
+    fn any_in_cap(&self, q: &Query, d: f64) -> bool {
+        let (rows, (first, n)) = cap_cells(q, d, PER_COARSE);
+        let count = |c0: i64, c1: i64| -> u32 {
+            let at = |r: i64, c: i64| self.occupied[(r * (COARSE_COLS + 1) + c) as usize];
+            let (r0, r1) = (rows.0, rows.1 + 1);
+            at(r1, c1 + 1) + at(r0, c0) - at(r0, c1 + 1) - at(r1, c0)
+        };
+        let start = first.rem_euclid(COARSE_COLS);
+        let end = start + n - 1;
+        if end < COARSE_COLS {
+            count(start, end) > 0
+        } else {
+            count(start, COARSE_COLS - 1) > 0 || count(0, end - COARSE_COLS) > 0
+        }
+    }
+
+    /// Every fine cell of the box of the cap of angle `d` whose lower bound beats `best`:
+    /// its pieces are measured. Coarse cells first: the empty ones and those whose own bound
+    /// is beaten are skipped, the others visited nearest first, so that `best` shrinks early.
+    fn scan(&self, q: &Query, d: f64, best: &mut Nearest) {
+        let (rows, (first, count)) = cap_cells(q, d, PER_COARSE);
+        let fine = cap_cells(q, d, 1);
+        // Columns are walked unwrapped, from `first` in the point's own frame, so the lon gap
+        // of a cell needs no wrapping, unless the box goes all the way round.
+        let all_round = count == COARSE_COLS;
+        let size = FINE_RADIANS * PER_COARSE as f64;
+        let mut cells: Candidates<(i64, i64), 32> = Candidates::new();
+        for row in rows.0..=rows.1 {
+            let south = row as f64 * size - std::f64::consts::FRAC_PI_2;
+            let lat_gap = (band_gap(q.lat, south, size) - MARGIN_RADIANS).max(0.0);
+            let cos_min = self.row_cos_min[(row * PER_COARSE) as usize]
+                .min(self.row_cos_min[(row * PER_COARSE + PER_COARSE - 1) as usize]);
+            let columns =
+                &self.row_columns[self.row_starts[row as usize] as usize..self.row_starts[row as usize + 1] as usize];
+            let start = first.rem_euclid(COARSE_COLS);
+            // The allocated columns in [start, start + count), wrapping once at most.
+            let from = columns.partition_point(|&c| (c as i64) < start);
+            let wrapped = (start + count - COARSE_COLS).max(0);
+            let within =
+                columns[from..].iter().chain(columns[..columns.partition_point(|&c| (c as i64) < wrapped)].iter());
+            for &column in within.take_while(|&&c| all_round || (c as i64 - start).rem_euclid(COARSE_COLS) < count) {
+                let unwrapped =
+                    if all_round { column as i64 } else { first + (column as i64 - start).rem_euclid(COARSE_COLS) };
+                let west = unwrapped as f64 * size - std::f64::consts::PI;
+                let lon_gap = (lon_gap(q.lon, west, size, all_round) - MARGIN_RADIANS).max(0.0);
+                let bound = box_chord2_lower_bound(lat_gap, lon_gap, q.cos_lat, cos_min);
+                if bound <= best.chord2 {
+                    cells.push(bound, (row, unwrapped));
+                }
+            }
+        }
+        for &(bound, (row, unwrapped)) in cells.nearest_first() {
+            if bound > best.chord2 {
+                break;
+            }
+            self.scan_coarse(q, row, unwrapped, fine, all_round, best);
+        }
+    }
+
+    /// The fine cells of one coarse cell (row, unwrapped column) that are in the fine box.
+    fn scan_coarse(&self, q: &Query, row: i64, unwrapped: i64, fine: CapCells, all_round: bool, best: &mut Nearest) {
+        let block = self.coarse[(row * COARSE_COLS + unwrapped.rem_euclid(COARSE_COLS)) as usize];
+        let ((r0, r1), (c0, n)) = fine;
+        let rows = (row * PER_COARSE).max(r0)..=(row * PER_COARSE + PER_COARSE - 1).min(r1);
+        let (cols_from, cols_to) = if all_round {
+            (unwrapped * PER_COARSE, unwrapped * PER_COARSE + PER_COARSE - 1)
+        } else {
+            ((unwrapped * PER_COARSE).max(c0), (unwrapped * PER_COARSE + PER_COARSE - 1).min(c0 + n - 1))
+        };
+        // Nearest fine cell first, as for coarse cells: far from every zone, `best` starts at
+        // the antipode and only this order prunes a coastline's cells.
+        let mut cells: Candidates<usize, 64> = Candidates::new();
+        for fine_row in rows {
+            let south = fine_row as f64 * FINE_RADIANS - std::f64::consts::FRAC_PI_2;
+            let lat_gap = (band_gap(q.lat, south, FINE_RADIANS) - MARGIN_RADIANS).max(0.0);
+            let cos_min = self.row_cos_min[fine_row as usize];
+            for fine_col in cols_from..=cols_to {
+                let slot =
+                    (block + ((fine_row % PER_COARSE) * PER_COARSE + fine_col.rem_euclid(PER_COARSE)) as u32) as usize;
+                if self.fine_starts[slot] == self.fine_starts[slot + 1] {
+                    continue;
+                }
+                let west = fine_col as f64 * FINE_RADIANS - std::f64::consts::PI;
+                let lon_gap = (lon_gap(q.lon, west, FINE_RADIANS, all_round) - MARGIN_RADIANS).max(0.0);
+                let bound = box_chord2_lower_bound(lat_gap, lon_gap, q.cos_lat, cos_min);
+                if bound <= best.chord2 {
+                    cells.push(bound, slot);
+                }
+            }
+        }
+        for &(bound, slot) in cells.nearest_first() {
+            if bound > best.chord2 {
+                break;
+            }
+            for &k in &self.cell_pieces[self.fine_starts[slot] as usize..self.fine_starts[slot + 1] as usize] {
+                let k = k as usize;
+                let chord2 = chord2_to_arc(q.unit, self.ends[k], self.ends[k + 1]);
+                let zone = self.piece_zone[k];
+                if chord2 < best.chord2 || (chord2 == best.chord2 && zone < best.zone) {
+                    *best = Nearest { chord2, zone };
+                }
+            }
+        }
+    }
+}
+
+/// Cells to visit with their lower bounds, to be taken nearest first: on the stack while
+/// they are few (as in most searches), so that a search allocates nothing.
+struct Candidates<T: Copy + Default, const N: usize> {
+    inline: [(f64, T); N],
+    len: usize,
+    spill: Vec<(f64, T)>,
+}
+
+impl<T: Copy + Default, const N: usize> Candidates<T, N> {
+    fn new() -> Self {
+        Candidates { inline: [(0.0, T::default()); N], len: 0, spill: Vec::new() }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, bound: f64, cell: T) {
+        if self.len < N {
+            self.inline[self.len] = (bound, cell);
+            self.len += 1;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push((bound, cell));
+        }
+    }
+
+    fn nearest_first(&mut self) -> &[(f64, T)] {
+        let cells = if self.spill.is_empty() { &mut self.inline[..self.len] } else { &mut self.spill[..] };
+        if cells.len() > 1 {
+            cells.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        cells
+    }
+}
+
+/// Rows and columns of a cap's box, as `cap_cells` gives them.
+type CapCells = ((i64, i64), (i64, i64));
+
+/// The latitude gap from `lat` to the band [south, south + size]: 0 inside it.
+#[inline(always)]
+fn band_gap(lat: f64, south: f64, size: f64) -> f64 {
+    (south - lat).max(lat - south - size).max(0.0)
+}
+
+/// A query point in the forms the search uses.
+struct Query {
+    unit: Vec3,
+    lon: f64,
+    lat: f64,
+    cos_lat: f64,
+}
+
+/// The angle of a squared chord (π for anything beyond the antipode).
+fn chord2_angle(chord2: f64) -> f64 {
+    if chord2 >= 4.0 {
+        std::f64::consts::PI
+    } else {
+        2.0 * (chord2.sqrt() / 2.0).asin()
+    }
+}
+
+/// The longitude gap from `lon` to the cell [west, west + size]: 0 inside it. Columns walked
+/// from the point's own frame are less than half a turn away; `all_round`, they may be
+/// anywhere, and the gap is taken the short way round.
+#[inline(always)]
+fn lon_gap(lon: f64, west: f64, size: f64, all_round: bool) -> f64 {
+    if !all_round {
+        return (west - lon).max(lon - west - size).max(0.0);
+    }
+    let turn = 2.0 * std::f64::consts::PI;
+    let into = (lon - west).rem_euclid(turn);
+    if into <= size {
+        return 0.0;
+    }
+    // East of the cell by `into - size`, or west of it by `turn - into`.
+    (into - size).min(turn - into)
+}
+
+/// The cells (of `per` fine cells square) of the box of the cap of angle `d`: the row range,
+/// and the columns as (first, count), the first unwrapped (in the point's own frame; 0 when
+/// the box goes all the way round) and the count at most all.
+fn cap_cells(q: &Query, d: f64, per: i64) -> CapCells {
+    let (cols, rows) = (FINE_COLS / per, FINE_ROWS / per);
+    let size = FINE_RADIANS * per as f64;
+    let (south, north, half_width) = cap_box(q.lat, d);
+    let row = |lat: f64| (((lat + std::f64::consts::FRAC_PI_2) / size).floor() as i64).clamp(0, rows - 1);
+    let (r0, r1) = (row(south - MARGIN_RADIANS), row(north + MARGIN_RADIANS));
+    let Some(w) = half_width.map(|w| w + MARGIN_RADIANS).filter(|&w| w < std::f64::consts::PI) else {
+        return ((r0, r1), (0, cols));
+    };
+    let col = |lon: f64| ((lon + std::f64::consts::PI) / size).floor() as i64;
+    let (c0, c1) = (col(q.lon - w), col(q.lon + w));
+    if c1 - c0 + 1 >= cols {
+        return ((r0, r1), (0, cols));
+    }
+    ((r0, r1), (c0, c1 - c0 + 1))
+}
+
+/// Prefix sums of allocated coarse cells, for box counts in four loads.
+fn prefix_sums(coarse: &[u32]) -> Vec<u32> {
+    let (rows, cols) = (COARSE_ROWS as usize, COARSE_COLS as usize);
+    let mut sums = vec![0u32; (rows + 1) * (cols + 1)];
+    for r in 0..rows {
+        for c in 0..cols {
+            let here = (coarse[r * cols + c] != EMPTY) as u32;
+            sums[(r + 1) * (cols + 1) + c + 1] =
+                here + sums[r * (cols + 1) + c + 1] + sums[(r + 1) * (cols + 1) + c] - sums[r * (cols + 1) + c];
+        }
+    }
+    sums
+}
+
+/// The fine cells a piece's bounding box meets (a piece spans at most one cell each way).
+fn cells_of(a: Point, b: Point) -> impl Iterator<Item = u32> {
+    let col = |x: i32| (x as i64 + HALF_TURN) / FINE;
+    let row = |y: i32| ((y as i64 + HALF_TURN / 2) / FINE).min(FINE_ROWS - 1);
+    let (c0, c1) = (col(a.x.min(b.x)), col(a.x.max(b.x)));
+    let (r0, r1) = (row(a.y.min(b.y)), row(a.y.max(b.y)));
+    (r0..=r1).flat_map(move |r| (c0..=c1).map(move |c| (r * FINE_COLS + c.rem_euclid(FINE_COLS)) as u32))
+}
+
+/// The pieces of every edge: their ends as unit vectors and as snapped points, rings closed,
+/// and the zone of each piece (`NO_ZONE` at a ring's last end).
+fn pieces(geometry: &ZoneGeometry) -> (Vec<Vec3>, Vec<u32>, Vec<Point>) {
+    let mut points = Vec::with_capacity(geometry.vertices.len());
+    let mut zones = Vec::with_capacity(geometry.vertices.len());
+    for p in 0..geometry.polygon_count() {
+        let zone = geometry.polygon_zone[p];
+        for r in geometry.polygon_rings[p] as usize..geometry.polygon_rings[p + 1] as usize {
+            let ring = &geometry.vertices[geometry.ring_starts[r] as usize..geometry.ring_starts[r + 1] as usize];
+            for w in ring.windows(2) {
+                let n = pieces_of_edge(w[0], w[1]);
+                for k in 0..n {
+                    points.push(between(w[0], w[1], k, n));
+                    zones.push(zone);
+                }
+            }
+            points.push(*ring.last().expect("rings are closed"));
+            zones.push(NO_ZONE);
+        }
+    }
+    let ends = points.par_iter().map(|p| unit(p.x as f64 * RADIANS_PER_UNIT, p.y as f64 * RADIANS_PER_UNIT)).collect();
+    (ends, zones, points)
+}
+
+/// How many pieces edge a–b is cut into (see the module's opening comment).
+fn pieces_of_edge(a: Point, b: Point) -> i64 {
+    let (dx, dy) = ((b.x as i64 - a.x as i64).abs(), (b.y as i64 - a.y as i64).abs());
+    let (lon, lat) = (dx as f64 * RADIANS_PER_UNIT, dy as f64 * RADIANS_PER_UNIT);
+    let sin_lat = (a.y.unsigned_abs().max(b.y.unsigned_abs()) as f64 * RADIANS_PER_UNIT).sin();
+    let deviation = EARTH_RADIUS_M * sin_lat * lon * (lon * lon + lat * lat).sqrt() / 4.0;
+    let for_deviation = (deviation / MAX_DEVIATION_M).sqrt().ceil() as i64;
+    let for_cells = (dx.max(dy) + FINE - 1) / FINE;
+    for_deviation.max(for_cells).max(1)
+}
+
+/// The point k/n of the way from a to b, rounded to the nearest unit; the same point whichever
+/// way the edge runs (the sum (n - k)·a + k·b is symmetric).
+fn between(a: Point, b: Point, k: i64, n: i64) -> Point {
+    let mix = |u: i32, v: i32| -> i32 {
+        let t = (n - k) as i128 * u as i128 + k as i128 * v as i128;
+        let n = n as i128;
+        ((2 * t + n).div_euclid(2 * n)) as i32
+    };
+    Point::new(mix(a.x, b.x), mix(a.y, b.y))
+}
+
+/// Distance and nearest zone for each (lat, lon) into `out`: a point in a zone (by `boundary`,
+/// as `tag`) is at 0 in its first zone; others get the nearest piece within `max_chord2`, or
+/// `Nearest::NONE` (also for invalid points).
+pub fn nearest_slices(
+    index: &ZoneIndex,
+    lat: &[f64],
+    lon: &[f64],
+    boundary: Boundary,
+    max_chord2: f64,
+    out: &mut [Nearest],
+    parallel: bool,
+) {
+    assert!(lat.len() == lon.len() && lat.len() == out.len());
+    let mut zones = vec![NO_ZONE; lat.len()];
+    tag_slices(index, lat, lon, boundary, &mut zones, parallel);
+    let near = index.near();
+    let block = |(i, out): (usize, &mut [Nearest])| {
+        let base = i * NEAREST_BLOCK;
+        for (j, o) in out.iter_mut().enumerate() {
+            let k = base + j;
+            *o = match (zones[k], snap_query(lat[k], lon[k])) {
+                (_, None) => Nearest::NONE,
+                (NO_ZONE, Some(p)) => near.search(p, max_chord2),
+                (zone, Some(_)) => Nearest { chord2: 0.0, zone },
+            };
+        }
+    };
+    if parallel && out.len() > NEAREST_BLOCK {
+        out.par_chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
+    }
+}
+
+/// Points per block of parallel work in `nearest_slices`.
+const NEAREST_BLOCK: usize = 4096;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+    use crate::ingest::{zones_from_geojson, Grouping};
+    use crate::sphere::{chord2_to_metres, metres_to_chord2};
+
+    fn zones(text: &str) -> ZoneIndex {
+        build(zones_from_geojson(&[text], Grouping::FeaturesAreZones, None).unwrap().0)
+    }
+
+    /// Brute force: every piece, no grid.
+    fn brute(near: &NearIndex, p: Point) -> (f64, u32) {
+        let q = unit(p.x as f64 * RADIANS_PER_UNIT, p.y as f64 * RADIANS_PER_UNIT);
+        let mut best = (f64::INFINITY, NO_ZONE);
+        for k in 0..near.piece_zone.len() {
+            if near.piece_zone[k] == NO_ZONE {
+                continue;
+            }
+            let c = chord2_to_arc(q, near.ends[k], near.ends[k + 1]);
+            if c < best.0 || (c == best.0 && near.piece_zone[k] < best.1) {
+                best = (c, near.piece_zone[k]);
+            }
+        }
+        best
+    }
+
+    const WORLD: &str = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}},
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[10,0],[20,0],[20,10],[10,10],[10,0]]]}},
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[175,-20],[185,-20],[185,-15],[175,-15],[175,-20]]]}},
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,80],[180,80],[180,85],[-180,85],[-180,80]]]}},
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[40,-60],[41,-60],[40.5,-59.99],[40,-60]]]}},
+      {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}}]}"#;
+
+    #[test]
+    fn the_grid_search_finds_what_brute_force_finds() {
+        let index = zones(WORLD);
+        let near = index.near();
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for i in 0..400 {
+            let p = Point::new(((next() - 0.5) * 3.6e9) as i32, ((next() - 0.5) * 1.8e9) as i32);
+            let (want, zone) = brute(near, p);
+            let got = near.search(p, 4.0);
+            assert_eq!(got.chord2, want, "{p:?}");
+            assert_eq!(got.zone, zone, "{p:?}");
+            // Bounded searches give the same answer or none, exactly at the bound.
+            let bound = [1e-6, 1e-4, 1e-2][i % 3];
+            let bounded = near.search(p, bound);
+            if want <= bound {
+                assert_eq!((bounded.chord2, bounded.zone), (want, zone));
+            } else {
+                assert_eq!(bounded.zone, NO_ZONE);
+            }
+        }
+    }
+
+    #[test]
+    fn across_the_antimeridian_and_on_shared_borders() {
+        let index = zones(WORLD);
+        let near = index.near();
+        // 179.99 is 0.01 degree (about 1.07 km at 17 S) from a zone beginning at -179.99... here
+        // the zone spans 175..185, so a point just east of it at -174.99:
+        let p = snap_query(-17.0, -174.99).unwrap();
+        let got = chord2_to_metres(near.search(p, 4.0).chord2);
+        let expected = 0.01f64.to_radians() * (17f64.to_radians()).cos() * EARTH_RADIUS_M;
+        assert!((got - expected).abs() < 1.0, "{got} {expected}");
+        // Zone 5 repeats zone 0: at equal distance the first zone wins.
+        let p = snap_query(-0.5, 5.0).unwrap();
+        assert_eq!(near.search(p, 4.0).zone, 0);
+        // Max distance: null beyond it.
+        assert_eq!(near.search(p, metres_to_chord2(1000.0)).zone, NO_ZONE);
+    }
+
+    #[test]
+    fn long_parallel_edges_are_measured_as_drawn() {
+        // The edge along 80 N from -180 to 180: a point at 79.9 N is 0.1 degree of latitude from
+        // it anywhere, though a great circle between its ends would pass over the pole.
+        let index = zones(WORLD);
+        let near = index.near();
+        for lon in [-120.0, 0.0, 33.3, 179.0] {
+            let p = snap_query(79.9, lon).unwrap();
+            let got = chord2_to_metres(near.search(p, 4.0).chord2);
+            let expected = 0.1f64.to_radians() * EARTH_RADIUS_M;
+            assert!((got - expected).abs() < 0.1, "{lon}: {got} {expected}");
+        }
+    }
+
+    #[test]
+    fn points_in_zones_are_at_zero_and_invalid_points_get_none() {
+        let index = zones(WORLD);
+        let lat = [5.0, 5.0, f64::NAN, 95.0, -17.0, 50.0];
+        let lon = [5.0, 15.0, 0.0, 0.0, 179.5, 50.0];
+        let mut out = vec![Nearest::NONE; lat.len()];
+        nearest_slices(&index, &lat, &lon, Boundary::HalfOpen, 4.0, &mut out, false);
+        assert_eq!((out[0].chord2, out[0].zone), (0.0, 0));
+        assert_eq!((out[1].chord2, out[1].zone), (0.0, 1));
+        assert_eq!(out[2].zone, NO_ZONE);
+        assert!(out[2].chord2.is_nan() && out[3].chord2.is_nan());
+        assert_eq!((out[4].chord2, out[4].zone), (0.0, 2));
+        assert!(out[5].chord2 > 0.0 && out[5].zone != NO_ZONE);
+    }
+
+    #[test]
+    fn shared_pieces_are_the_same_both_ways() {
+        let (a, b) = (Point::new(-1_000_003, 7), Point::new(2_000_001, 900_000_013));
+        let n = pieces_of_edge(a, b);
+        assert_eq!(n, pieces_of_edge(b, a));
+        for k in 0..=n {
+            assert_eq!(between(a, b, k, n), between(b, a, n - k, n));
+        }
+    }
+}

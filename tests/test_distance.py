@@ -1,0 +1,238 @@
+"""Distance to zones and the nearest zone, against an independent oracle.
+
+The oracle: for each point, pyproj's azimuthal equidistant projection centred on the point on
+the same sphere (+proj=aeqd +R=6371008.8), the zones' boundaries densified along their lon/lat
+segments every 0.01 degree (shapely.segmentize), and shapely's distance from the origin. It
+is asked only about the boundary pieces inside a box around the point a little wider than the
+distance polars-zones gives: a piece closer than that is inside the box (so a too-large answer
+is caught), and a too-small answer finds nothing there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import shape
+
+import polars_zones as pz
+from polars_zones.synthetic import ship_positions
+
+R = 6_371_008.8
+METRES_PER_DEGREE = math.pi * R / 180
+
+
+class Oracle:
+    """Distances in metres from points to a collection's zone boundaries (see the module)."""
+
+    def __init__(self, collection: dict) -> None:
+        chunks, zones = [], []
+        for z, feature in enumerate(collection["features"]):
+            geometry = shape(feature["geometry"])
+            for part in getattr(geometry, "geoms", [geometry]):
+                for ring in [part.exterior, *part.interiors]:
+                    xy = np.asarray(shapely.segmentize(shapely.LineString(ring.coords), 0.01).coords)
+                    for start in range(0, len(xy) - 1, 64):
+                        chunks.append(xy[start : start + 65])
+                        zones.append(z)
+        self.chunks = chunks
+        self.zones = np.array(zones)
+        self.tree = shapely.STRtree([shapely.LineString(c) for c in chunks])
+
+    def nearest(self, lat: float, lon: float, within_m: float) -> tuple[float, set[int]]:
+        """The distance to the nearest boundary within `within_m` metres (inf if none), and
+        the zones at that distance (within 1e-6 relative)."""
+        dlat = within_m / METRES_PER_DEGREE + 0.02
+        if abs(lat) + dlat >= 90:
+            boxes = [(-180, -90, 180, 90)]
+        else:
+            dlon = min(180.0, dlat / math.cos(math.radians(abs(lat) + dlat)))
+            boxes = [(lon - dlon + 360 * k, lat - dlat, lon + dlon + 360 * k, lat + dlat) for k in (-1, 0, 1)]
+        hits = set()
+        for box in boxes:
+            hits.update(self.tree.query(shapely.box(*box)).tolist())
+        if not hits:
+            return math.inf, set()
+        project = pyproj.Proj(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +R={R} +units=m")
+        distances = {}
+        for h in hits:
+            x, y = project(self.chunks[h][:, 0], self.chunks[h][:, 1])
+            d = shapely.distance(shapely.LineString(np.column_stack([x, y])), shapely.Point(0, 0))
+            z = int(self.zones[h])
+            distances[z] = min(distances.get(z, math.inf), d)
+        best = min(distances.values())
+        return best, {z for z, d in distances.items() if d <= best * (1 + 1e-6) + 1e-6}
+
+
+def tolerance(metres: float) -> float:
+    """The accuracy asked for: 0.1% + 1 m."""
+    return 0.001 * metres + 1.0
+
+
+def sample_points():
+    """20k AIS-like points (coasts, lanes, open sea), 5k within 0.2 degree of ±180, 2k above 80
+    degrees north or south."""
+    zones = pz.datasets.maritime_zones()
+    ais = ship_positions(20_000, zones, seed=21)
+    rng = np.random.default_rng(22)
+    near = rng.uniform(179.8, 180.2, 5_000)
+    lat = np.concatenate([ais["lat"].to_numpy(), rng.uniform(-60, 70, 5_000), rng.uniform(80, 89, 2_000) * rng.choice([-1, 1], 2_000)])
+    lon = np.concatenate([ais["lon"].to_numpy(), np.where(near > 180, near - 360, near), rng.uniform(-180, 180, 2_000)])
+    return lat.round(6), lon.round(6)
+
+
+POINTS = sample_points()
+
+
+def check_against_oracle(zones: pz.Zones, collection: dict, lat: np.ndarray, lon: np.ndarray, max_distance=None):
+    oracle = Oracle(collection)
+    got = zones.distance_numpy(lat, lon, max_distance=max_distance)
+    nearest = zones.nearest_numpy(lat, lon, max_distance=max_distance)
+    within = zones.tag_numpy(lat, lon) >= 0
+    # 0 exactly where the point is in a zone; the nearest zone there is the tag.
+    assert ((got == 0) == within).all()
+    assert (nearest[within] == zones.tag_numpy(lat[within], lon[within])).all()
+    checked, wrong = 0, []
+    for i in np.flatnonzero(~within):
+        ours = got[i]
+        reach = max_distance if max_distance is not None and math.isnan(ours) else ours
+        truth, closest = oracle.nearest(lat[i], lon[i], (reach if reach is not None else 2e7) * 1.01 + 100)
+        if math.isnan(ours):
+            # None within max_distance: the oracle must agree, but for the tolerance.
+            if truth < max_distance - tolerance(max_distance):
+                wrong.append((lat[i], lon[i], ours, truth))
+        elif abs(ours - truth) > tolerance(truth) or (nearest[i] not in closest and abs(ours - truth) > 1e-3):
+            wrong.append((lat[i], lon[i], ours, truth, nearest[i], closest))
+        checked += 1
+    assert not wrong, f"{len(wrong)} of {checked} wrong: {wrong[:5]}"
+    return checked
+
+
+def test_distances_match_the_oracle_on_the_bundled_zones(bundled_zones, bundled_collection):
+    """All 27k points within 100 km (null beyond it, where the oracle must find nothing nearer)."""
+    lat, lon = POINTS
+    checked = check_against_oracle(bundled_zones, bundled_collection, lat, lon, max_distance=100_000.0)
+    assert checked > 8_000
+
+
+def test_unbounded_distances_match_the_oracle(bundled_zones, bundled_collection):
+    """Without max_distance every valid point gets a distance, however far (mid-ocean too)."""
+    lat, lon = POINTS
+    pick = np.random.default_rng(4).choice(len(lat), 1_500, replace=False)
+    assert not np.isnan(bundled_zones.distance_numpy(lat, lon)).any()
+    check_against_oracle(bundled_zones, bundled_collection, lat[pick], lon[pick])
+
+
+def test_max_distance_is_the_unbounded_answer_cut_there(bundled_zones):
+    lat, lon = POINTS
+    full = bundled_zones.distance_numpy(lat, lon)
+    for bound in (0.0, 1_000.0, 50_000.0):
+        bounded = bundled_zones.distance_numpy(lat, lon, max_distance=bound)
+        assert np.array_equal(np.where(full <= bound, full, np.nan), bounded, equal_nan=True)
+        nearest = bundled_zones.nearest_numpy(lat, lon, max_distance=bound)
+        assert np.array_equal(nearest == -1, np.isnan(bounded))
+
+
+def test_distances_match_the_oracle_on_the_10m_zones(full_collection):
+    zones = pz.Zones.from_geojson(full_collection, id_property="A3")
+    lat, lon = POINTS
+    pick = np.random.default_rng(6).choice(len(lat), 4_000, replace=False)
+    check_against_oracle(zones, full_collection, lat[pick], lon[pick], max_distance=100_000.0)
+
+
+def square(x0, y0, x1, y1):
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+HAND_MADE = {
+    "type": "FeatureCollection",
+    "features": [
+        # A long edge along a parallel: measured as drawn, not as the great circle of its ends.
+        {"type": "Feature", "properties": {"k": "band"}, "geometry": {"type": "Polygon", "coordinates": [square(-40, 60, 40, 62)]}},
+        # Across the antimeridian.
+        {"type": "Feature", "properties": {"k": "fiji"}, "geometry": {"type": "Polygon", "coordinates": [square(179.99, -18, 185, -16)]}},
+        # A hole whose nearest boundary is the hole's.
+        {"type": "Feature", "properties": {"k": "ring"}, "geometry": {"type": "Polygon", "coordinates": [
+            square(0, 0, 10, 10), square(4, 4, 6, 6)]}},
+    ],
+}
+
+
+def test_hand_made_zones():
+    zones = pz.Zones.from_geojson(HAND_MADE, id_property="k")
+    df = pl.DataFrame({
+        "lat": [59.9, 63.0, -17.0, -17.0, 5.0, 5.0],
+        "lon": [0.0, 0.0, 179.98, 179.97, 5.0, 4.5],
+    })
+    got = df.select(
+        d=pl.col("lat").zones.distance("lon", polygons=zones),
+        n=pl.col("lat").zones.nearest("lon", polygons=zones).cast(pl.String),
+    )
+    d = got["d"].to_list()
+    # 0.1 degree of latitude south of the band's edge at 60 N, the middle of an 80-degree edge.
+    assert abs(d[0] - 0.1 * METRES_PER_DEGREE) < 1.0
+    assert abs(d[1] - 1.0 * METRES_PER_DEGREE) < 1.0
+    # 0.01 degree of longitude west of the zone beginning at 179.99, at 17 S: about 1.06 km.
+    expected = R * math.radians(0.01) * math.cos(math.radians(17))
+    assert abs(d[2] - expected) < 1.0
+    assert d[3] > d[2]
+    # In the hole: the hole's edge, 1 degree of longitude away (at 5 N); beside it, 0.5.
+    cos5 = math.cos(math.radians(5))
+    assert abs(d[4] - METRES_PER_DEGREE * cos5) < 1.0 and abs(d[5] - 0.5 * METRES_PER_DEGREE * cos5) < 1.0
+    assert got["n"].to_list() == ["band", "band", "fiji", "fiji", "ring", "ring"]
+    check_against_oracle(zones, HAND_MADE, df["lat"].to_numpy(), df["lon"].to_numpy())
+
+
+def test_expressions_match_numpy_in_both_engines(bundled_zones):
+    lat, lon = POINTS
+    df = pl.DataFrame({"lat": lat[:30_000], "lon": lon[:30_000]})
+    lf = df.lazy().select(
+        d=pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=20_000),
+        n=pl.col("lat").zones.nearest("lon", polygons=bundled_zones, max_distance=20_000),
+    )
+    eager, streaming = lf.collect(), lf.collect(engine="streaming")
+    assert eager.equals(streaming)
+    expected = bundled_zones.distance_numpy(df["lat"], df["lon"], max_distance=20_000)
+    assert np.array_equal(eager["d"].to_numpy(), expected, equal_nan=True)
+    codes = bundled_zones.nearest_numpy(df["lat"], df["lon"], max_distance=20_000)
+    names = np.array(bundled_zones.ids + [None], dtype=object)[codes]
+    assert eager["n"].cast(pl.String).to_list() == names.tolist()
+    # Nearest agrees with tag wherever tag has a zone.
+    tagged = df.select(pl.col("lat").zones.tag("lon", polygons=bundled_zones))["lat"]
+    inside = tagged.is_not_null()
+    assert (eager["n"].filter(inside) == tagged.filter(inside)).all()
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "20km", True])
+def test_bad_max_distance_is_a_clear_error(bundled_zones, bad):
+    with pytest.raises((ValueError, TypeError), match="max_distance"):
+        pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=bad)
+    with pytest.raises((ValueError, TypeError), match="max_distance"):
+        bundled_zones.nearest_numpy([0.0], [0.0], max_distance=bad)
+
+
+def test_invalid_points_are_null(bundled_zones):
+    df = pl.DataFrame({"lat": [None, float("nan"), 95.0, 0.0], "lon": [0.0, 0.0, 0.0, float("inf")]})
+    got = df.select(
+        d=pl.col("lat").zones.distance("lon", polygons=bundled_zones),
+        n=pl.col("lat").zones.nearest("lon", polygons=bundled_zones),
+    )
+    assert got["d"].null_count() == 4 and got["n"].null_count() == 4
+
+
+def test_a_serialized_plan_computes_distances_in_a_fresh_process(bundled_zones, tmp_path):
+    import subprocess
+    import sys
+
+    lat, lon = POINTS
+    lf = pl.DataFrame({"lat": lat[:5000], "lon": lon[:5000]}).lazy().select(
+        pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=100_000)
+    )
+    (tmp_path / "plan").write_bytes(lf.serialize())
+    script = f"import io, polars as pl; print(pl.LazyFrame.deserialize(io.BytesIO(open({str(tmp_path / 'plan')!r}, 'rb').read())).collect().write_json())"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert pl.read_json(__import__("io").StringIO(out)).equals(lf.collect())
