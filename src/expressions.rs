@@ -27,7 +27,7 @@ use crate::index::ZoneIndex;
 use crate::nearest::{nearest_slices, Nearest};
 use crate::query::{tag_all_slices, tag_slices, NO_ZONE};
 use crate::serialize::fingerprint_from_hex;
-use crate::sphere::metres_to_chord2;
+use crate::sphere::max_chord2;
 use crate::store;
 
 /// The kwargs of `zones_tag`, `zones_tag_all` and `zones_within`.
@@ -66,13 +66,7 @@ impl ZonesKwargs {
 
     /// The squared chord of `max_distance` (4, the antipode, for none).
     fn max_chord2(&self) -> PolarsResult<f64> {
-        match self.max_distance {
-            None => Ok(4.0),
-            Some(m) if m.is_finite() && m >= 0.0 => Ok(metres_to_chord2(m)),
-            Some(m) => {
-                polars_bail!(ComputeError: "zones: max_distance must be a finite number of metres >= 0, not {m}")
-            }
-        }
+        max_chord2(self.max_distance).map_err(|e| polars_err!(ComputeError: "zones: {e}"))
     }
 
     fn codes(&self) -> PolarsResult<DataType> {

@@ -17,7 +17,7 @@ use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, A
 use crate::nearest::{nearest_slices, Nearest};
 use crate::query::{tag_slices, NO_ZONE};
 use crate::serialize;
-use crate::sphere::metres_to_chord2;
+use crate::sphere::max_chord2;
 use crate::store;
 
 /// A built zone index. Immutable, so it is shared freely between threads.
@@ -335,15 +335,7 @@ impl PyZoneIndex {
         max_distance: Option<f64>,
     ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i32>>)> {
         let mode = self::boundary(boundary)?;
-        let max_chord2 = match max_distance {
-            None => 4.0,
-            Some(m) if m.is_finite() && m >= 0.0 => metres_to_chord2(m),
-            Some(m) => {
-                return Err(PyValueError::new_err(format!(
-                    "max_distance must be a finite number of metres >= 0, not {m}"
-                )))
-            }
-        };
+        let max_chord2 = max_chord2(max_distance).map_err(PyValueError::new_err)?;
         let (lat, lon) = slices(&lat, &lon)?;
         if looks_swapped(lat, lon) {
             crate::warn::swapped_coordinates_once("zones.distance_numpy(lat, lon)");

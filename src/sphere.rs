@@ -68,6 +68,16 @@ pub fn metres_to_chord2(metres: f64) -> f64 {
     chord * chord
 }
 
+/// The squared chord of an optional largest distance in metres: 4 (the antipode, everything)
+/// for none; an error for a negative or non-finite one.
+pub fn max_chord2(max_distance: Option<f64>) -> Result<f64, String> {
+    match max_distance {
+        None => Ok(4.0),
+        Some(m) if m.is_finite() && m >= 0.0 => Ok(metres_to_chord2(m)),
+        Some(m) => Err(format!("max_distance must be a finite number of metres >= 0, not {m}")),
+    }
+}
+
 /// A lower bound of `sin²(x/2)` (the haversine of x) for |x| <= π, without trigonometry:
 /// sin y >= y - y³/6 for y >= 0, so sin² y >= y²(1 - y²/3).
 #[inline(always)]
