@@ -34,7 +34,11 @@ def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None
     console.print(summary_table(counts, tagged.height, seconds, top=20))
 
     if png is not None:
-        import matplotlib
+        try:
+            import matplotlib
+        except ImportError:
+            console.print("map: skipped, it needs matplotlib (pip install 'polars-zones[plot]')")
+            return tagged
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
