@@ -122,7 +122,7 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
             if layer not in layers:
                 raise ValueError(f"{source} has no layer {layer!r}; its layers: {', '.join(layers)}")
         meta, table = pyogrio.read_arrow(path, layer=layer, where=where)
-    except (DataLayerError, DataSourceError, FieldError, GeometryError) as error:
+    except (DataLayerError, DataSourceError, FieldError, GeometryError, OSError) as error:  # OSError: from Arrow
         detail = f" (where={where!r})" if where is not None and "where" not in str(error).lower() else ""
         raise ValueError(f"{source}: {error}{detail}") from None
     columns = [f.name for f in table.schema if geoarrow_wkb(f)]
@@ -165,9 +165,7 @@ def wkb_rows(geometries: Any) -> tuple[list[bytes | None], Any]:
     if isinstance(geometries, (bytes, bytearray, memoryview)):
         return [bytes(geometries)], None
     if isinstance(geometries, pl.Series):
-        if geometries.dtype not in (pl.Binary, pl.Null):
-            raise TypeError(f"a polars Series of WKB has dtype Binary, not {geometries.dtype}")
-        return geometries.to_list(), None
+        return series_rows(geometries)
     if isinstance(geometries, pl.DataFrame):
         raise TypeError("pass the geometry column (a Series), not the DataFrame")
     if type(geometries).__module__.startswith("pyarrow") or hasattr(geometries, "__arrow_c_stream__") \
@@ -192,6 +190,24 @@ def wkb_rows(geometries: Any) -> tuple[list[bytes | None], Any]:
                 hint = " (a geometry object: use Zones.from_shapely)"
             raise TypeError(f"row {i}: expected WKB bytes or None, got {type(value).__name__}{hint}")
     return rows, None
+
+
+def series_rows(series: pl.Series) -> tuple[list[bytes | None], Any]:
+    """A polars Binary Series, or a GeoArrow WKB extension Series (polars reads GeoParquet's
+    geometry as one; its metadata may name the CRS)."""
+    dtype, crs = series.dtype, None
+    extension = getattr(pl, "Extension", None)
+    if extension is not None and isinstance(dtype, extension):
+        if dtype.ext_name() != "geoarrow.wkb":
+            raise TypeError(f"a polars Series of {dtype.ext_name()} is not WKB")
+        try:
+            crs = json.loads(dtype.ext_metadata() or "{}").get("crs") or None
+        except (ValueError, AttributeError):
+            crs = None
+        dtype = dtype.ext_storage()
+    if dtype not in (pl.Binary, pl.Null):
+        raise TypeError(f"a polars Series of WKB has dtype Binary, not {dtype}")
+    return series.to_list(), crs
 
 
 def arrow_rows(geometries: Any) -> tuple[list[bytes | None], Any]:
