@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TARGET_ROOT ?= $(HOME)/.cache/polars-zones/target
 STAMP := $(VENV)/.maturin-installed
 
-.PHONY: build test test-rust test-python demo bench fuzz clean
+.PHONY: build wheel test test-rust test-python demo bench fuzz clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,19 @@ build: $(STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin \
 		$(VENV)/bin/maturin develop --release --features testing --extras test,bench,ray
 
+# The release wheel (abi3: one wheel for CPython 3.9+; manylinux, the lowest tag its symbols
+# allow) in dist/, without the `testing` feature. Cargo's build directory is build's, so the
+# compiled dependencies are reused.
+wheel: $(STAMP)
+	rm -f dist/polars_zones-*.whl
+	CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin $(VENV)/bin/maturin build --release --out dist
+
 # The Rust core without Python or Polars: ingest, index, kernel, serialization.
 test-rust:
 	CARGO_TARGET_DIR=$(TARGET_ROOT)/core cargo test --release --no-default-features
 
-test-python: build
+# tests/test_wheel.py (marked slow) installs the wheel into a fresh virtualenv.
+test-python: build wheel
 	$(PY) -m pytest
 
 test: test-rust test-python
@@ -52,4 +60,4 @@ fuzz: build
 	FUZZ_EXAMPLES=100000 $(PY) -m pytest -q tests/test_fuzz.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis dist

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
 
+from polars_zones import _formats, _properties
 from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
 
 GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
@@ -31,18 +33,29 @@ def check_boundary(boundary: str) -> str:
 class Zones:
     """Polygon zones with a global point-in-polygon index, ready to tag points.
 
-    Build one with `Zones.from_geojson`, `Zones.from_geopandas` or `Zones.from_shapely`;
-    use it with `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
+    Build one with `Zones.from_file`, `Zones.from_geojson`, `Zones.from_wkb`,
+    `Zones.from_geopandas` or `Zones.from_shapely`; use it with `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
     `polars_zones.tag_pandas`.
     """
 
-    __slots__ = ("_index", "_plan_literal")
+    __slots__ = ("_index", "_plan_literal", "_properties")
 
     def __init__(self, index: ZoneIndex) -> None:
         if not isinstance(index, ZoneIndex):
-            raise TypeError("use Zones.from_geojson, from_geopandas, from_shapely or from_bytes to make Zones")
+            raise TypeError("use Zones.from_file, from_geojson, from_wkb, from_geopandas, from_shapely or from_bytes "
+                            "to make Zones")
         self._index = index
         self._plan_literal: Any = None
+        self._properties: Any = None  # the polars DataFrame of `properties`, read once
+
+    @classmethod
+    def _with_attributes(cls, index: ZoneIndex, attributes: Any, id_column: str | None) -> Zones:
+        """Zones whose index carries the attribute table (`properties`): the id column, named
+        `id_column` (or "zone"), then `attributes` (one row per zone, or None)."""
+        table = _properties.attribute_table(attributes, index.ids, index.zone_count, id_column)
+        zones = cls(index.with_properties(_properties.to_blob(table)))
+        zones._properties = table
+        return zones
 
     def _plan_key(self) -> Any:
         """The expression that carries the index in a Polars plan (see src/expressions.rs):
@@ -90,12 +103,9 @@ class Zones:
         A saved index (a path or bytes starting with its magic bytes) is loaded as
         `Zones.load` does; its zones are fixed, so the other arguments do not apply.
         """
-        saved = _saved_index(source)
+        saved = cls._saved(source, id_property)
         if saved is not None:
-            if id_property is not None:
-                warnings.warn("the source is a saved index: its zone names are fixed, id_property is ignored",
-                              ZonesWarning, stacklevel=2)
-            return cls.from_bytes(saved)
+            return saved
         planar = _planar(antimeridian)
         texts, each_is_zone = _geojson_texts(source)
         if strict:
@@ -110,7 +120,101 @@ class Zones:
         except ValueError as error:
             raise ValueError(_better_message(texts, str(error), each_is_zone)) from None
         _warn_repairs(report, "feature(s) whose geometry is null (they contain no point)")
-        return cls(index)
+        return cls._with_attributes(index, _properties.from_json_texts(report["properties"]), id_property)
+
+    @classmethod
+    def _saved(cls, source: Any, id_property: str | None) -> Zones | None:
+        """The zones of a saved index passed where a zone file is expected (bytes or a path), else None."""
+        saved = _saved_index(source)
+        if saved is None:
+            return None
+        if id_property is not None:
+            warnings.warn("the source is a saved index: its zone names are fixed, id_property is ignored",
+                          ZonesWarning, stacklevel=3)
+        return cls.from_bytes(saved)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], *, id_property: str | None = None, layer: str | None = None,
+        where: str | None = None, antimeridian: str = "split",
+    ) -> Zones:
+        """Zones from a file: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf (anything
+        GDAL reads), or a saved index (recognized by its magic bytes).
+
+        GeoParquet is read with pyarrow; the other formats need pyogrio (`pip install
+        "polars-zones[io]"`); GeoJSON is read as `from_geojson` reads it unless `layer` or
+        `where` is given (then through pyogrio). Each feature is a zone, or, with `id_property`,
+        features sharing that attribute's value form one zone (named as `from_geojson` names
+        them). `layer`: the layer of a multi-layer file (GeoPackage). `where`: an attribute
+        filter, in OGR SQL for pyogrio's formats and in polars SQL for GeoParquet (`"A3 IN
+        ('NOR', 'SWE')"`). Features whose geometry is null are skipped, id and all.
+
+        The CRS is read: longitude/latitude on WGS84 (EPSG:4326, OGC:CRS84) is used as is; any
+        other is reprojected to it when pyproj and shapely are installed, else refused with an
+        error naming it. A file that names no CRS is taken as longitude/latitude, with a
+        ZonesWarning. The file's attributes become `properties`, with their types.
+        """
+        saved = cls._saved(path, id_property)
+        if saved is not None:
+            return saved
+        path = Path(path)
+        if path.suffix.lower() in _formats.GEOJSON_SUFFIXES and layer is None and where is None:
+            return cls.from_geojson(path, id_property=id_property, antimeridian=antimeridian)
+        planar = _planar(antimeridian)
+        features = _formats.read_features(path, layer, where)
+        source, attributes = features.source, features.attributes
+        if id_property is not None and id_property not in attributes.columns:
+            raise ValueError(f"{source} has no attribute {id_property!r}; its attributes: "
+                             f"{', '.join(attributes.columns) or 'none'}")
+        positions = [i for i, row in enumerate(features.wkb) if row is not None]
+        if not positions:
+            raise ValueError(f"{source}: no zones: {'no feature has' if features.wkb else 'no features with'} a geometry")
+        rows = [features.wkb[i] for i in positions]
+        if len(rows) < len(features.wkb):
+            warnings.warn(f"skipped {len(features.wkb) - len(rows)} feature(s) whose geometry is null (they contain no "
+                          "point)", ZonesWarning, stacklevel=2)
+            attributes = attributes[positions]
+        names = None
+        if id_property is not None:
+            values = attributes[id_property]
+            if values.null_count():
+                first = positions[values.is_null().arg_true()[0]]
+                raise ValueError(f"{source}: feature {first}: {id_property!r} is null")
+            names = _formats.zone_names(values.to_list(), "feature")
+        try:
+            rows = _formats.lonlat_rows(rows, features.crs, source)
+            index, report = ZoneIndex.from_wkb(rows, names, planar=planar)
+        except ValueError as error:
+            raise ValueError(f"{source}: {_feature_numbers(str(error), positions)}") from None
+        _warn_repairs(report, "feature(s) whose geometry is null (they contain no point)")
+        return cls._with_attributes(index, _properties.first_per_zone(attributes, names), id_property)
+
+    @classmethod
+    def from_wkb(cls, geometries: Any, *, ids: Any = None, antimeridian: str = "split") -> Zones:
+        """Zones from WKB or EWKB (Polygon, MultiPolygon, or a GeometryCollection of those), one
+        zone per row, or per distinct id with `ids` (rows sharing an id form one zone, named as
+        `from_geojson` names them).
+
+        `geometries`: bytes (one zone), a list or tuple of bytes (None: an empty zone, so that
+        zone i stays row i), a numpy object array, a polars Binary Series (polars-st), a
+        pyarrow Binary, LargeBinary or BinaryView array or ChunkedArray, a GeoArrow WKB
+        extension array (geoarrow-pyarrow, DuckDB, SedonaDB), or any object with the Arrow
+        PyCapsule interface. A CRS named by a GeoArrow type or by EWKB SRIDs is handled as
+        `from_file` handles a file's. Errors name the row. `properties` is the id column
+        alone: "zone", the zone names (Enum) or the zone index (UInt32).
+        """
+        planar = _planar(antimeridian)
+        rows, crs = _formats.wkb_rows(geometries)
+        names = None if ids is None else _formats.zone_names(_formats.plain_list(ids), "row")
+        if names is not None and len(names) != len(rows):
+            raise ValueError(f"{len(rows)} geometries but {len(names)} ids")
+        srid = _formats.srid_crs(rows)
+        if srid is not None and crs is not None and not _formats.is_lonlat(srid) and srid != crs:
+            raise ValueError(f"the rows' SRID says {srid} but their Arrow type says {_formats.crs_label(crs)}")
+        rows = _formats.lonlat_rows(rows, srid or crs, "the geometries")
+        index, report = ZoneIndex.from_wkb(rows, names, planar=planar)
+        _warn_repairs(report, "null geometries: empty zones (they contain no point)")
+        return cls._with_attributes(index, None, None)
 
     @staticmethod
     def validate(source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split"):
@@ -158,7 +262,8 @@ class Zones:
                 elements.append(
                     '{"type":"Feature","properties":{"id":%s},"geometry":%s}' % (json.dumps(names[i]), geometry)
                 )
-        return cls.from_geojson(elements, id_property=None if names is None else "id", antimeridian=antimeridian)
+        zones = cls.from_geojson(elements, id_property=None if names is None else "id", antimeridian=antimeridian)
+        return cls._with_attributes(zones._index, None, None)
 
     @classmethod
     def from_geopandas(cls, frame_or_series: Any, *, id_column: str | None = None, antimeridian: str = "split") -> Zones:
@@ -222,6 +327,22 @@ class Zones:
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(min_lon, min_lat, max_lon, max_lat) of all zones."""
         return self._index.bounds
+
+    @property
+    def properties(self):
+        """The zones' attributes as a polars DataFrame, one row per zone in zone order: the id
+        column first, then the properties of each zone's first feature.
+
+        The id column is named after `id_property` (or "zone" when there is none) and has the
+        dtype `tag` returns: `pl.Enum(zones.ids)` for named zones, the UInt32 zone index for
+        unnamed ones, so `df.join(zones.properties, left_on="zone", right_on="A3")` needs no
+        cast. From GeoJSON, scalars are typed by polars (ints and floats together are Float64,
+        other mixtures strings) and objects and arrays are JSON text; from other files the
+        attribute columns keep their types. Kept by save/load, pickling and `to_bytes`.
+        """
+        if self._properties is None:
+            self._properties = _properties.from_blob(self._index.properties, self.ids, len(self))
+        return self._properties.clone()
 
     @property
     def num_vertices(self) -> int:
@@ -332,6 +453,14 @@ def _warn_repairs(report: dict, null_geometries: str) -> None:
             ZonesWarning,
             stacklevel=3,
         )
+
+
+def _feature_numbers(message: str, positions: list[int]) -> str:
+    """An error about row N of the rows handed to Rust, about the file's feature instead."""
+    match = re.match(r"row (\d+)\b", message)
+    if match is None or int(match.group(1)) >= len(positions):
+        return message
+    return f"feature {positions[int(match.group(1))]}{message[match.end():]}"
 
 
 def _planar(antimeridian: str) -> bool:

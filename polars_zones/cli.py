@@ -2,6 +2,7 @@
 
     polars-zones tag points/*.parquet --zones zones.geojson --id-property A3 -o tagged.parquet
     polars-zones visits points/*.parquet --zones zones.pzi --time timestamp --by mmsi --max-gap 6h -o visits.parquet
+    polars-zones tag ais.csv --zones zones.gpkg --id-property A3 --keep-properties NAME -o tagged.parquet
     polars-zones index build zones.geojson --id-property A3 -o zones.pzi
     polars-zones index info zones.pzi
     polars-zones demo
@@ -48,6 +49,11 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build and inspect saved zone indexes (.pzi files).", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+
+# Column names taken as coordinates when --lat/--lon are not given (compared case-insensitively):
+# the first group with a match wins, so `lat`/`lon` columns are preferred over `x`/`y` ones.
+LATITUDE_NAMES = (("lat", "latitude"), ("y",))
+LONGITUDE_NAMES = (("lon", "lng", "long", "longitude"), ("x",))
 
 POINT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -125,21 +131,79 @@ def scan_points(files: list[Path]) -> pl.LazyFrame:
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
 
 
-def load_zones(path: str, id_property: str | None) -> pz.Zones:
-    """A saved index (recognized by its magic bytes) or a GeoJSON file."""
+def load_zones(path: str, id_property: str | None, layer: str | None = None, where: str | None = None) -> pz.Zones:
+    """A saved index (recognized by its magic bytes), or a zone file of any format
+    `Zones.from_file` reads (GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf)."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise UserError(f"no such zones file: {path!r}")
-    with p.open("rb") as f:
-        head = f.read(len(INDEX_MAGIC))
+    head = b""
+    if p.is_file():
+        with p.open("rb") as f:
+            head = f.read(len(INDEX_MAGIC))
     try:
         if head == INDEX_MAGIC:
             if id_property is not None:
                 errors.print(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
             return pz.Zones.load(p)
-        return pz.Zones.from_geojson(p, id_property=id_property)
-    except (ValueError, UnicodeDecodeError) as error:
+        return pz.Zones.from_file(p, id_property=id_property, layer=layer, where=where)
+    except (ValueError, UnicodeDecodeError, ImportError, OSError) as error:
         raise UserError(f"zones {path!r}: {error}") from None
+
+
+def detect_coordinates(schema: pl.Schema | list[str], *, lat: str | None = None, lon: str | None = None) -> tuple[str, str]:
+    """The latitude and longitude columns: `lat` and `lon` when given, else found among common
+    names (`lat`, `latitude`, then `y`; `lon`, `lng`, `long`, `longitude`, then `x`; compared
+    case-insensitively, surrounding spaces ignored). No match, or more than one in the first
+    group that has any, is a UserError listing the columns."""
+    names = list(schema.names() if isinstance(schema, pl.Schema) else schema)
+    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+    found = {}
+    for role, option, given, groups in (("latitude", "--lat", lat, LATITUDE_NAMES), ("longitude", "--lon", lon, LONGITUDE_NAMES)):
+        if given is not None:
+            found[role] = given
+            continue
+        for group in groups:
+            matches = [name for name in names if name.strip().lower() in group]
+            if len(matches) > 1:
+                raise UserError(f"several columns look like the {role}: {', '.join(map(repr, matches))}; choose one with "
+                                f"{option} (the points have columns: {shown})")
+            if matches:
+                found[role] = matches[0]
+                break
+        else:
+            common = ", ".join(name for group in groups for name in group)
+            raise UserError(f"no {role} column among the common names ({common}, in any case); name it with {option} "
+                            f"(the points have columns: {shown})")
+    return found["latitude"], found["longitude"]
+
+
+def coordinates(schema: pl.Schema, lat: str | None, lon: str | None) -> tuple[str, str]:
+    """`detect_coordinates`, saying on stderr which columns it chose when it chose any."""
+    chosen = detect_coordinates(schema, lat=lat, lon=lon)
+    if lat is None or lon is None:
+        errors.print(f"note: coordinates from columns {chosen[0]!r} (latitude) and {chosen[1]!r} (longitude); "
+                     "choose others with --lat/--lon", markup=False, highlight=False)
+    return chosen
+
+
+def property_names(text: str | None) -> list[str]:
+    """--keep-properties NAME,NAME,... as a list (empty entries dropped)."""
+    return [] if text is None else [name.strip() for name in text.split(",") if name.strip()]
+
+
+def join_properties(tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema) -> pl.LazyFrame:
+    """The zones' properties `names` added beside the zone column, in the streaming plan: a left
+    join on the zone (the properties' id column has the zone column's dtype), rows kept in order."""
+    table = zones.properties
+    for name in names:
+        if name not in table.columns:
+            raise UserError(f"the zones have no property {name!r}; they have: {', '.join(table.columns)}")
+        if name in schema or name == column:
+            raise UserError(f"the points already have a column {name!r}; --keep-properties cannot add it")
+    key = "__polars_zones_zone__"
+    right = table.lazy().select(pl.col(table.columns[0]).alias(key), *names)
+    return tagged.join(right, left_on=column, right_on=key, how="left", coalesce=True, maintain_order="left")
 
 
 def empty_as_numbers(lf: pl.LazyFrame, schema: pl.Schema, lat: str, lon: str) -> pl.LazyFrame:
@@ -256,24 +320,32 @@ def tag_files(
     output: Path,
     *,
     id_property: str | None = None,
-    lat: str = "lat",
-    lon: str = "lon",
+    lat: str | None = None,
+    lon: str | None = None,
     boundary: str = "half-open",
     column: str = "zone",
     top: int = 20,
     quiet: bool = False,
     engine: str = "polars",
     address: str | None = None,
+    keep_properties: list[str] = (),
+    zones_layer: str | None = None,
+    zones_where: str | None = None,
 ) -> None:
+    """`polars-zones tag`: `lat`/`lon` None are found among common names (`detect_coordinates`)."""
     files = expand_points(points, output)
     if engine == "ray":
-        return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon,
-                             boundary=boundary, column=column, top=top, quiet=quiet, address=address)
+        if keep_properties:
+            raise UserError("--keep-properties is not available with --engine ray; join Zones.properties afterwards")
+        return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary,
+                             column=column, top=top, quiet=quiet, address=address, layer=zones_layer, where=zones_where)
     kind = output_format(output)
-    zones = load_zones(zones_path, id_property)
+    zones = load_zones(zones_path, id_property, zones_layer, zones_where)
     lf = scan_points(files)
     try:
-        lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
+        schema = lf.collect_schema()
+        lat, lon = coordinates(schema, lat, lon)
+        lf = empty_as_numbers(lf, schema, lat, lon)
         schema = lf.collect_schema()
         total = None
         if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
@@ -283,6 +355,8 @@ def tag_files(
     check_columns(schema, lat, lon, column)
 
     tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
+    if keep_properties:
+        tagged = join_properties(tagged, zones, column, list(keep_properties), schema)
     tmp = temporary_path(output)
     try:
         t = time.perf_counter()
@@ -303,11 +377,13 @@ def tag_files(
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())
     console.print(summary_table(counts, rows, seconds, top))
-    console.print(f"wrote {output} ({kind}, column {column!r} added)")
+    added = ", ".join(repr(c) for c in (column, *keep_properties))
+    console.print(f"wrote {output} ({kind}, {'column' if not keep_properties else 'columns'} {added} added)")
 
 
-def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str, lon: str,
-                  boundary: str, column: str, top: int, quiet: bool, address: str | None) -> None:
+def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str | None,
+                  lon: str | None, boundary: str, column: str, top: int, quiet: bool, address: str | None,
+                  layer: str | None, where: str | None) -> None:
     """`tag --engine ray`: Parquet files in, a folder of Parquet files out, on a Ray cluster."""
     from polars_zones import ray as zones_ray  # imports without Ray; `zones_ray.ray` is then None
 
@@ -319,8 +395,9 @@ def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_proper
     if output.exists():
         raise UserError(f"output {str(output)!r} already exists; --engine ray writes a new directory")
     require_output_dir(output)
-    zones = load_zones(zones_path, id_property)
+    zones = load_zones(zones_path, id_property, layer, where)
     schema = pl.scan_parquet([str(f) for f in files]).collect_schema()
+    lat, lon = coordinates(schema, lat, lon)
     check_columns(schema, lat, lon, column)
     tmp = temporary_path(output)
     try:
@@ -346,21 +423,25 @@ def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_proper
 @app.command("tag")
 def tag_command(
     points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
-    zones: str = typer.Option(..., "--zones", "-z", help="A GeoJSON file or a saved index (.pzi)."),
+    zones: str = typer.Option(..., "--zones", "-z", help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .parquet or .csv."),
-    id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
-    lat: str = typer.Option("lat", help="Latitude column."),
-    lon: str = typer.Option("lon", help="Longitude column."),
+    id_property: Optional[str] = typer.Option(None, help="Feature property (attribute) that names the zones."),
+    lat: Optional[str] = typer.Option(None, help="Latitude column [default: found among lat, latitude, y, in any case]."),
+    lon: Optional[str] = typer.Option(None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."),
     boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
     column: str = typer.Option("zone", help="Name of the added zone column."),
     top: int = typer.Option(20, help="Zones listed in the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     engine: Engine = typer.Option(Engine.polars, help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster."),
     address: Optional[str] = typer.Option(None, help="With --engine ray: the cluster to join (e.g. auto, or ray://host:10001); default: start a local one."),
+    keep_properties: Optional[str] = typer.Option(None, help="Zone properties to add beside the zone column: NAME,NAME,..."),
+    zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
+    zones_where: Optional[str] = typer.Option(None, help="Only the zone features matching this attribute filter (SQL)."),
 ) -> None:
     """Add a zone column to point files, streaming: memory stays bounded whatever the input size."""
     tag_files(points, zones, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary.value,
-              column=column, top=top, quiet=quiet, engine=engine.value, address=address)
+              column=column, top=top, quiet=quiet, engine=engine.value, address=address,
+              keep_properties=property_names(keep_properties), zones_layer=zones_layer, zones_where=zones_where)
 
 
 @app.command("visits")
@@ -392,13 +473,15 @@ def visits_command(
 
 @index_app.command("build")
 def index_build(
-    zones: str = typer.Argument(..., help="A GeoJSON file."),
+    zones: str = typer.Argument(..., help="A zone file: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf."),
     output: Path = typer.Option(..., "--output", "-o", help="Index file to write (.pzi)."),
     id_property: Optional[str] = typer.Option(None, help="Feature property that names the zones."),
+    layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer file (GeoPackage)."),
+    where: Optional[str] = typer.Option(None, help="Only the features matching this attribute filter (SQL)."),
 ) -> None:
-    """Build the index of a GeoJSON file once and save it."""
+    """Build the index of a zone file once and save it (with the zones' properties)."""
     t = time.perf_counter()
-    built = load_zones(zones, id_property)
+    built = load_zones(zones, id_property, layer, where)
     seconds = time.perf_counter() - t
     require_output_dir(output)
     built.save(output)
@@ -435,11 +518,12 @@ def demo_command(
     points: int = typer.Option(2_000_000, help="Synthetic vessel positions to tag (2,000 per vessel)."),
     seed: int = typer.Option(42, help="Seed of the generator (same seed, same points)."),
     png: Path = typer.Option(Path("polars-zones-demo.png"), help="Where to write the map."),
+    no_map: bool = typer.Option(False, "--no-map", help="Draw no map (without matplotlib, the map is skipped anyway)."),
 ) -> None:
     """Tag synthetic vessel tracks with the bundled maritime zones; print positions and visits per zone, draw a map."""
     from polars_zones.demo import run_demo
 
-    run_demo(points=points, seed=seed, png=png, console=console)
+    run_demo(points=points, seed=seed, png=None if no_map else png, console=console)
 
 
 def interrupt_once(signum: int, frame: object) -> None:

@@ -52,6 +52,11 @@ def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None
     console.print(visits_table(visits_summary(per_visit.lazy(), "zone", ["mmsi"]), "zone", title, top=15))
 
     if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            console.print("map: skipped, it needs matplotlib (pip install 'polars-zones[plot]')")
+            return tagged
         draw_map(zones, tagged, per_visit, png, seed)
         console.print(f"map: {png}")
     return tagged

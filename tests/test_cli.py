@@ -156,6 +156,12 @@ ERROR_CASES = {
 }
 
 
+def one_error_line(stderr: str) -> bool:
+    """One `error: ...` line, after nothing but notes (which coordinate columns were chosen)."""
+    lines = stderr.strip().splitlines()
+    return lines[-1].startswith("error: ") and all(line.startswith("note: ") for line in lines[:-1])
+
+
 @pytest.mark.parametrize("case", list(ERROR_CASES))
 def test_user_errors(files, tmp_path, case):
     d, _ = files
@@ -167,7 +173,7 @@ def test_user_errors(files, tmp_path, case):
     done = cli(*args)
     assert done.returncode == 1
     assert message in done.stderr
-    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert one_error_line(done.stderr) and "Traceback" not in done.stderr
     assert set(tmp_path.iterdir()) == before  # no output, no temporary file
 
 
@@ -287,3 +293,143 @@ def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
     assert result["output_rows"] == 70_000_000
     assert result["input_file_bytes"] > 3 * limit
     assert result["peak_rss_bytes"] < limit
+
+
+# ---- coordinate columns, zone formats, zone properties (issue 17) ---------------------------
+
+NOAA_HEADER = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass"
+DMA_HEADER = ("# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,"
+              "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,Data source type,A,B,C,D")
+
+
+@pytest.mark.parametrize("header, expected", [
+    (NOAA_HEADER, ("LAT", "LON")),
+    (DMA_HEADER, ("Latitude", "Longitude")),
+    ("id,lat,lng", ("lat", "lng")),
+    ("x,y,t", ("y", "x")),
+    ("lat,lon,x,y", ("lat", "lon")),  # lat/lon names win over x/y
+    ("Long, Lat ", (" Lat ", "Long")),
+])
+def test_detect_coordinates(header, expected):
+    from polars_zones.cli import detect_coordinates
+
+    assert detect_coordinates(header.split(",")) == expected
+    schema = pl.Schema({name: pl.Float64 for name in header.split(",")})
+    assert detect_coordinates(schema) == expected
+
+
+@pytest.mark.parametrize("header, message", [
+    ("lat,latitude,lon", "several columns look like the latitude: 'lat', 'latitude'; choose one with --lat "
+                         "(the points have columns: lat, latitude, lon)"),
+    ("LAT,lat,lon", "several columns look like the latitude: 'LAT', 'lat'"),
+    ("lat,lon,LONGITUDE", "several columns look like the longitude: 'lon', 'LONGITUDE'; choose one with --lon"),
+    ("mmsi,breite,laenge", "no latitude column among the common names (lat, latitude, y, in any case); name it with "
+                           "--lat (the points have columns: mmsi, breite, laenge)"),
+    ("mmsi,lat,laenge", "no longitude column among the common names (lon, lng, long, longitude, x, in any case)"),
+])
+def test_detect_coordinates_errors(header, message):
+    from polars_zones.cli import UserError, detect_coordinates
+
+    with pytest.raises(UserError) as error:
+        detect_coordinates(header.split(","))
+    assert message in str(error.value)
+
+
+def test_given_columns_are_not_detected():
+    from polars_zones.cli import detect_coordinates
+
+    assert detect_coordinates(["lat", "latitude", "lon"], lat="latitude") == ("latitude", "lon")
+
+
+@pytest.fixture(scope="module")
+def ais_files(tmp_path_factory, bundled_zones):
+    """1,000 positions under the NOAA and the Danish Maritime Authority headers, and their zones."""
+    d = tmp_path_factory.mktemp("ais")
+    positions = ship_positions(1_000, bundled_zones, seed=5)
+    lat, lon = positions["lat"], positions["lon"]
+    expected = positions.select(pl.col("lat").zones.tag("lon", polygons=bundled_zones).cast(pl.String))["lat"].to_list()
+    noaa = pl.DataFrame({name: [1] * len(lat) for name in NOAA_HEADER.split(",")}).with_columns(LAT=lat, LON=lon)
+    noaa.write_csv(d / "noaa.csv")
+    dma = pl.DataFrame({name: ["x"] * len(lat) for name in DMA_HEADER.split(",")}).with_columns(Latitude=lat, Longitude=lon)
+    dma.write_csv(d / "dma.csv")
+    return d, expected
+
+
+@pytest.mark.parametrize("name, columns", [("noaa.csv", ("LAT", "LON")), ("dma.csv", ("Latitude", "Longitude"))])
+def test_tag_finds_the_coordinate_columns(ais_files, name, columns, tmp_path):
+    d, expected = ais_files
+    done = cli("tag", str(d / name), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "out.parquet"), "-q")
+    assert done.returncode == 0, done.stderr
+    assert f"coordinates from columns {columns[0]!r} (latitude) and {columns[1]!r} (longitude)" in done.stderr
+    assert pl.read_parquet(tmp_path / "out.parquet")["zone"].cast(pl.String).to_list() == expected
+
+
+def test_tag_refuses_ambiguous_or_missing_coordinates(tmp_path):
+    pl.DataFrame({"lat": [1.0], "Latitude": [1.0], "lon": [2.0]}).write_csv(tmp_path / "two.csv")
+    pl.DataFrame({"north": [1.0], "east": [2.0]}).write_csv(tmp_path / "none.csv")
+    for name, message in (("two.csv", "several columns look like the latitude: 'lat', 'Latitude'"),
+                          ("none.csv", "no latitude column among the common names")):
+        done = cli("tag", str(tmp_path / name), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet"))
+        assert done.returncode == 1 and one_error_line(done.stderr) and message in done.stderr, done.stderr
+        assert "the points have columns" in done.stderr and not (tmp_path / "out.parquet").exists()
+
+
+@pytest.fixture(scope="module")
+def zone_files(tmp_path_factory):
+    """The bundled zones, with two more properties, as GeoPackage and GeoParquet."""
+    gpd = pytest.importorskip("geopandas")
+    pytest.importorskip("pyogrio")
+    d = tmp_path_factory.mktemp("zonefiles")
+    frame = gpd.read_file(pz.datasets.maritime_zones_path())
+    frame["NAME"] = "zone " + frame["A3"]
+    frame["RANK"] = range(len(frame))
+    frame.to_file(d / "zones.gpkg")
+    frame.to_parquet(d / "zones.parquet")
+    return d
+
+
+@pytest.mark.parametrize("zones_name", ["zones.gpkg", "zones.parquet"])
+@pytest.mark.parametrize("out", ["out.parquet", "out.csv"])
+def test_tag_with_zone_files_and_keep_properties(files, zone_files, zones_name, out, tmp_path):
+    d, expected = files
+    target = tmp_path / out
+    done = cli("tag", str(d / "points.csv"), "--zones", str(zone_files / zones_name), "--id-property", "A3",
+               "--keep-properties", "NAME,RANK", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    assert "columns 'zone', 'NAME', 'RANK' added" in done.stdout
+    got = pl.read_parquet(target) if out.endswith("parquet") else pl.read_csv(target)
+    assert got.columns == ["mmsi", "lat", "lon", "zone", "NAME", "RANK"]
+    assert got["mmsi"].to_list() == expected["mmsi"].to_list()  # rows in input order
+    assert got["zone"].cast(pl.String).to_list() == expected["zone"].to_list()
+    named = got.filter(pl.col("zone").is_not_null())
+    assert (named["NAME"] == "zone " + named["zone"].cast(pl.String)).all()
+    assert got.filter(pl.col("zone").is_null())["NAME"].null_count() == got["zone"].null_count()
+
+
+def test_keep_properties_errors_and_zone_filters(files, zone_files, tmp_path):
+    d, _ = files
+    base = ["tag", str(d / "points.parquet"), "--zones", str(zone_files / "zones.gpkg"), "--id-property", "A3",
+            "-o", str(tmp_path / "out.parquet")]
+    done = cli(*base, "--keep-properties", "POPULATION")
+    assert done.returncode == 1 and "the zones have no property 'POPULATION'; they have: A3, NAME, RANK" in done.stderr
+    done = cli(*base, "--keep-properties", "NAME", "--column", "NAME")
+    assert done.returncode == 1 and "already have a column 'NAME'" in done.stderr
+    done = cli(*base, "--zones-layer", "nope")
+    assert done.returncode == 1 and "has no layer 'nope'; its layers: zones" in done.stderr
+    done = cli(*base, "--zones-where", "A3 IN ('NOR', 'SWE')", "-q")
+    assert done.returncode == 0, done.stderr
+    assert set(pl.read_parquet(tmp_path / "out.parquet")["zone"].drop_nulls().cast(pl.String)) <= {"NOR", "SWE"}
+
+
+def test_index_build_from_a_geopackage_keeps_properties(zone_files, bundled_zones, tmp_path):
+    done = cli("index", "build", str(zone_files / "zones.gpkg"), "--id-property", "A3", "-o", str(tmp_path / "z.pzi"))
+    assert done.returncode == 0, done.stderr
+    saved = pz.Zones.load(tmp_path / "z.pzi")
+    assert saved.fingerprint == bundled_zones.fingerprint
+    assert saved.properties.columns == ["A3", "NAME", "RANK"]
+
+
+def test_demo_without_a_map(tmp_path):
+    done = cli("demo", "--points", "20000", "--no-map", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "in no zone" in done.stdout and not list(tmp_path.iterdir())
