@@ -24,7 +24,7 @@ build: $(STAMP)
 # compiled dependencies are reused.
 wheel: $(STAMP)
 	rm -f dist/polars_zones-*.whl
-	CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin $(VENV)/bin/maturin build --release --out dist
+	CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin $(VENV)/bin/maturin build --release --strip --out dist
 
 # The Rust core without Python or Polars: ingest, index, kernel, serialization.
 test-rust:

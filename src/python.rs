@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::boundary::Boundary;
 use crate::build::{build, build_with, BuildOptions};
-use crate::coords::{looks_swapped, snap_query, to_degrees};
+use crate::coords::{looks_swapped, to_degrees};
 use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
 use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Antimeridian, Grouping, IngestReport};
@@ -361,6 +361,7 @@ impl PyZoneIndex {
         lon: PyReadonlyArray1<'py, f64>,
         boundary: &str,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        use crate::coords::snap_query;
         use crate::reference::{polygon_bounds, zones_containing_bounded};
         use rayon::prelude::*;
         first_zones(py, &lat, &lon, boundary, |lat, lon, mode| {
