@@ -215,6 +215,22 @@ def empty_as_numbers(lf: pl.LazyFrame, schema: pl.Schema, lat: str, lon: str) ->
     return lf
 
 
+DISTANCE_COLUMN = "distance_m"
+DISTANCE_UNITS = {"m": 1.0, "km": 1000.0, "nm": 1852.0}
+
+
+def parse_distance(text: str) -> float:
+    """Metres from `500m`, `20km`, `12nm` (international nautical miles, 1,852 m) or a plain
+    number of metres."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    if not match:
+        raise UserError(f"--max-distance {text!r}: expected a number and a unit, e.g. 500m, 20km, 12nm")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if unit and unit not in DISTANCE_UNITS:
+        raise UserError(f"--max-distance {text!r}: unknown unit {match.group(2)!r} (use m, km or nm)")
+    return number * DISTANCE_UNITS.get(unit or "m")
+
+
 def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
     names = list(schema.names())
     for role, name in (("latitude", lat), ("longitude", lon)):
@@ -331,12 +347,18 @@ def tag_files(
     keep_properties: list[str] = (),
     zones_layer: str | None = None,
     zones_where: str | None = None,
+    nearest: bool = False,
+    max_distance: float | None = None,
 ) -> None:
-    """`polars-zones tag`: `lat`/`lon` None are found among common names (`detect_coordinates`)."""
+    """`polars-zones tag`: `lat`/`lon` None are found among common names (`detect_coordinates`).
+    With `nearest`, the zone column holds the nearest zone within `max_distance` metres and a
+    `distance_m` column is added."""
     files = expand_points(points, output)
+    if max_distance is not None and not nearest:
+        raise UserError("--max-distance needs --nearest")
     if engine == "ray":
-        if keep_properties:
-            raise UserError("--keep-properties is not available with --engine ray; join Zones.properties afterwards")
+        if keep_properties or nearest:
+            raise UserError("--keep-properties and --nearest are not available with --engine ray")
         return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary,
                              column=column, top=top, quiet=quiet, address=address, layer=zones_layer, where=zones_where)
     kind = output_format(output)
@@ -353,8 +375,16 @@ def tag_files(
     except pl.exceptions.PolarsError as error:
         raise UserError(f"cannot read the points: {polars_message(error)}") from None
     check_columns(schema, lat, lon, column)
+    if nearest and DISTANCE_COLUMN in schema:
+        raise UserError(f"the points already have a column {DISTANCE_COLUMN!r}")
 
-    tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
+    if nearest:
+        near = {"polygons": zones, "boundary": boundary, "max_distance": max_distance}
+        tagged = lf.with_columns(
+            pl.col(lat).zones.nearest(lon, **near).alias(column), pl.col(lat).zones.distance(lon, **near).alias(DISTANCE_COLUMN)
+        )
+    else:
+        tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
     if keep_properties:
         tagged = join_properties(tagged, zones, column, list(keep_properties), schema)
     tmp = temporary_path(output)
@@ -377,8 +407,9 @@ def tag_files(
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())
     console.print(summary_table(counts, rows, seconds, top))
-    added = ", ".join(repr(c) for c in (column, *keep_properties))
-    console.print(f"wrote {output} ({kind}, {'column' if not keep_properties else 'columns'} {added} added)")
+    columns = (column, *((DISTANCE_COLUMN,) if nearest else ()), *keep_properties)
+    added = ", ".join(repr(c) for c in columns)
+    console.print(f"wrote {output} ({kind}, {'column' if len(columns) == 1 else 'columns'} {added} added)")
 
 
 def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str | None,
@@ -437,11 +468,14 @@ def tag_command(
     keep_properties: Optional[str] = typer.Option(None, help="Zone properties to add beside the zone column: NAME,NAME,..."),
     zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
     zones_where: Optional[str] = typer.Option(None, help="Only the zone features matching this attribute filter (SQL)."),
+    nearest: bool = typer.Option(False, "--nearest", help="The zone column holds the nearest zone (the zone containing the point, if any), and a distance_m column the distance to it in metres."),
+    max_distance: Optional[str] = typer.Option(None, help="With --nearest: how far to look, e.g. 500m, 20km, 12nm (nautical miles); farther points get no zone."),
 ) -> None:
     """Add a zone column to point files, streaming: memory stays bounded whatever the input size."""
     tag_files(points, zones, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary.value,
               column=column, top=top, quiet=quiet, engine=engine.value, address=address,
-              keep_properties=property_names(keep_properties), zones_layer=zones_layer, zones_where=zones_where)
+              keep_properties=property_names(keep_properties), zones_layer=zones_layer, zones_where=zones_where,
+              nearest=nearest, max_distance=None if max_distance is None else parse_distance(max_distance))
 
 
 @app.command("visits")

@@ -433,3 +433,36 @@ def test_demo_without_a_map(tmp_path):
     done = cli("demo", "--points", "20000", "--no-map", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "in no zone" in done.stdout and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("max_distance, metres", [("20km", 20_000.0), ("12nm", 12 * 1852.0), ("500 m", 500.0), ("7000", 7000.0)])
+def test_nearest_zone_within_a_distance(files, bundled_zones, tmp_path, max_distance, metres):
+    d, _ = files
+    target = tmp_path / "near.parquet"
+    done = cli("tag", str(d / "points.parquet"), "--zones", BUNDLED, "--id-property", "A3", "--nearest",
+               "--max-distance", max_distance, "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(target)
+    points = pl.read_parquet(d / "points.parquet")
+    expected = points.with_columns(
+        zone=pl.col("lat").zones.nearest("lon", polygons=bundled_zones, max_distance=metres),
+        distance_m=pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=metres),
+    )
+    assert got.select("zone", "distance_m").equals(expected.select("zone", "distance_m"))
+    assert (got["distance_m"].drop_nulls() <= metres).all()
+    assert "'distance_m'" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--nearest", "--max-distance", "20 furlongs"], "unknown unit 'furlongs' (use m, km or nm)"),
+    (["--nearest", "--max-distance", "far"], "expected a number and a unit"),
+    (["--max-distance", "20km"], "--max-distance needs --nearest"),
+])
+def test_bad_distances_are_one_error_line(files, tmp_path, args, message):
+    d, _ = files
+    done = cli("tag", str(d / "points.parquet"), "--zones", BUNDLED, *args, "-o", str(tmp_path / "x.parquet"))
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: --max-distance") and message in last
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "x.parquet").exists()
