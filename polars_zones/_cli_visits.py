@@ -12,7 +12,6 @@ own, so that only one bucket is ever sorted at a time.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import os
 import shutil
@@ -20,10 +19,10 @@ import time
 from pathlib import Path
 
 import polars as pl
-from rich.table import Table
 
 import polars_zones as pz
 from polars_zones._internal import points_seen
+from polars_zones._report import visits_summary, visits_table
 from polars_zones.cli import (
     POINT_FORMATS,
     UserError,
@@ -94,45 +93,6 @@ def threshold(value: str | None, option: str, dtype: pl.DataType):
     except ValueError:
         raise UserError(f"{option} {value!r}: the time column is {dtype}, so give a number in its units") from None
     return int(number) if number.is_integer() and dtype.is_integer() else number
-
-
-def format_duration(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.timedelta):
-        seconds = int(value.total_seconds())
-        days, rest = divmod(seconds, 86_400)
-        hours, rest = divmod(rest, 3_600)
-        minutes, seconds = divmod(rest, 60)
-        parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes and not days else "",
-                 f"{seconds}s" if seconds and not days and not hours else ""]
-        return " ".join(p for p in parts if p) or "0s"
-    return f"{value:,.6g}"
-
-
-def visits_summary(visits: pl.LazyFrame, column: str, by: list[str]) -> pl.DataFrame:
-    """Per zone: visits, vessels, median and total duration, points; most visited first."""
-    vessels = pl.struct(by).n_unique() if by else pl.lit(1, dtype=pl.UInt32)
-    return (
-        visits.group_by(column)
-        .agg(visits=pl.len(), vessels=vessels, median=pl.col("duration").median(),
-             total=pl.col("duration").sum(), points=pl.col("points").sum())
-        .sort(["visits", column], descending=[True, False])
-        .collect(engine="streaming")
-    )
-
-
-def visits_table(summary: pl.DataFrame, column: str, title: str, top: int) -> Table:
-    table = Table(title=title)
-    for name in ("zone", "visits", "vessels", "median time in zone", "total time in zone", "positions"):
-        table.add_column(name, justify="left" if name == "zone" else "right")
-    for row in summary.head(top).iter_rows(named=True):
-        table.add_row(str(row[column]), f"{row['visits']:,}", f"{row['vessels']:,}", format_duration(row["median"]),
-                      format_duration(row["total"]), f"{row['points']:,}")
-    if summary.height > top:
-        rest = summary[top:]
-        table.add_row(f"({rest.height} other zones)", f"{rest['visits'].sum():,}", "", "", "", f"{rest['points'].sum():,}", style="dim")
-    return table
 
 
 def visits_files(

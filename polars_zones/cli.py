@@ -36,6 +36,7 @@ from rich.table import Table
 
 import polars_zones as pz
 from polars_zones._internal import points_seen
+from polars_zones._report import summary_table, zone_counts
 from polars_zones._zones import INDEX_MAGIC
 
 console = Console()
@@ -299,35 +300,6 @@ def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | Non
             progress.update(task, completed=points_seen() - start if total is None else total)
     if "error" in outcome:
         raise outcome["error"]
-
-
-def zone_counts(tagged: pl.LazyFrame, lat: str, lon: str, column: str) -> pl.DataFrame:
-    """Rows per (zone, coordinates valid) of a tagged frame, for `summary_table`."""
-    valid = pl.col(lat).is_not_null() & pl.col(lon).is_not_null() & pl.col(lat).is_between(-90, 90)
-    valid = valid & pl.col(lat).is_finite() & pl.col(lon).is_finite()
-    return tagged.group_by(zone=pl.col(column), valid=valid.fill_null(False)).agg(rows=pl.len()).collect(engine="streaming")
-
-
-def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> Table:
-    """Rows per zone (the `top` largest, then the rest together), in no zone, invalid."""
-    zoned = counts.filter(pl.col("zone").is_not_null() & pl.col("valid")).sort("rows", descending=True)
-    outside = counts.filter(pl.col("zone").is_null() & pl.col("valid"))["rows"].sum()
-    invalid = counts.filter(~pl.col("valid"))["rows"].sum()
-    table = Table(title=f"{rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s)")
-    table.add_column("zone")
-    table.add_column("rows", justify="right")
-    table.add_column("share", justify="right")
-
-    def add(label: str, n: int, **style) -> None:
-        table.add_row(label, f"{n:,}", f"{n / max(rows, 1):.2%}", **style)
-
-    for zone, n in zoned.head(top).select("zone", "rows").iter_rows():
-        add(str(zone), n)
-    if zoned.height > top:
-        add(f"({zoned.height - top} other zones)", zoned["rows"][top:].sum(), style="dim")
-    add("in no zone", outside, end_section=False)
-    add("invalid coordinates", invalid)
-    return table
 
 
 def tag_files(

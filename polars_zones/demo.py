@@ -13,6 +13,7 @@ import polars as pl
 from rich.console import Console
 
 from polars_zones import datasets
+from polars_zones._report import summary_table, visits_summary, visits_table, zone_counts
 from polars_zones._visits import visits
 from polars_zones.tracks import vessel_tracks
 
@@ -23,9 +24,6 @@ VISIT_OPTIONS = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3)
 
 def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None, console: Console | None = None) -> pl.DataFrame:
     """Runs the demo and returns the tagged positions."""
-    from polars_zones._cli_visits import visits_summary, visits_table
-    from polars_zones.cli import summary_table, zone_counts
-
     console = console or Console()
     t = time.perf_counter()
     zones = datasets.maritime_zones()

@@ -435,6 +435,15 @@ def test_demo_without_a_map(tmp_path):
     assert "in no zone" in done.stdout and not list(tmp_path.iterdir())
 
 
+def test_the_demo_imports_no_command_module():
+    """The demo shares its summary tables with the commands through polars_zones._report:
+    importing it loads neither polars_zones.cli nor polars_zones._cli_visits."""
+    code = "import sys, polars_zones.demo; print(sorted(m for m in sys.modules if m.startswith('polars_zones.') and 'cli' in m))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("max_distance, metres", [("20km", 20_000.0), ("12nm", 12 * 1852.0), ("500 m", 500.0), ("7000", 7000.0)])
 def test_nearest_zone_within_a_distance(files, bundled_zones, tmp_path, max_distance, metres):
     d, _ = files
