@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
+import polars as pl
 
 from polars_zones import _formats, _properties
 from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
@@ -22,6 +23,14 @@ BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
 
 # Notes of Zones.validate that describe how a polygon across ±180 is read, not a problem.
 ANTIMERIDIAN_NOTES = ("crosses antimeridian", "antimeridian seam")
+
+# The columns of Zones.validate and their polars dtypes, in the order of the fields of the
+# tuples ZoneIndex.validate_geojson returns; the first five say where a problem is.
+PROBLEM_COLUMNS = {
+    "element": pl.UInt32, "feature": pl.UInt32, "polygon": pl.UInt32, "ring": pl.UInt32, "vertex": pl.UInt32,
+    "kind": pl.String, "lon": pl.Float64, "lat": pl.Float64, "detail": pl.String,
+}
+PROBLEM_PLACES = tuple(PROBLEM_COLUMNS)[:5]
 
 
 def check_boundary(boundary: str) -> str:
@@ -109,12 +118,13 @@ class Zones:
         planar = _planar(antimeridian)
         texts, each_is_zone = _geojson_texts(source)
         if strict:
-            problems = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=planar)
-            problems = [p for p in problems if p[5] not in ANTIMERIDIAN_NOTES]
-            if problems:
-                listed = "\n".join(_describe_problem(p) for p in problems[:20])
-                more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
-                raise ValueError(f"{len(problems)} problem(s) in the zones (strict=True):\n{listed}{more}")
+            problems = _problems(texts, each_is_zone, id_property, planar).filter(
+                ~pl.col("kind").is_in(ANTIMERIDIAN_NOTES)
+            )
+            if problems.height:
+                listed = "\n".join(_describe_problem(p) for p in problems.head(20).iter_rows(named=True))
+                more = f"\n... and {problems.height - 20} more" if problems.height > 20 else ""
+                raise ValueError(f"{problems.height} problem(s) in the zones (strict=True):\n{listed}{more}")
         try:
             index, report = ZoneIndex.from_geojson(texts, each_is_zone, id_property, planar=planar)
         except ValueError as error:
@@ -229,15 +239,8 @@ class Zones:
         per polygon and the union per zone give every one of them a defined answer. Input
         that `from_geojson` refuses raises the same ValueError here.
         """
-        import polars as pl
-
         texts, each_is_zone = _geojson_texts(source)
-        rows = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=_planar(antimeridian))
-        schema = {
-            "element": pl.UInt32, "feature": pl.UInt32, "polygon": pl.UInt32, "ring": pl.UInt32, "vertex": pl.UInt32,
-            "kind": pl.String, "lon": pl.Float64, "lat": pl.Float64, "detail": pl.String,
-        }
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        return _problems(texts, each_is_zone, id_property, _planar(antimeridian))
 
     @classmethod
     def from_shapely(cls, geometries: Any, *, ids: Iterable[Any] | None = None, antimeridian: str = "split") -> Zones:
@@ -478,12 +481,17 @@ def _geojson_texts(source: GeoJSONSource) -> tuple[list[str], bool]:
     return [_geojson_text(source, "input")], False
 
 
-def _describe_problem(row: tuple) -> str:
-    element, feature, polygon, ring, vertex, kind, lon, lat, detail = row
-    where = [f"{name} {value}" for name, value in
-             (("element", element), ("feature", feature), ("polygon", polygon), ("ring", ring), ("vertex", vertex))
-             if value is not None]
-    return f"{', '.join(where)}: {kind} at ({lon:.7f}, {lat:.7f}): {detail}"
+def _problems(texts: list[str], each_is_zone: bool, id_property: str | None, planar: bool) -> pl.DataFrame:
+    """The problems `ZoneIndex.validate_geojson` finds, one row per problem (`Zones.validate`):
+    the compiled module gives a tuple per problem, whose fields `PROBLEM_COLUMNS` names in order."""
+    rows = ZoneIndex.validate_geojson(texts, each_is_zone, id_property, planar=planar)
+    return pl.DataFrame(rows, schema=PROBLEM_COLUMNS, orient="row")
+
+
+def _describe_problem(problem: dict[str, Any]) -> str:
+    """One row of `_problems` as a line: where, kind, at which point, detail."""
+    where = [f"{name} {problem[name]}" for name in PROBLEM_PLACES if problem[name] is not None]
+    return f"{', '.join(where)}: {problem['kind']} at ({problem['lon']:.7f}, {problem['lat']:.7f}): {problem['detail']}"
 
 
 def _geojson_text(source: Any, where: str) -> str:
