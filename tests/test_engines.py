@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import numpy as np
 import polars as pl
 import pytest
@@ -135,18 +133,6 @@ def test_polygons_accepts_geojson_directly(bundled_collection):
     square = {"type": "Polygon", "coordinates": [[[2, 48], [3, 48], [3, 49], [2, 49], [2, 48]]]}
     assert df.select(pl.col("lat").zones.tag("lon", polygons=square)).item() == 0
     assert df.select(pl.col("lat").zones.within("lon", polygons=[square, square])).item() is True
-
-
-@pytest.mark.parametrize(
-    "frame, message",
-    [
-        (pl.DataFrame({"lat": ["1.0"], "lon": [1.0]}), "latitude column \"lat\" has dtype str"),
-        (pl.DataFrame({"lat": [1.0], "lon": [datetime.date(2020, 1, 1)]}), "longitude column \"lon\" has dtype date"),
-    ],
-)
-def test_wrong_dtypes_are_clear_errors(bundled_zones, frame, message):
-    with pytest.raises(pl.exceptions.PolarsError, match=message):
-        frame.select(pl.col("lat").zones.tag("lon", polygons=bundled_zones))
 
 
 def test_unknown_boundary_is_a_value_error(bundled_zones):

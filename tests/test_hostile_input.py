@@ -26,19 +26,26 @@ def frame(bundled_zones) -> pl.DataFrame:
     return ship_positions(50_000, bundled_zones, seed=21).select("lat", "lon")
 
 
+NUMBERS = [1.0, 2.0]
+DATES = [date(2020, 1, 1), date(2020, 1, 2)]
+
+
 @pytest.mark.parametrize(
-    "column, message",
+    "lat, lon, column, dtype",
     [
-        (pl.Series("lat", ["10.5", "x"]), "dtype str"),
-        (pl.Series("lat", [date(2020, 1, 1), date(2020, 1, 2)]), "dtype date"),
-        (pl.Series("lat", [{"a": 1.0}, {"a": 2.0}]), "dtype struct"),
-        (pl.Series("lat", [[1.0], [2.0]]), "dtype list"),
+        (["10.5", "x"], NUMBERS, "latitude column \"lat\"", "str"),
+        (DATES, NUMBERS, "latitude column \"lat\"", "date"),
+        ([{"a": 1.0}, {"a": 2.0}], NUMBERS, "latitude column \"lat\"", "struct[1]"),
+        ([[1.0], [2.0]], NUMBERS, "latitude column \"lat\"", "list[f64]"),
+        (NUMBERS, DATES, "longitude column \"lon\"", "date"),
     ],
 )
-def test_wrong_dtypes_are_clear_errors(bundled_zones, column, message):
-    df = pl.DataFrame([column, pl.Series("lon", [1.0, 2.0])])
-    for expression in ("tag", "tag_all", "within"):
-        with pytest.raises(pl.exceptions.PolarsError, match=f"zones.{expression}: the latitude column \"lat\" has {message}"):
+def test_wrong_dtypes_are_clear_errors(bundled_zones, lat, lon, column, dtype):
+    """Every expression refuses coordinates that are not numbers, naming the column and its dtype."""
+    df = pl.DataFrame([pl.Series("lat", lat), pl.Series("lon", lon)])
+    for expression in ("tag", "tag_all", "within", "distance", "nearest"):
+        message = f"zones.{expression}: the {column} has dtype {dtype}; expected a float or integer column"
+        with pytest.raises(pl.exceptions.PolarsError, match=re.escape(message)):
             df.select(getattr(pl.col("lat").zones, expression)("lon", polygons=bundled_zones))
 
 
