@@ -12,6 +12,9 @@ Importing the package registers the `zones` expression namespace, and the `zones
 DataFrame and LazyFrame namespaces (`lf.zones.visits(...)`, `lf.zones.time_in_zone(...)`).
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from polars_zones import datasets
 from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, index_lookup_count, set_cache_capacity
 from polars_zones._namespace import ZonesNamespace
@@ -34,4 +37,8 @@ __all__ = [
     "time_in_zone",
     "visits",
 ]
-__version__ = "0.1.0"
+
+try:  # the version of the installed distribution, which maturin takes from Cargo.toml
+    __version__ = _version("polars-zones")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

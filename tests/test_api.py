@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -281,3 +283,9 @@ def test_tag_all_on_many_named_zones_costs_about_what_tag_does():
     tag, tag_all = json.loads(done.stdout.strip().splitlines()[-1])
     assert tag_all["peak_bytes"] < 3 * tag["peak_bytes"] + 64e6, done.stdout
     assert tag_all["seconds"] < 3 * tag["seconds"] + 0.1, done.stdout
+
+
+def test_version_is_the_installed_distributions():
+    """`__version__` is the installed distribution's, which maturin takes from Cargo.toml."""
+    assert pz.__version__ == importlib.metadata.version("polars-zones")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pz.__version__), pz.__version__

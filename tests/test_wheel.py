@@ -62,9 +62,11 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel))
     installed = time.perf_counter()
     located = run(str(venv / "bin" / "python"), "-c",
-                  "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); print(d.maritime_zones_path())")
-    module, zones_path = located.stdout.split()
+                  "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); print(d.maritime_zones_path()); "
+                  "print(polars_zones.__version__)")
+    module, zones_path, version = located.stdout.split()
     assert Path(module).is_relative_to(venv), module  # the wheel's package, not this checkout's
+    assert version == wheel.name.split("-")[1], (version, wheel.name)  # Cargo.toml's version, single-sourced
     run("polars-zones", "tag", "ais.csv", "--zones", zones_path, "--id-property", "A3", "-o", "tagged.parquet", "-q")
     tagged = time.perf_counter()
 
