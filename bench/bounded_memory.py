@@ -99,8 +99,22 @@ def run(rows: int, limit_mb: int, directory: Path) -> dict:
     limit = limit_mb * 1024 * 1024
     group = memory_cgroup(limit)
     zones = pz.datasets.maritime_zones_path()
-    command = [sys.executable, "-m", "polars_zones", "tag", str(points), "--zones", str(zones),
-               "--id-property", "A3", "-o", str(output), "--quiet", "--top", "3"]
+    command = [
+        sys.executable,
+        "-m",
+        "polars_zones",
+        "tag",
+        str(points),
+        "--zones",
+        str(zones),
+        "--id-property",
+        "A3",
+        "-o",
+        str(output),
+        "--quiet",
+        "--top",
+        "3",
+    ]
 
     code, peak, seconds, stdout, stderr = run_in_group(command, group)
     output_rows = pq.ParquetFile(output).metadata.num_rows if code == 0 and output.exists() else None
@@ -122,12 +136,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=120_000_000)
     parser.add_argument("--limit-mb", type=int, default=400)
-    parser.add_argument("--dir", type=Path, default=None, help="where to write the files (default: a temporary directory)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write the files (default: a temporary directory)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         result = run(args.rows, args.limit_mb, Path(tmp))
     mb = 1024 * 1024
-    cap = f"a hard cgroup limit of {args.limit_mb} MiB" if result["hard_limit_bytes"] else "no hard limit (no cgroup here)"
+    cap = (
+        f"a hard cgroup limit of {args.limit_mb} MiB"
+        if result["hard_limit_bytes"]
+        else "no hard limit (no cgroup here)"
+    )
     print(result["stdout"])
     if result["exit_status"] != 0:
         print(result["stderr"])

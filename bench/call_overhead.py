@@ -48,5 +48,6 @@ def main() -> None:
                 times.append(time.perf_counter() - t)
             print(f"{name}, {label}: {statistics.median(times) * 1000:.1f} ms per collect (median of 9)")
 
+
 if __name__ == "__main__":
     main()

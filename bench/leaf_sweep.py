@@ -46,8 +46,11 @@ def main() -> None:
                 zones.tag_numpy(lat, lon)
                 times.append(time.perf_counter() - t)
             seconds = statistics.median(times)
-            print(f"| {name} | {leaf} | {per_top_cell} | {seconds:.3f} | {len(lat) / seconds / 1e6:.1f}M | "
-                  f"{zones.index_bytes / zones.num_vertices:.1f} |", flush=True)
+            print(
+                f"| {name} | {leaf} | {per_top_cell} | {seconds:.3f} | {len(lat) / seconds / 1e6:.1f}M | "
+                f"{zones.index_bytes / zones.num_vertices:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,11 @@ def main() -> None:
         n = points.height
 
         def run_cli(*extra: str, out: Path) -> None:
-            subprocess.run([cli, "tag", str(inputs), "--zones", str(index), "-o", str(out), "--quiet", *extra],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [cli, "tag", str(inputs), "--zones", str(index), "-o", str(out), "--quiet", *extra],
+                check=True,
+                capture_output=True,
+            )
             # A Parquet file from the single process, a folder of them from Ray.
             shutil.rmtree(out) if out.is_dir() else out.unlink()
 
@@ -86,10 +89,12 @@ def main() -> None:
 
         def pipeline(transform, batch_size: int):
             """read_parquet -> transform -> write_parquet on the warm cluster, output removed."""
+
             def run() -> None:
                 out = tmp / "ray-warm"
                 transform(ray.data.read_parquet(str(inputs)), batch_size).write_parquet(str(out))
                 shutil.rmtree(out)
+
             return run
 
         def tagged(ds, batch_size):
@@ -97,8 +102,12 @@ def main() -> None:
 
         def untouched(ds, batch_size):
             return ds.map_batches(
-                Identity, batch_format="pyarrow", zero_copy_batch=True, batch_size=batch_size,
-                compute=ray.data.ActorPoolStrategy(size=2), num_cpus=0.5,
+                Identity,
+                batch_format="pyarrow",
+                zero_copy_batch=True,
+                batch_size=batch_size,
+                compute=ray.data.ActorPoolStrategy(size=2),
+                num_cpus=0.5,
             )
 
         warm = median_time(pipeline(tagged, BATCH))
@@ -112,7 +121,9 @@ def main() -> None:
         ray.shutdown()
 
     extra_batches = -(-n // small) - batches
-    print(f"{n:,} AIS-like points in {FILES} Parquet files x 10 m zones ({zones.num_vertices:,} vertices); 2 cores; medians of {RUNS}")
+    print(
+        f"{n:,} AIS-like points in {FILES} Parquet files x 10 m zones ({zones.num_vertices:,} vertices); 2 cores; medians of {RUNS}"
+    )
     print(f"| pipeline | seconds | points/s | vs single process |")
     print(f"|---|---|---|---|")
     rows = [
@@ -123,8 +134,10 @@ def main() -> None:
     ]
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} | {n / seconds / 1e6:.2f}M | {seconds / single:.2f}x |")
-    print(f"batches of {BATCH:,} rows: {batches}; with batches of {small:,}: {warm_small:.2f} s, "
-          f"so each extra batch cost {(warm_small - warm) / extra_batches * 1000:.1f} ms")
+    print(
+        f"batches of {BATCH:,} rows: {batches}; with batches of {small:,}: {warm_small:.2f} s, "
+        f"so each extra batch cost {(warm_small - warm) / extra_batches * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

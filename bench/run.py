@@ -142,7 +142,15 @@ def compare(name: str, n_points: int, runs: int, peer_runs: int, matplotlib_poin
     ours = results[0]
     reference = np.load(ours["zone_file"])
     table = Table(title=f"{n_points:,} AIS-like points × {name} zones ({build['vertices']:,} vertices)")
-    for col in ("tool", "runs", "seconds (median)", "points/s", "peak RSS", "× polars-zones time", "agrees with polars-zones"):
+    for col in (
+        "tool",
+        "runs",
+        "seconds (median)",
+        "points/s",
+        "peak RSS",
+        "× polars-zones time",
+        "agrees with polars-zones",
+    ):
         table.add_column(col, justify="right" if col != "tool" else "left")
     md = [
         f"\n**{n_points:,} AIS-like points × {name} zones ({build['vertices']:,} vertices)**; "
@@ -178,8 +186,11 @@ def scaling(runs: int, lines: list[str], sizes: list[int]) -> None:
     table = Table(title="polars-zones scaling (in-memory engine, median seconds)")
     for col in ("zones", "points", "mix", "threads", "seconds", "points/s"):
         table.add_column(col, justify="right")
-    md = ["\n**Scaling** (polars-zones, in-memory engine, median of %d runs)\n" % runs,
-          "| zones | points | mix | threads | seconds | points/s |", "|---|---|---|---|---|---|"]
+    md = [
+        "\n**Scaling** (polars-zones, in-memory engine, median of %d runs)\n" % runs,
+        "| zones | points | mix | threads | seconds | points/s |",
+        "|---|---|---|---|---|---|",
+    ]
     cases = [(z, n, "ais", 2) for z in ZONE_SETS for n in sizes]
     cases += [(z, sizes[1], "uniform", 2) for z in ZONE_SETS]
     cases += [(z, sizes[1], "coast", 2) for z in ZONE_SETS]
@@ -213,7 +224,9 @@ def main() -> None:
         args.points, args.runs, args.zones, args.no_scaling = 1_000_000, 3, ["simplified"], True
     OUT.mkdir(exist_ok=True)
     started = time.time()
-    lines = [f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, `python bench/run.py {' '.join(sys.argv[1:])}`"]
+    lines = [
+        f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, `python bench/run.py {' '.join(sys.argv[1:])}`"
+    ]
     index_figures(args.zones, args.runs, lines)
     if args.index_only:
         args.zones, args.no_scaling = [], True

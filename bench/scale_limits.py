@@ -60,9 +60,18 @@ def geojson(case: str) -> tuple[str, str | None]:
         side = 316
         for i in range(100_000):
             x, y = -170 + (i % side) * 1.07, -80 + (i // side) * 0.5
-            hexagon = [[round(x + 0.4 * math.cos(a), 6), round(y + 0.2 * math.sin(a), 6)] for a in np.linspace(0, 2 * math.pi, 7)]
+            hexagon = [
+                [round(x + 0.4 * math.cos(a), 6), round(y + 0.2 * math.sin(a), 6)]
+                for a in np.linspace(0, 2 * math.pi, 7)
+            ]
             hexagon[-1] = hexagon[0]
-            features.append({"type": "Feature", "properties": {"id": f"z{i}"}, "geometry": {"type": "Polygon", "coordinates": [hexagon]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"id": f"z{i}"},
+                    "geometry": {"type": "Polygon", "coordinates": [hexagon]},
+                }
+            )
         return json.dumps({"type": "FeatureCollection", "features": features}), "id"
     if case == "spiky-zone-5000-spikes":
         # A star: 5000 spikes from near the centre out to 80 degrees; every row of the grid
@@ -70,7 +79,9 @@ def geojson(case: str) -> tuple[str, str | None]:
         n = 5000
         angle = np.linspace(0, 2 * math.pi, 2 * n, endpoint=False)
         radius = np.where(np.arange(2 * n) % 2 == 0, 85.0, 0.5)
-        ring = np.column_stack([(radius * np.cos(angle) * 2).clip(-179, 179).round(6), (radius * np.sin(angle)).clip(-89, 89).round(6)])
+        ring = np.column_stack(
+            [(radius * np.cos(angle) * 2).clip(-179, 179).round(6), (radius * np.sin(angle)).clip(-89, 89).round(6)]
+        )
         coords = ring.tolist()
         coords.append(coords[0])
         return json.dumps({"type": "Polygon", "coordinates": [coords]}), None
@@ -118,15 +129,20 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         print(json.dumps(run_case(sys.argv[2])))
         return
-    print("| case | zones | vertices | from_geojson s | index build s | peak RSS of the build, bytes/vertex | index bytes/vertex | 4M uniform points, points/s |")
+    print(
+        "| case | zones | vertices | from_geojson s | index build s | peak RSS of the build, bytes/vertex | index bytes/vertex | 4M uniform points, points/s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for case in CASES:
         if case == "maritime-10m" and not SOURCE.exists():
             continue
         done = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, check=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"| {r['case']} | {r['zones']:,} | {r['vertices']:,} | {r['from_geojson_s']:.2f} | {r['index_build_s']:.2f} | "
-              f"{r['peak_bytes_per_vertex']:.0f} | {r['index_bytes_per_vertex']:.1f} | {r['points_per_s'] / 1e6:.1f}M |", flush=True)
+        print(
+            f"| {r['case']} | {r['zones']:,} | {r['vertices']:,} | {r['from_geojson_s']:.2f} | {r['index_build_s']:.2f} | "
+            f"{r['peak_bytes_per_vertex']:.0f} | {r['index_bytes_per_vertex']:.1f} | {r['points_per_s'] / 1e6:.1f}M |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -86,15 +86,27 @@ def main() -> None:
                 env["POLARS_IDEAL_MORSEL_SIZE"] = str(morsel)
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, str(index_path), str(points), str(RUNS)],
-                env=env, check=True, capture_output=True, text=True,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             rows.append((morsel, json.loads(out.strip().splitlines()[-1])))
 
     batches = np.array([r["calls"] for _, r in rows], dtype=float)
     seconds = np.array([r["streaming"] for _, r in rows])
     per_batch, fixed = np.polyfit(batches, seconds, 1)
-    table = Table(title=f"8M points x 10 m zones, tag, streaming engine ({size_mb:.1f} MB index in the plan); medians of {RUNS}")
-    for col in ("POLARS_IDEAL_MORSEL_SIZE", "plugin calls", "streaming s", "in-memory s", "streaming / in-memory", "decodes in the process"):
+    table = Table(
+        title=f"8M points x 10 m zones, tag, streaming engine ({size_mb:.1f} MB index in the plan); medians of {RUNS}"
+    )
+    for col in (
+        "POLARS_IDEAL_MORSEL_SIZE",
+        "plugin calls",
+        "streaming s",
+        "in-memory s",
+        "streaming / in-memory",
+        "decodes in the process",
+    ):
         table.add_column(col, justify="right")
     for morsel, r in rows:
         table.add_row(

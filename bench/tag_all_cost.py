@@ -36,7 +36,13 @@ def zones_of(case: str):
         for i in range(50_000):
             x, y = -150 + (i % 1000) * 0.25, -60 + (i // 1000) * 0.25
             square = [[x, y], [x + 0.2, y], [x + 0.2, y + 0.2], [x, y + 0.2], [x, y]]
-            features.append({"type": "Feature", "properties": {"id": f"z{i}"}, "geometry": {"type": "Polygon", "coordinates": [square]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"id": f"z{i}"},
+                    "geometry": {"type": "Polygon", "coordinates": [square]},
+                }
+            )
         return pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id")
     raise ValueError(case)
 
@@ -56,7 +62,13 @@ def run(case: str, expression: str, rows: int, runs: int) -> dict:
         t = time.perf_counter()
         lf.collect()
         times.append(time.perf_counter() - t)
-    return {"case": case, "expression": expression, "rows": rows, "seconds": statistics.median(times), "peak_bytes": status("VmHWM") - before}
+    return {
+        "case": case,
+        "expression": expression,
+        "rows": rows,
+        "seconds": statistics.median(times),
+        "peak_bytes": status("VmHWM") - before,
+    }
 
 
 def main() -> None:
@@ -74,13 +86,26 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for case in args.cases.split(","):
         for expression in EXPRESSIONS:
-            command = [sys.executable, __file__, "--rows", str(args.rows), "--runs", str(args.runs), "--child", case, expression]
+            command = [
+                sys.executable,
+                __file__,
+                "--rows",
+                str(args.rows),
+                "--runs",
+                str(args.runs),
+                "--child",
+                case,
+                expression,
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             r = json.loads(done.stdout.strip().splitlines()[-1])
             results.append(r)
             tag = results[-2] if expression == "tag_all" else r
             ratio = f"{r['seconds'] / tag['seconds']:.2f}×, {r['peak_bytes'] / max(tag['peak_bytes'], 1):.2f}×"
-            print(f"| {case} | {expression} | {args.rows:,} | {r['seconds']:.3f} | {r['peak_bytes'] / 1e6:.0f} | {ratio} |", flush=True)
+            print(
+                f"| {case} | {expression} | {args.rows:,} | {r['seconds']:.3f} | {r['peak_bytes'] / 1e6:.0f} | {ratio} |",
+                flush=True,
+            )
     print(json.dumps(results))
 
 

@@ -131,7 +131,13 @@ TOOLS = {
 
 
 def main() -> None:
-    tool, zones_path, points_path, runs, zones_out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    tool, zones_path, points_path, runs, zones_out = (
+        sys.argv[1],
+        sys.argv[2],
+        sys.argv[3],
+        int(sys.argv[4]),
+        sys.argv[5],
+    )
     subsample = int(sys.argv[6]) if len(sys.argv) > 6 else None
     df = load_points(points_path, subsample)
     times, zone = TOOLS[tool](zones_path, df, runs)

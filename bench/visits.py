@@ -82,15 +82,27 @@ def pandas_visits(d, max_gap, min_points, min_duration):
     start = new_vessel | code.ne(code.shift()) | gap
     d = d.assign(run=start.cumsum(), gap=gap, code=code)
     runs = d.groupby("run", sort=False).agg(
-        mmsi=("mmsi", "first"), code=("code", "first"), enter=("timestamp", "first"),
-        exit=("timestamp", "last"), points=("timestamp", "size"), gap=("gap", "first"),
+        mmsi=("mmsi", "first"),
+        code=("code", "first"),
+        enter=("timestamp", "first"),
+        exit=("timestamp", "last"),
+        points=("timestamp", "size"),
+        gap=("gap", "first"),
     )
     runs["segment"] = runs["gap"].cumsum()
     kept = runs[(runs["points"] >= min_points) & ((runs["exit"] - runs["enter"]) >= min_duration)]
-    new = kept["mmsi"].ne(kept["mmsi"].shift()) | kept["code"].ne(kept["code"].shift()) | kept["segment"].ne(kept["segment"].shift())
+    new = (
+        kept["mmsi"].ne(kept["mmsi"].shift())
+        | kept["code"].ne(kept["code"].shift())
+        | kept["segment"].ne(kept["segment"].shift())
+    )
     kept = kept.assign(visit=new.cumsum())
     out = kept.groupby("visit", sort=False).agg(
-        mmsi=("mmsi", "first"), code=("code", "first"), enter=("enter", "min"), exit=("exit", "max"), points=("points", "sum")
+        mmsi=("mmsi", "first"),
+        code=("code", "first"),
+        enter=("enter", "min"),
+        exit=("exit", "max"),
+        points=("points", "sum"),
     )
     out = out[out["code"] >= 0]
     out["zone"] = pd.Categorical.from_codes(out["code"], d["zone"].cat.categories)
@@ -106,7 +118,9 @@ def tool_pandas(path: str, runs: int):
     gap, minimum = pd.Timedelta(hours=6), pd.Timedelta(minutes=10)
     times, out = timed(runs, lambda: pandas_visits(d, gap, 3, minimum))
     result = pl.from_pandas(out.reset_index(drop=True)).with_columns(
-        pl.col("zone").cast(pl.String), pl.col("points").cast(pl.UInt32), pl.col("enter", "exit").dt.cast_time_unit("us"),
+        pl.col("zone").cast(pl.String),
+        pl.col("points").cast(pl.UInt32),
+        pl.col("enter", "exit").dt.cast_time_unit("us"),
         pl.col("duration").dt.cast_time_unit("us"),
     )
     return times, result
@@ -185,7 +199,9 @@ def inputs(n: int, vessels: int) -> tuple[Path, Path, Path]:
         df.write_parquet(ordered)
         df.sample(fraction=1.0, shuffle=True, seed=1).write_parquet(shuffled)
         zones = pz.datasets.maritime_zones()
-        df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).select("mmsi", "timestamp", "zone").write_parquet(tagged)
+        df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).select(
+            "mmsi", "timestamp", "zone"
+        ).write_parquet(tagged)
     return ordered, shuffled, tagged
 
 
@@ -225,24 +241,44 @@ def compare(n: int, vessels: int, runs: int, peer_runs: int, sample_vessels: int
     ]
     base = ours["polars-zones", "sorted"]["median"]
     for name, r, _ in rows:
-        md.append(f"| {name} | {len(r['seconds'])} | {r['median']:.3f} | {n / r['median'] / 1e6:.1f}M | {gib(r['peak_rss'])} | {r['median'] / base:.2f} |")
-    md.append(f"| polars-zones, visits only (zones given) | {len(only['seconds'])} | {only['median']:.3f} | {n / only['median'] / 1e6:.1f}M | {gib(only['peak_rss'])} | {only['median'] / base:.2f} |")
-    md.append(f"| pandas, visits only (zones given; {'same visits' if agree else 'DIFFERENT visits'}) | {len(pandas['seconds'])} | {pandas['median']:.3f} | {n / pandas['median'] / 1e6:.2f}M | {gib(pandas['peak_rss'])} | {pandas['median'] / base:.1f} |")
-    md.append(f"| movingpandas `clip` per zone, extrapolated from {positions:,} positions of {sample_vessels} vessels ({mp['median']:.1f} s) | 1 | {mp_seconds:,.0f} | {n / mp_seconds / 1e3:.1f}k | {gib(mp['peak_rss'])} (sample) | {mp_seconds / base:,.0f} |")
+        md.append(
+            f"| {name} | {len(r['seconds'])} | {r['median']:.3f} | {n / r['median'] / 1e6:.1f}M | {gib(r['peak_rss'])} | {r['median'] / base:.2f} |"
+        )
+    md.append(
+        f"| polars-zones, visits only (zones given) | {len(only['seconds'])} | {only['median']:.3f} | {n / only['median'] / 1e6:.1f}M | {gib(only['peak_rss'])} | {only['median'] / base:.2f} |"
+    )
+    md.append(
+        f"| pandas, visits only (zones given; {'same visits' if agree else 'DIFFERENT visits'}) | {len(pandas['seconds'])} | {pandas['median']:.3f} | {n / pandas['median'] / 1e6:.2f}M | {gib(pandas['peak_rss'])} | {pandas['median'] / base:.1f} |"
+    )
+    md.append(
+        f"| movingpandas `clip` per zone, extrapolated from {positions:,} positions of {sample_vessels} vessels ({mp['median']:.1f} s) | 1 | {mp_seconds:,.0f} | {n / mp_seconds / 1e3:.1f}k | {gib(mp['peak_rss'])} (sample) | {mp_seconds / base:,.0f} |"
+    )
 
     worst = max(ours["polars-zones", k]["median"] for k in ("sorted", "shuffled"))
-    ratio = max(ours["polars-zones-streaming", k]["median"] / ours["polars-zones", k]["median"] for k in ("sorted", "shuffled"))
+    ratio = max(
+        ours["polars-zones-streaming", k]["median"] / ours["polars-zones", k]["median"] for k in ("sorted", "shuffled")
+    )
     md.append("")
-    md.append(f"- goal: tag + visits in-memory ≤ {GOAL_SECONDS} s: {worst:.3f} s (slower of sorted and shuffled input): "
-              f"{'reached' if worst <= GOAL_SECONDS else 'NOT reached'}")
-    md.append(f"- goal: streaming within {GOAL_STREAMING}× of in-memory: {ratio:.2f}× (worse of the two inputs): "
-              f"{'reached' if ratio <= GOAL_STREAMING else 'NOT reached'}")
-    md.append(f"- goal: ≥ {GOAL_MOVINGPANDAS}× movingpandas: {mp_seconds / base:,.0f}× (extrapolated): "
-              f"{'reached' if mp_seconds / base >= GOAL_MOVINGPANDAS else 'NOT reached'}")
-    md.append(f"- streaming and in-memory give the same visits; the shuffled input gives {shuffled_visits.height:,} visits, "
-              f"{differ:,} of the sorted input's not among them (positions with equal timestamps keep input order)")
-    md.append(f"- pandas (visits step alone) takes {pandas['median'] / only['median']:.1f}× polars-zones' visits step alone; "
-              f"its visits {'are the same, row for row' if agree else 'DIFFER'}")
+    md.append(
+        f"- goal: tag + visits in-memory ≤ {GOAL_SECONDS} s: {worst:.3f} s (slower of sorted and shuffled input): "
+        f"{'reached' if worst <= GOAL_SECONDS else 'NOT reached'}"
+    )
+    md.append(
+        f"- goal: streaming within {GOAL_STREAMING}× of in-memory: {ratio:.2f}× (worse of the two inputs): "
+        f"{'reached' if ratio <= GOAL_STREAMING else 'NOT reached'}"
+    )
+    md.append(
+        f"- goal: ≥ {GOAL_MOVINGPANDAS}× movingpandas: {mp_seconds / base:,.0f}× (extrapolated): "
+        f"{'reached' if mp_seconds / base >= GOAL_MOVINGPANDAS else 'NOT reached'}"
+    )
+    md.append(
+        f"- streaming and in-memory give the same visits; the shuffled input gives {shuffled_visits.height:,} visits, "
+        f"{differ:,} of the sorted input's not among them (positions with equal timestamps keep input order)"
+    )
+    md.append(
+        f"- pandas (visits step alone) takes {pandas['median'] / only['median']:.1f}× polars-zones' visits step alone; "
+        f"its visits {'are the same, row for row' if agree else 'DIFFER'}"
+    )
     print("\n".join(md))
     lines.extend(md)
 
@@ -274,9 +310,13 @@ def memory_runs(n: int, limit_mb: int, lines: list[str]) -> None:
         t = time.perf_counter()
         # Written by a child, so that this process stays small: a child forked from it to run
         # the command starts with this process's resident pages in its peak RSS.
-        subprocess.run([sys.executable, __file__, "--tool", "write-big", "--output", str(points), "--runs", str(n)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--tool", "write-big", "--output", str(points), "--runs", str(n)], check=True
+        )
         in_memory = n * 32
-        print(f"wrote {n:,} positions ({gib(in_memory)} of columns, {gib(points.stat().st_size)} Parquet) in {time.perf_counter() - t:.0f} s")
+        print(
+            f"wrote {n:,} positions ({gib(in_memory)} of columns, {gib(points.stat().st_size)} Parquet) in {time.perf_counter() - t:.0f} s"
+        )
         md = [
             f"\n**`polars-zones visits` on {n:,} positions ({gib(in_memory)} of columns in memory, a {gib(points.stat().st_size)} "
             f"Parquet file) with a hard memory limit of {limit_mb} MiB** (a memory cgroup; peak RSS from wait4)\n",
@@ -287,22 +327,52 @@ def memory_runs(n: int, limit_mb: int, lines: list[str]) -> None:
         modes = (
             ("--buckets auto (default)", [], {}),
             ("--buckets 1 (one query: Polars' sort spills when near its memory budget)", ["--buckets", "1"], {}),
-            (f"--buckets 1, POLARS_OOC_MEMORY_BUDGET_MB={budget}", ["--buckets", "1"], {"POLARS_OOC_MEMORY_BUDGET_MB": str(budget)}),
+            (
+                f"--buckets 1, POLARS_OOC_MEMORY_BUDGET_MB={budget}",
+                ["--buckets", "1"],
+                {"POLARS_OOC_MEMORY_BUDGET_MB": str(budget)},
+            ),
         )
         for label, extra, env in modes:
             group = memory_cgroup(limit_mb * 1024 * 1024)
             output = tmp / "visits.parquet"
-            command = [sys.executable, "-m", "polars_zones", "visits", str(points), "--zones", str(pz.datasets.maritime_zones_path()),
-                       "--id-property", "A3", "--time", "timestamp", "--by", "mmsi", "--max-gap", "6h", "--min-points", "3",
-                       "--min-duration", "10m", "-o", str(output), "--quiet", "--top", "3", *extra]
+            command = [
+                sys.executable,
+                "-m",
+                "polars_zones",
+                "visits",
+                str(points),
+                "--zones",
+                str(pz.datasets.maritime_zones_path()),
+                "--id-property",
+                "A3",
+                "--time",
+                "timestamp",
+                "--by",
+                "mmsi",
+                "--max-gap",
+                "6h",
+                "--min-points",
+                "3",
+                "--min-duration",
+                "10m",
+                "-o",
+                str(output),
+                "--quiet",
+                "--top",
+                "3",
+                *extra,
+            ]
 
             code, peak, seconds, stdout, stderr = run_in_group(command, group, env={**os.environ, **env})
             found = pl.scan_parquet(output).select(pl.len()).collect().item() if code == 0 and output.exists() else None
             limit = f"{limit_mb} MiB limit" if group is not None else "no cgroup on this machine: unlimited"
             words = " ".join(stdout.split())  # the summary's title may wrap
             how = words.split("rows/s, ", 1)[1].split(")")[0] if "rows/s, " in words else ""
-            md.append(f"| {label} ({limit}) | {code} | {peak / 2**20:.0f} MiB | {seconds:.1f} | "
-                      f"{'' if found is None else f'{found:,}'} | {how} |")
+            md.append(
+                f"| {label} ({limit}) | {code} | {peak / 2**20:.0f} MiB | {seconds:.1f} | "
+                f"{'' if found is None else f'{found:,}'} | {how} |"
+            )
             if code != 0 and stderr.strip():
                 md.append(f"|  | stderr: {stderr.strip().splitlines()[-1][:200]} | | | | |")
             output.unlink(missing_ok=True)
@@ -329,12 +399,27 @@ def main() -> None:
     lines = [f"# visits benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs)"]
     n, vessels = (1_000_000, 625) if args.quick else (8_000_000, 5_000)
     if not args.only_memory:
-        compare(n, vessels, runs=3 if args.quick else 5, peer_runs=1 if args.quick else 3, sample_vessels=3 if args.quick else 10, lines=lines)
+        compare(
+            n,
+            vessels,
+            runs=3 if args.quick else 5,
+            peer_runs=1 if args.quick else 3,
+            sample_vessels=3 if args.quick else 10,
+            lines=lines,
+        )
     if args.only_memory:
         memory_runs(4_000_000 if args.quick else args.memory_rows, args.limit_mb, lines)
     elif not args.skip_memory:
         # In a fresh process, small when it starts the command (see memory_runs).
-        command = [sys.executable, __file__, "--only-memory", "--memory-rows", str(args.memory_rows), "--limit-mb", str(args.limit_mb)]
+        command = [
+            sys.executable,
+            __file__,
+            "--only-memory",
+            "--memory-rows",
+            str(args.memory_rows),
+            "--limit-mb",
+            str(args.limit_mb),
+        ]
         subprocess.run(command + (["--quick"] if args.quick else []), check=True)
         lines.extend((OUT / "visits.md").read_text().splitlines()[1:])
     (OUT / "visits.md").write_text("\n".join(lines) + "\n")

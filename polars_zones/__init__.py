@@ -16,7 +16,13 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from polars_zones import datasets
-from polars_zones._internal import cache_capacity, clear_cache, index_decode_count, index_lookup_count, set_cache_capacity
+from polars_zones._internal import (
+    cache_capacity,
+    clear_cache,
+    index_decode_count,
+    index_lookup_count,
+    set_cache_capacity,
+)
 from polars_zones._namespace import ZonesNamespace
 from polars_zones._pandas import tag_pandas
 from polars_zones._visits import parse_duration, time_in_zone, visits

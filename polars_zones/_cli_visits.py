@@ -53,8 +53,10 @@ def available_memory() -> int:
         pass
     for line in Path("/proc/self/cgroup").read_text().splitlines() if Path("/proc/self/cgroup").exists() else []:
         _, controllers, path = line.split(":", 2)
-        for candidate in (Path("/sys/fs/cgroup" + path) / "memory.max",
-                          Path("/sys/fs/cgroup/memory" + path) / "memory.limit_in_bytes"):
+        for candidate in (
+            Path("/sys/fs/cgroup" + path) / "memory.max",
+            Path("/sys/fs/cgroup/memory" + path) / "memory.limit_in_bytes",
+        ):
             if "memory" in controllers.split(",") or controllers == "":
                 try:
                     text = candidate.read_text().strip()
@@ -158,7 +160,11 @@ def visits_files(
             else:
                 by_bucket(tagged, options, staging, visits_parquet, buckets, total, quiet)
             if kind == "csv":  # CSV has no duration type: ISO 8601 text (P2DT1H)
-                durations = [pl.col("duration").dt.to_string()] if time_dtype == pl.Date or isinstance(time_dtype, pl.Datetime) else []
+                durations = (
+                    [pl.col("duration").dt.to_string()]
+                    if time_dtype == pl.Date or isinstance(time_dtype, pl.Datetime)
+                    else []
+                )
                 pl.scan_parquet(visits_parquet).with_columns(*durations).sink_csv(tmp, engine="streaming")
             else:
                 os.replace(visits_parquet, tmp)
@@ -183,15 +189,18 @@ def visits_files(
     console.print(f"wrote {output} ({kind}, one row per visit)")
 
 
-def by_bucket(tagged: pl.LazyFrame, options: dict, staging: Path, target: Path, buckets: int, total: int | None,
-              quiet: bool) -> None:
+def by_bucket(
+    tagged: pl.LazyFrame, options: dict, staging: Path, target: Path, buckets: int, total: int | None, quiet: bool
+) -> None:
     """Tagged positions to `buckets` Parquet buckets by a hash of the vessel key (one
     streaming pass), the visits of each bucket on its own, then all visits sorted into
     `target` (Parquet): only one bucket's positions are ever sorted at a time."""
     by = options["by"]
     key = pl.struct(by).hash(seed=0) % buckets if by else pl.lit(0, dtype=pl.UInt64)
     positions = staging / "positions"
-    sink_with_progress(tagged, pl.PartitionBy(positions, key={"_bucket": key}, include_key=False), "parquet", total, quiet)
+    sink_with_progress(
+        tagged, pl.PartitionBy(positions, key={"_bucket": key}, include_key=False), "parquet", total, quiet
+    )
     parts = []
     for k, directory in enumerate(sorted(p for p in positions.iterdir() if p.is_dir())):
         part = staging / f"visits-{k}.parquet"

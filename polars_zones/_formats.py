@@ -31,7 +31,14 @@ INSTALL_IO = "pip install 'polars-zones[io]'"
 
 # Names of longitude/latitude on WGS84 recognized without pyproj (GeoParquet and GeoArrow say
 # that coordinates are always x = longitude, y = latitude, whatever the CRS's axis order).
-LONLAT_NAMES = {"EPSG:4326", "OGC:CRS84", "CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84", "URN:OGC:DEF:CRS:EPSG::4326", "WGS84"}
+LONLAT_NAMES = {
+    "EPSG:4326",
+    "OGC:CRS84",
+    "CRS84",
+    "URN:OGC:DEF:CRS:OGC:1.3:CRS84",
+    "URN:OGC:DEF:CRS:EPSG::4326",
+    "WGS84",
+}
 # The CRS GeoParquet means when a geometry column's metadata has no "crs" key.
 GEOPARQUET_DEFAULT_CRS = "OGC:CRS84"
 UNKNOWN = object()  # a file that names no CRS
@@ -79,11 +86,15 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
         column = geo.get("primary_column")
         info = geo.get("columns", {}).get(column)
         if info is None or column not in table.column_names:
-            raise ValueError(f"{source}: its GeoParquet metadata names geometry column {column!r}, which it does not have")
+            raise ValueError(
+                f"{source}: its GeoParquet metadata names geometry column {column!r}, which it does not have"
+            )
         encoding = str(info.get("encoding", "WKB"))
         if encoding.upper() != "WKB":
-            raise ValueError(f"{source}: geometry column {column!r} has encoding {encoding!r}; only WKB is read "
-                             "(geopandas: to_parquet(..., geometry_encoding='WKB'))")
+            raise ValueError(
+                f"{source}: geometry column {column!r} has encoding {encoding!r}; only WKB is read "
+                "(geopandas: to_parquet(..., geometry_encoding='WKB'))"
+            )
         crs = info["crs"] if "crs" in info else GEOPARQUET_DEFAULT_CRS
         crs = UNKNOWN if crs is None else crs
         skip += [c for c in geo.get("columns", {}) if c != column]
@@ -93,9 +104,11 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
         wkb_columns = [f.name for f in table.schema if geoarrow_wkb(f)]
         if len(wkb_columns) != 1:
             shown = ", ".join(f"{f.name} ({f.type})" for f in table.schema)
-            raise ValueError(f"{source}: no geometry column: it has no GeoParquet 'geo' metadata and "
-                             f"{'no' if not wkb_columns else 'more than one'} GeoArrow WKB column (columns: {shown}); "
-                             "for a plain column of WKB, use Zones.from_wkb(pl.read_parquet(path)[column])")
+            raise ValueError(
+                f"{source}: no geometry column: it has no GeoParquet 'geo' metadata and "
+                f"{'no' if not wkb_columns else 'more than one'} GeoArrow WKB column (columns: {shown}); "
+                "for a plain column of WKB, use Zones.from_wkb(pl.read_parquet(path)[column])"
+            )
         column = wkb_columns[0]
         crs = arrow_crs(table.schema.field(column))
     frame = pl.from_arrow(table.drop_columns([c for c in dict.fromkeys(skip) if c in table.column_names]))
@@ -168,16 +181,21 @@ def wkb_rows(geometries: Any) -> tuple[list[bytes | None], Any]:
         return series_rows(geometries)
     if isinstance(geometries, pl.DataFrame):
         raise TypeError("pass the geometry column (a Series), not the DataFrame")
-    if type(geometries).__module__.startswith("pyarrow") or hasattr(geometries, "__arrow_c_stream__") \
-            or hasattr(geometries, "__arrow_c_array__"):
+    if (
+        type(geometries).__module__.startswith("pyarrow")
+        or hasattr(geometries, "__arrow_c_stream__")
+        or hasattr(geometries, "__arrow_c_array__")
+    ):
         return arrow_rows(geometries)
     if type(geometries).__module__ == "numpy":
         if getattr(geometries, "ndim", 1) != 1:
             raise ValueError("a numpy array of WKB must be one-dimensional")
         geometries = geometries.tolist()
     if not isinstance(geometries, (list, tuple)):
-        raise TypeError(f"expected WKB bytes, a list or numpy array of them, a polars Binary Series or an Arrow binary "
-                        f"array, got {type(geometries).__name__}")
+        raise TypeError(
+            f"expected WKB bytes, a list or numpy array of them, a polars Binary Series or an Arrow binary "
+            f"array, got {type(geometries).__name__}"
+        )
     rows = []
     for i, value in enumerate(geometries):
         if value is None or isinstance(value, bytes):
@@ -223,14 +241,19 @@ def arrow_rows(geometries: Any) -> tuple[list[bytes | None], Any]:
     crs = None
     if isinstance(kind, pa.ExtensionType):
         if kind.extension_name != "geoarrow.wkb":
-            raise TypeError(f"an Arrow array of {kind.extension_name} is not WKB (geoarrow: convert with "
-                            "geoarrow.pyarrow.as_wkb)")
+            raise TypeError(
+                f"an Arrow array of {kind.extension_name} is not WKB (geoarrow: convert with geoarrow.pyarrow.as_wkb)"
+            )
         crs = arrow_crs(pa.field("geometry", kind))
         chunks = geometries.chunks if isinstance(geometries, pa.ChunkedArray) else [geometries]
         geometries = pa.chunked_array([c.storage for c in chunks], type=kind.storage_type)
         kind = kind.storage_type
-    if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind)
-            or pa.types.is_null(kind)):
+    if not (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_binary_view(kind)
+        or pa.types.is_null(kind)
+    ):
         raise TypeError(f"an Arrow array of WKB has a binary type, not {kind}")
     return geometries.to_pylist(), crs
 
@@ -311,8 +334,9 @@ def lonlat_rows(rows: list[bytes | None], crs: Any, source: str) -> list[bytes |
     source names no CRS: then they are taken as such, with a warning), else reprojected with
     pyproj (and shapely), else refused."""
     if crs is UNKNOWN:
-        warnings.warn(f"{source} names no CRS: coordinates are taken as longitude/latitude on WGS84",
-                      ZonesWarning, stacklevel=4)
+        warnings.warn(
+            f"{source} names no CRS: coordinates are taken as longitude/latitude on WGS84", ZonesWarning, stacklevel=4
+        )
         return rows
     if is_lonlat(crs):
         return rows

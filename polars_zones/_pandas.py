@@ -24,8 +24,14 @@ def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, bound
             raise ValueError(f"no column {column!r} in the frame")
         dtype = df[column].dtype
         # As the expressions: numbers only (strings would be parsed, dates turned into NaN).
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
-            raise TypeError(f"tag_pandas: the {role} column {column!r} has dtype {dtype}; expected a float or integer column")
+        if (
+            not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_complex_dtype(dtype)
+        ):
+            raise TypeError(
+                f"tag_pandas: the {role} column {column!r} has dtype {dtype}; expected a float or integer column"
+            )
     codes = zones.tag_numpy(
         df[lat].to_numpy(dtype=np.float64, na_value=np.nan),
         df[lon].to_numpy(dtype=np.float64, na_value=np.nan),

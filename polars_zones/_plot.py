@@ -53,7 +53,13 @@ def plot_zones(
     ax.add_collection(LineCollection(rings, colors=outline_color, linewidths=linewidth, zorder=2))
 
     if points is not None:
-        frame = points if isinstance(points, pl.DataFrame) else pl.from_pandas(points) if hasattr(points, "iloc") else pl.DataFrame(points)
+        frame = (
+            points
+            if isinstance(points, pl.DataFrame)
+            else pl.from_pandas(points)
+            if hasattr(points, "iloc")
+            else pl.DataFrame(points)
+        )
         missing = [c for c in (lat, lon, zone_column) if c not in frame.columns]
         if missing:
             raise ValueError(f"points need columns {lat!r}, {lon!r} and {zone_column!r}; missing: {', '.join(missing)}")

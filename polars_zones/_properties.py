@@ -28,8 +28,9 @@ def id_series(name: str, ids: list[str] | None, zone_count: int) -> pl.Series:
     return pl.Series(name, ids, dtype=pl.Enum(ids))
 
 
-def attribute_table(attributes: pl.DataFrame | None, ids: list[str] | None, zone_count: int,
-                    id_column: str | None) -> pl.DataFrame:
+def attribute_table(
+    attributes: pl.DataFrame | None, ids: list[str] | None, zone_count: int, id_column: str | None
+) -> pl.DataFrame:
     """The id column (named `id_column`, or "zone") then `attributes` (one row per zone, in
     zone order; None for none). An attribute with the id column's name is the id itself, or,
     for unnamed zones, is shadowed by the zone index (with a warning)."""
@@ -39,8 +40,12 @@ def attribute_table(attributes: pl.DataFrame | None, ids: list[str] | None, zone
         if attributes.height != zone_count:
             raise AssertionError(f"{attributes.height} attribute rows for {zone_count} zones")
         if name in attributes.columns and id_column is None:
-            warnings.warn(f"a property is named {name!r} like the zone index column, which replaces it in "
-                          f"Zones.properties; name the zones by it with id_property={name!r}", ZonesWarning, stacklevel=4)
+            warnings.warn(
+                f"a property is named {name!r} like the zone index column, which replaces it in "
+                f"Zones.properties; name the zones by it with id_property={name!r}",
+                ZonesWarning,
+                stacklevel=4,
+            )
         columns += [s for s in attributes.iter_columns() if s.name != name]
     return pl.DataFrame(columns)
 
@@ -61,7 +66,9 @@ def from_json_texts(texts: Sequence[str | None]) -> pl.DataFrame | None:
 
 
 def _column(name: str, values: list[Any]) -> pl.Series:
-    values = [json.dumps(v, separators=(",", ":"), allow_nan=False) if isinstance(v, (dict, list)) else v for v in values]
+    values = [
+        json.dumps(v, separators=(",", ":"), allow_nan=False) if isinstance(v, (dict, list)) else v for v in values
+    ]
     try:
         return pl.Series(name, values, strict=True)
     except (TypeError, OverflowError, pl.exceptions.PolarsError):

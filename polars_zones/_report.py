@@ -13,7 +13,11 @@ def zone_counts(tagged: pl.LazyFrame, lat: str, lon: str, column: str) -> pl.Dat
     """Rows per (zone, coordinates valid) of a tagged frame, for `summary_table`."""
     valid = pl.col(lat).is_not_null() & pl.col(lon).is_not_null() & pl.col(lat).is_between(-90, 90)
     valid = valid & pl.col(lat).is_finite() & pl.col(lon).is_finite()
-    return tagged.group_by(zone=pl.col(column), valid=valid.fill_null(False)).agg(rows=pl.len()).collect(engine="streaming")
+    return (
+        tagged.group_by(zone=pl.col(column), valid=valid.fill_null(False))
+        .agg(rows=pl.len())
+        .collect(engine="streaming")
+    )
 
 
 def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> Table:
@@ -46,8 +50,12 @@ def format_duration(value) -> str:
         days, rest = divmod(seconds, 86_400)
         hours, rest = divmod(rest, 3_600)
         minutes, seconds = divmod(rest, 60)
-        parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes and not days else "",
-                 f"{seconds}s" if seconds and not days and not hours else ""]
+        parts = [
+            f"{days}d" if days else "",
+            f"{hours}h" if hours else "",
+            f"{minutes}m" if minutes and not days else "",
+            f"{seconds}s" if seconds and not days and not hours else "",
+        ]
         return " ".join(p for p in parts if p) or "0s"
     return f"{value:,.6g}"
 
@@ -57,8 +65,13 @@ def visits_summary(visits: pl.LazyFrame, column: str, by: list[str]) -> pl.DataF
     vessels = pl.struct(by).n_unique() if by else pl.lit(1, dtype=pl.UInt32)
     return (
         visits.group_by(column)
-        .agg(visits=pl.len(), vessels=vessels, median=pl.col("duration").median(),
-             total=pl.col("duration").sum(), points=pl.col("points").sum())
+        .agg(
+            visits=pl.len(),
+            vessels=vessels,
+            median=pl.col("duration").median(),
+            total=pl.col("duration").sum(),
+            points=pl.col("points").sum(),
+        )
         .sort(["visits", column], descending=[True, False])
         .collect(engine="streaming")
     )
@@ -69,9 +82,23 @@ def visits_table(summary: pl.DataFrame, column: str, title: str, top: int) -> Ta
     for name in ("zone", "visits", "vessels", "median time in zone", "total time in zone", "positions"):
         table.add_column(name, justify="left" if name == "zone" else "right")
     for row in summary.head(top).iter_rows(named=True):
-        table.add_row(str(row[column]), f"{row['visits']:,}", f"{row['vessels']:,}", format_duration(row["median"]),
-                      format_duration(row["total"]), f"{row['points']:,}")
+        table.add_row(
+            str(row[column]),
+            f"{row['visits']:,}",
+            f"{row['vessels']:,}",
+            format_duration(row["median"]),
+            format_duration(row["total"]),
+            f"{row['points']:,}",
+        )
     if summary.height > top:
         rest = summary[top:]
-        table.add_row(f"({rest.height} other zones)", f"{rest['visits'].sum():,}", "", "", "", f"{rest['points'].sum():,}", style="dim")
+        table.add_row(
+            f"({rest.height} other zones)",
+            f"{rest['visits'].sum():,}",
+            "",
+            "",
+            "",
+            f"{rest['points'].sum():,}",
+            style="dim",
+        )
     return table

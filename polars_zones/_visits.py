@@ -59,7 +59,9 @@ def _columns(by: str | Sequence[str] | None) -> list[str]:
 def _missing(role: str, name: str, schema: pl.Schema) -> pl.exceptions.ColumnNotFoundError:
     names = list(schema.names())
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-    return pl.exceptions.ColumnNotFoundError(f"visits: {role} column {name!r} not found; the frame has columns: {shown}")
+    return pl.exceptions.ColumnNotFoundError(
+        f"visits: {role} column {name!r} not found; the frame has columns: {shown}"
+    )
 
 
 def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) -> pl.Expr | None:
@@ -74,7 +76,9 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
         if not isinstance(value, dt.timedelta):
-            raise TypeError(f"{name} must be a duration (a timedelta or a string like '6h') since time column {time!r} is {dtype}, not {value!r}")
+            raise TypeError(
+                f"{name} must be a duration (a timedelta or a string like '6h') since time column {time!r} is {dtype}, not {value!r}"
+            )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
         return pl.lit(value, dtype=pl.Duration("us"))
@@ -90,16 +94,26 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
         if name not in schema:
             raise _missing(role, name, schema)
         if isinstance(schema[name], (pl.List, pl.Array, pl.Struct, pl.Object)):
-            hint = " (a list of zones: use tag, not tag_all)" if role == "zone" and isinstance(schema[name], pl.List) else ""
-            raise pl.exceptions.SchemaError(f"visits: {role} column {name!r} has type {schema[name]}{hint}; expected plain values")
+            hint = (
+                " (a list of zones: use tag, not tag_all)"
+                if role == "zone" and isinstance(schema[name], pl.List)
+                else ""
+            )
+            raise pl.exceptions.SchemaError(
+                f"visits: {role} column {name!r} has type {schema[name]}{hint}; expected plain values"
+            )
     dtype = schema[time]
     if not (dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype.is_numeric()):
-        raise pl.exceptions.SchemaError(f"visits: time column {time!r} has type {dtype}; expected Datetime, Date or numbers")
+        raise pl.exceptions.SchemaError(
+            f"visits: time column {time!r} has type {dtype}; expected Datetime, Date or numbers"
+        )
     if zone == time or zone in by or time in by or len(set(by)) != len(by):
         raise ValueError(f"visits: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
     clash = [b for b in by if b in OUTPUT_COLUMNS]
     if clash or zone in OUTPUT_COLUMNS:
-        raise ValueError(f"visits: column {(clash or [zone])[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it")
+        raise ValueError(
+            f"visits: column {(clash or [zone])[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it"
+        )
 
 
 def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int | None] | None:
@@ -149,8 +163,10 @@ def _sorted(lf: pl.LazyFrame, by: list[str], time: str, schema: pl.Schema) -> tu
         check = None
         if shared is not None:
             both = pl.col(by[0]).is_null().any() & (pl.col(by[0]) == shared).any()
-            problem = (f"visits: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
-                       "the sort key; fill the nulls or cast the column to String")
+            problem = (
+                f"visits: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
+                "the sort key; fill the nulls or cast the column to String"
+            )
             check = pl.when(both).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
         return lf.sort(key, maintain_order=True), check
     # Otherwise stable sorts on one column at a time, the last key first. The projection
@@ -268,8 +284,12 @@ def visits(
     zone are joined. The exact rules are in this module's docstring and the README.
     """
     columns = _columns(by)
-    return _run(frame, lambda lf: _visits_lazy(lf, zone=zone, time=time, by=columns, max_gap=max_gap,
-                                               min_points=min_points, min_duration=min_duration))
+    return _run(
+        frame,
+        lambda lf: _visits_lazy(
+            lf, zone=zone, time=time, by=columns, max_gap=max_gap, min_points=min_points, min_duration=min_duration
+        ),
+    )
 
 
 def time_in_zone(
@@ -287,8 +307,9 @@ def time_in_zone(
     columns = _columns(by)
 
     def build(lf: pl.LazyFrame) -> pl.LazyFrame:
-        per_visit = _visits_lazy(lf, zone=zone, time=time, by=columns, max_gap=max_gap,
-                                 min_points=min_points, min_duration=min_duration)
+        per_visit = _visits_lazy(
+            lf, zone=zone, time=time, by=columns, max_gap=max_gap, min_points=min_points, min_duration=min_duration
+        )
         return (
             per_visit.group_by(*columns, zone)
             .agg(duration=pl.col("duration").sum(), visits=pl.len(), points=pl.col("points").sum())

@@ -27,8 +27,15 @@ ANTIMERIDIAN_NOTES = ("crosses antimeridian", "antimeridian seam")
 # The columns of Zones.validate and their polars dtypes, in the order of the fields of the
 # tuples ZoneIndex.validate_geojson returns; the first five say where a problem is.
 PROBLEM_COLUMNS = {
-    "element": pl.UInt32, "feature": pl.UInt32, "polygon": pl.UInt32, "ring": pl.UInt32, "vertex": pl.UInt32,
-    "kind": pl.String, "lon": pl.Float64, "lat": pl.Float64, "detail": pl.String,
+    "element": pl.UInt32,
+    "feature": pl.UInt32,
+    "polygon": pl.UInt32,
+    "ring": pl.UInt32,
+    "vertex": pl.UInt32,
+    "kind": pl.String,
+    "lon": pl.Float64,
+    "lat": pl.Float64,
+    "detail": pl.String,
 }
 PROBLEM_PLACES = tuple(PROBLEM_COLUMNS)[:5]
 
@@ -51,8 +58,9 @@ class Zones:
 
     def __init__(self, index: ZoneIndex) -> None:
         if not isinstance(index, ZoneIndex):
-            raise TypeError("use Zones.from_file, from_geojson, from_wkb, from_geopandas, from_shapely or from_bytes "
-                            "to make Zones")
+            raise TypeError(
+                "use Zones.from_file, from_geojson, from_wkb, from_geopandas, from_shapely or from_bytes to make Zones"
+            )
         self._index = index
         self._plan_literal: Any = None
         self._properties: Any = None  # the polars DataFrame of `properties`, read once
@@ -139,14 +147,22 @@ class Zones:
         if saved is None:
             return None
         if id_property is not None:
-            warnings.warn("the source is a saved index: its zone names are fixed, id_property is ignored",
-                          ZonesWarning, stacklevel=3)
+            warnings.warn(
+                "the source is a saved index: its zone names are fixed, id_property is ignored",
+                ZonesWarning,
+                stacklevel=3,
+            )
         return cls.from_bytes(saved)
 
     @classmethod
     def from_file(
-        cls, path: str | os.PathLike[str], *, id_property: str | None = None, layer: str | None = None,
-        where: str | None = None, antimeridian: str = "split",
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        id_property: str | None = None,
+        layer: str | None = None,
+        where: str | None = None,
+        antimeridian: str = "split",
     ) -> Zones:
         """Zones from a file: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf (anything
         GDAL reads), or a saved index (recognized by its magic bytes).
@@ -174,15 +190,21 @@ class Zones:
         features = _formats.read_features(path, layer, where)
         source, attributes = features.source, features.attributes
         if id_property is not None and id_property not in attributes.columns:
-            raise ValueError(f"{source} has no attribute {id_property!r}; its attributes: "
-                             f"{', '.join(attributes.columns) or 'none'}")
+            raise ValueError(
+                f"{source} has no attribute {id_property!r}; its attributes: {', '.join(attributes.columns) or 'none'}"
+            )
         positions = [i for i, row in enumerate(features.wkb) if row is not None]
         if not positions:
-            raise ValueError(f"{source}: no zones: {'no feature has' if features.wkb else 'no features with'} a geometry")
+            raise ValueError(
+                f"{source}: no zones: {'no feature has' if features.wkb else 'no features with'} a geometry"
+            )
         rows = [features.wkb[i] for i in positions]
         if len(rows) < len(features.wkb):
-            warnings.warn(f"skipped {len(features.wkb) - len(rows)} feature(s) whose geometry is null (they contain no "
-                          "point)", ZonesWarning, stacklevel=2)
+            warnings.warn(
+                f"skipped {len(features.wkb) - len(rows)} feature(s) whose geometry is null (they contain no point)",
+                ZonesWarning,
+                stacklevel=2,
+            )
             attributes = attributes[positions]
         names = None
         if id_property is not None:
@@ -269,7 +291,9 @@ class Zones:
         return cls._with_attributes(zones._index, None, None)
 
     @classmethod
-    def from_geopandas(cls, frame_or_series: Any, *, id_column: str | None = None, antimeridian: str = "split") -> Zones:
+    def from_geopandas(
+        cls, frame_or_series: Any, *, id_column: str | None = None, antimeridian: str = "split"
+    ) -> Zones:
         """Zones from a GeoDataFrame or GeoSeries, one zone per row (or per distinct
         `id_column` value). Coordinates are taken as lon/lat; a frame in another CRS is
         refused rather than silently mis-tagged."""
@@ -381,10 +405,21 @@ class Zones:
             ("index size", f"{self.index_bytes / 1e6:.1f} MB in memory"),
             ("fingerprint", f"<code>{self.fingerprint}</code>"),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>" for k, v in rows)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>" for k, v in rows
+        )
         return f"<table><caption style='text-align:left'><b>polars_zones.Zones</b></caption>{body}</table>"
 
-    def plot(self, ax: Any = None, *, points: Any = None, zone_column: str = "zone", lat: str = "lat", lon: str = "lon", **style: Any):
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        points: Any = None,
+        zone_column: str = "zone",
+        lat: str = "lat",
+        lon: str = "lon",
+        **style: Any,
+    ):
         """Draws the zones' outlines and, given a frame with a zone column (polars or
         pandas), its points coloured by zone (at most `max_points`, sampled). Needs
         matplotlib; returns the Axes. Style keywords: max_points, seed, outline_color,
@@ -463,7 +498,7 @@ def _feature_numbers(message: str, positions: list[int]) -> str:
     match = re.match(r"row (\d+)\b", message)
     if match is None or int(match.group(1)) >= len(positions):
         return message
-    return f"feature {positions[int(match.group(1))]}{message[match.end():]}"
+    return f"feature {positions[int(match.group(1))]}{message[match.end() :]}"
 
 
 def _planar(antimeridian: str) -> bool:
@@ -517,7 +552,9 @@ def _geojson_text(source: Any, where: str) -> str:
         try:
             exists = path.exists()
         except OSError:  # e.g. a text too long for a file name
-            raise ValueError(f"{where}: {_shorten(text)!r} is neither GeoJSON (no leading {{ or [) nor a file name") from None
+            raise ValueError(
+                f"{where}: {_shorten(text)!r} is neither GeoJSON (no leading {{ or [) nor a file name"
+            ) from None
         if not exists:
             raise FileNotFoundError(f"{where}: no such GeoJSON file: {text!r}")
         if not path.is_file():
@@ -544,7 +581,11 @@ def _saved_index(source: Any) -> bytes | None:
     """The bytes of a saved index passed where GeoJSON is expected (bytes or a path), else None."""
     if isinstance(source, bytes):
         return source if source.startswith(INDEX_MAGIC) else None
-    if isinstance(source, os.PathLike) or isinstance(source, str) and not _is_geojson_text(source.removeprefix("\ufeff")):
+    if (
+        isinstance(source, os.PathLike)
+        or isinstance(source, str)
+        and not _is_geojson_text(source.removeprefix("\ufeff"))
+    ):
         try:
             with open(source, "rb") as f:
                 return INDEX_MAGIC + f.read() if f.read(len(INDEX_MAGIC)) == INDEX_MAGIC else None

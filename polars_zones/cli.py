@@ -88,7 +88,12 @@ def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]
         if target is None:
             return False
         path = path.resolve()
-        return path == target or path.parent == target.parent and path.name.startswith(f".{target.name}.") and path.suffix == ".tmp"
+        return (
+            path == target
+            or path.parent == target.parent
+            and path.name.startswith(f".{target.name}.")
+            and path.suffix == ".tmp"
+        )
 
     def found(paths: list[Path], nothing: str) -> list[Path]:
         kept = [p for p in paths if not is_output(p)]
@@ -152,7 +157,9 @@ def load_zones(path: str, id_property: str | None, layer: str | None = None, whe
         raise UserError(f"zones {path!r}: {error}") from None
 
 
-def detect_coordinates(schema: pl.Schema | list[str], *, lat: str | None = None, lon: str | None = None) -> tuple[str, str]:
+def detect_coordinates(
+    schema: pl.Schema | list[str], *, lat: str | None = None, lon: str | None = None
+) -> tuple[str, str]:
     """The latitude and longitude columns: `lat` and `lon` when given, else found among common
     names (`lat`, `latitude`, then `y`; `lon`, `lng`, `long`, `longitude`, then `x`; compared
     case-insensitively, surrounding spaces ignored). No match, or more than one in the first
@@ -160,22 +167,29 @@ def detect_coordinates(schema: pl.Schema | list[str], *, lat: str | None = None,
     names = list(schema.names() if isinstance(schema, pl.Schema) else schema)
     shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
     found = {}
-    for role, option, given, groups in (("latitude", "--lat", lat, LATITUDE_NAMES), ("longitude", "--lon", lon, LONGITUDE_NAMES)):
+    for role, option, given, groups in (
+        ("latitude", "--lat", lat, LATITUDE_NAMES),
+        ("longitude", "--lon", lon, LONGITUDE_NAMES),
+    ):
         if given is not None:
             found[role] = given
             continue
         for group in groups:
             matches = [name for name in names if name.strip().lower() in group]
             if len(matches) > 1:
-                raise UserError(f"several columns look like the {role}: {', '.join(map(repr, matches))}; choose one with "
-                                f"{option} (the points have columns: {shown})")
+                raise UserError(
+                    f"several columns look like the {role}: {', '.join(map(repr, matches))}; choose one with "
+                    f"{option} (the points have columns: {shown})"
+                )
             if matches:
                 found[role] = matches[0]
                 break
         else:
             common = ", ".join(name for group in groups for name in group)
-            raise UserError(f"no {role} column among the common names ({common}, in any case); name it with {option} "
-                            f"(the points have columns: {shown})")
+            raise UserError(
+                f"no {role} column among the common names ({common}, in any case); name it with {option} "
+                f"(the points have columns: {shown})"
+            )
     return found["latitude"], found["longitude"]
 
 
@@ -183,8 +197,12 @@ def coordinates(schema: pl.Schema, lat: str | None, lon: str | None) -> tuple[st
     """`detect_coordinates`, saying on stderr which columns it chose when it chose any."""
     chosen = detect_coordinates(schema, lat=lat, lon=lon)
     if lat is None or lon is None:
-        errors.print(f"note: coordinates from columns {chosen[0]!r} (latitude) and {chosen[1]!r} (longitude); "
-                     "choose others with --lat/--lon", markup=False, highlight=False)
+        errors.print(
+            f"note: coordinates from columns {chosen[0]!r} (latitude) and {chosen[1]!r} (longitude); "
+            "choose others with --lat/--lon",
+            markup=False,
+            highlight=False,
+        )
     return chosen
 
 
@@ -193,7 +211,9 @@ def property_names(text: str | None) -> list[str]:
     return [] if text is None else [name.strip() for name in text.split(",") if name.strip()]
 
 
-def join_properties(tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema) -> pl.LazyFrame:
+def join_properties(
+    tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema
+) -> pl.LazyFrame:
     """The zones' properties `names` added beside the zone column, in the streaming plan: a left
     join on the zone (the properties' id column has the zone column's dtype), rows kept in order."""
     table = zones.properties
@@ -291,7 +311,14 @@ def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | Non
     if quiet:
         worker.join()
     else:
-        columns = [SpinnerColumn(), TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn()]
+        columns = [
+            SpinnerColumn(),
+            TextColumn("tagging"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            TimeElapsedColumn(),
+        ]
         with Progress(*columns, console=errors, transient=False) as progress:
             task = progress.add_task("tagging", total=total)
             while worker.is_alive():
@@ -331,8 +358,21 @@ def tag_files(
     if engine == "ray":
         if keep_properties or nearest:
             raise UserError("--keep-properties and --nearest are not available with --engine ray")
-        return tag_files_ray(files, zones_path, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary,
-                             column=column, top=top, quiet=quiet, address=address, layer=zones_layer, where=zones_where)
+        return tag_files_ray(
+            files,
+            zones_path,
+            output,
+            id_property=id_property,
+            lat=lat,
+            lon=lon,
+            boundary=boundary,
+            column=column,
+            top=top,
+            quiet=quiet,
+            address=address,
+            layer=zones_layer,
+            where=zones_where,
+        )
     kind = output_format(output)
     zones = load_zones(zones_path, id_property, zones_layer, zones_where)
     lf = scan_points(files)
@@ -353,7 +393,8 @@ def tag_files(
     if nearest:
         near = {"polygons": zones, "boundary": boundary, "max_distance": max_distance}
         tagged = lf.with_columns(
-            pl.col(lat).zones.nearest(lon, **near).alias(column), pl.col(lat).zones.distance(lon, **near).alias(DISTANCE_COLUMN)
+            pl.col(lat).zones.nearest(lon, **near).alias(column),
+            pl.col(lat).zones.distance(lon, **near).alias(DISTANCE_COLUMN),
         )
     else:
         tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
@@ -384,9 +425,22 @@ def tag_files(
     console.print(f"wrote {output} ({kind}, {'column' if len(columns) == 1 else 'columns'} {added} added)")
 
 
-def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_property: str | None, lat: str | None,
-                  lon: str | None, boundary: str, column: str, top: int, quiet: bool, address: str | None,
-                  layer: str | None, where: str | None) -> None:
+def tag_files_ray(
+    files: list[Path],
+    zones_path: str,
+    output: Path,
+    *,
+    id_property: str | None,
+    lat: str | None,
+    lon: str | None,
+    boundary: str,
+    column: str,
+    top: int,
+    quiet: bool,
+    address: str | None,
+    layer: str | None,
+    where: str | None,
+) -> None:
     """`tag --engine ray`: Parquet files in, a folder of Parquet files out, on a Ray cluster."""
     from polars_zones import ray as zones_ray  # imports without Ray; `zones_ray.ray` is then None
 
@@ -406,8 +460,17 @@ def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_proper
     try:
         t = time.perf_counter()
         try:
-            zones_ray.tag_parquet_files([str(f) for f in files], zones, str(tmp), address=address, lat=lat, lon=lon,
-                                        out=column, boundary=boundary, progress=not quiet)
+            zones_ray.tag_parquet_files(
+                [str(f) for f in files],
+                zones,
+                str(tmp),
+                address=address,
+                lat=lat,
+                lon=lon,
+                out=column,
+                boundary=boundary,
+                progress=not quiet,
+            )
         except ConnectionError as error:
             raise UserError(f"cannot reach the Ray cluster: {error}") from None
         seconds = time.perf_counter() - t
@@ -426,28 +489,69 @@ def tag_files_ray(files: list[Path], zones_path: str, output: Path, *, id_proper
 @app.command("tag")
 def tag_command(
     points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
-    zones: str = typer.Option(..., "--zones", "-z", help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi)."),
+    zones: str = typer.Option(
+        ...,
+        "--zones",
+        "-z",
+        help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi).",
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .parquet or .csv."),
     id_property: Optional[str] = typer.Option(None, help="Feature property (attribute) that names the zones."),
-    lat: Optional[str] = typer.Option(None, help="Latitude column [default: found among lat, latitude, y, in any case]."),
-    lon: Optional[str] = typer.Option(None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."),
+    lat: Optional[str] = typer.Option(
+        None, help="Latitude column [default: found among lat, latitude, y, in any case]."
+    ),
+    lon: Optional[str] = typer.Option(
+        None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."
+    ),
     boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
     column: str = typer.Option("zone", help="Name of the added zone column."),
     top: int = typer.Option(20, help="Zones listed in the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    engine: Engine = typer.Option(Engine.polars, help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster."),
-    address: Optional[str] = typer.Option(None, help="With --engine ray: the cluster to join (e.g. auto, or ray://host:10001); default: start a local one."),
-    keep_properties: Optional[str] = typer.Option(None, help="Zone properties to add beside the zone column: NAME,NAME,..."),
+    engine: Engine = typer.Option(
+        Engine.polars,
+        help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster.",
+    ),
+    address: Optional[str] = typer.Option(
+        None,
+        help="With --engine ray: the cluster to join (e.g. auto, or ray://host:10001); default: start a local one.",
+    ),
+    keep_properties: Optional[str] = typer.Option(
+        None, help="Zone properties to add beside the zone column: NAME,NAME,..."
+    ),
     zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
-    zones_where: Optional[str] = typer.Option(None, help="Only the zone features matching this attribute filter (SQL)."),
-    nearest: bool = typer.Option(False, "--nearest", help="The zone column holds the nearest zone (the zone containing the point, if any), and a distance_m column the distance to it in metres."),
-    max_distance: Optional[str] = typer.Option(None, help="With --nearest: how far to look, e.g. 500m, 20km, 12nm (nautical miles); farther points get no zone."),
+    zones_where: Optional[str] = typer.Option(
+        None, help="Only the zone features matching this attribute filter (SQL)."
+    ),
+    nearest: bool = typer.Option(
+        False,
+        "--nearest",
+        help="The zone column holds the nearest zone (the zone containing the point, if any), and a distance_m column the distance to it in metres.",
+    ),
+    max_distance: Optional[str] = typer.Option(
+        None,
+        help="With --nearest: how far to look, e.g. 500m, 20km, 12nm (nautical miles); farther points get no zone.",
+    ),
 ) -> None:
     """Add a zone column to point files, streaming: memory stays bounded whatever the input size."""
-    tag_files(points, zones, output, id_property=id_property, lat=lat, lon=lon, boundary=boundary.value,
-              column=column, top=top, quiet=quiet, engine=engine.value, address=address,
-              keep_properties=property_names(keep_properties), zones_layer=zones_layer, zones_where=zones_where,
-              nearest=nearest, max_distance=None if max_distance is None else parse_distance(max_distance))
+    tag_files(
+        points,
+        zones,
+        output,
+        id_property=id_property,
+        lat=lat,
+        lon=lon,
+        boundary=boundary.value,
+        column=column,
+        top=top,
+        quiet=quiet,
+        engine=engine.value,
+        address=address,
+        keep_properties=property_names(keep_properties),
+        zones_layer=zones_layer,
+        zones_where=zones_where,
+        nearest=nearest,
+        max_distance=None if max_distance is None else parse_distance(max_distance),
+    )
 
 
 @app.command("visits")
@@ -456,11 +560,19 @@ def visits_command(
     zones: str = typer.Option(..., "--zones", "-z", help="A GeoJSON file or a saved index (.pzi)."),
     time_column: str = typer.Option(..., "--time", help="Time column: Datetime, Date, numbers, or ISO 8601 text."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file, one row per visit: .parquet or .csv."),
-    by: Optional[List[str]] = typer.Option(None, "--by", help="Vessel column (repeat for several); default: one vessel."),
-    max_gap: Optional[str] = typer.Option(None, help="Positions further apart in time end a visit: 30s, 10m, 6h, 2d (a number for numeric times)."),
-    min_points: int = typer.Option(1, help="Runs of fewer positions are jitter: dropped, and the runs around them joined."),
+    by: Optional[List[str]] = typer.Option(
+        None, "--by", help="Vessel column (repeat for several); default: one vessel."
+    ),
+    max_gap: Optional[str] = typer.Option(
+        None, help="Positions further apart in time end a visit: 30s, 10m, 6h, 2d (a number for numeric times)."
+    ),
+    min_points: int = typer.Option(
+        1, help="Runs of fewer positions are jitter: dropped, and the runs around them joined."
+    ),
     min_duration: Optional[str] = typer.Option(None, help="Runs shorter in time are jitter too: 10m, 1h, ..."),
-    buckets: Optional[int] = typer.Option(None, help="Sort in this many buckets by vessel (default: enough for the memory available)."),
+    buckets: Optional[int] = typer.Option(
+        None, help="Sort in this many buckets by vessel (default: enough for the memory available)."
+    ),
     id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
     lat: str = typer.Option("lat", help="Latitude column."),
     lon: str = typer.Option("lon", help="Longitude column."),
@@ -472,9 +584,24 @@ def visits_command(
     """Tag point files and build each vessel's zone visits (enter, exit, duration), streaming."""
     from polars_zones._cli_visits import visits_files
 
-    visits_files(points, zones, output, time_column=time_column, by=by or [], id_property=id_property, lat=lat,
-                 lon=lon, boundary=boundary.value, column=column, max_gap=max_gap, min_points=min_points,
-                 min_duration=min_duration, buckets=buckets, top=top, quiet=quiet)
+    visits_files(
+        points,
+        zones,
+        output,
+        time_column=time_column,
+        by=by or [],
+        id_property=id_property,
+        lat=lat,
+        lon=lon,
+        boundary=boundary.value,
+        column=column,
+        max_gap=max_gap,
+        min_points=min_points,
+        min_duration=min_duration,
+        buckets=buckets,
+        top=top,
+        quiet=quiet,
+    )
 
 
 @index_app.command("build")
@@ -505,7 +632,9 @@ def info_table(zones: pz.Zones, path: Path) -> Table:
     table.add_row("names", "unnamed" if ids is None else ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else ""))
     table.add_row("vertices", f"{zones.num_vertices:,}")
     bounds = zones.bounds
-    table.add_row("bounds (lon, lat)", "none" if bounds is None else "({:.4f}, {:.4f}) to ({:.4f}, {:.4f})".format(*bounds))
+    table.add_row(
+        "bounds (lon, lat)", "none" if bounds is None else "({:.4f}, {:.4f}) to ({:.4f}, {:.4f})".format(*bounds)
+    )
     table.add_row("file size", f"{size:,} bytes ({size / max(zones.num_vertices, 1):.1f} per vertex)")
     table.add_row("in memory", f"{zones.index_bytes:,} bytes")
     table.add_row("fingerprint", zones.fingerprint)

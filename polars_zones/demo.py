@@ -22,7 +22,9 @@ from polars_zones.tracks import vessel_tracks
 VISIT_OPTIONS = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3)
 
 
-def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None, console: Console | None = None) -> pl.DataFrame:
+def run_demo(
+    *, points: int = 2_000_000, seed: int = 42, png: Path | None = None, console: Console | None = None
+) -> pl.DataFrame:
     """Runs the demo and returns the tagged positions."""
     console = console or Console()
     t = time.perf_counter()
@@ -33,8 +35,10 @@ def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None
     vessels = max(1, points // 2_000)
     positions = vessel_tracks(points, vessels=vessels, seed=seed)
     n_ports = len(datasets.sea_routes()["ports"])
-    console.print(f"points: {positions.height:,} positions of {vessels:,} synthetic vessels over 30 days "
-                  f"(seed {seed}: sea routes between {n_ports} ports, anchorages, dark periods, GPS noise)")
+    console.print(
+        f"points: {positions.height:,} positions of {vessels:,} synthetic vessels over 30 days "
+        f"(seed {seed}: sea routes between {n_ports} ports, anchorages, dark periods, GPS noise)"
+    )
 
     t = time.perf_counter()
     tagged = positions.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).collect()
@@ -45,8 +49,7 @@ def run_demo(*, points: int = 2_000_000, seed: int = 42, png: Path | None = None
     t = time.perf_counter()
     per_visit = visits(tagged.lazy(), **VISIT_OPTIONS).collect()
     seconds = time.perf_counter() - t
-    title = (f"{per_visit.height:,} visits (port calls and transits; max_gap 6h, min_points 3) "
-             f"in {seconds:.2f} s")
+    title = f"{per_visit.height:,} visits (port calls and transits; max_gap 6h, min_points 3) in {seconds:.2f} s"
     console.print(visits_table(visits_summary(per_visit.lazy(), "zone", ["mmsi"]), "zone", title, top=15))
 
     if png is not None:
@@ -79,8 +82,10 @@ def draw_map(zones, tagged: pl.DataFrame, per_visit: pl.DataFrame, png: Path, se
         for i, (x, y) in enumerate(zip(np.split(lon, cut), np.split(lat, cut))):
             ax.plot(x, y, color=f"C{k}", linewidth=1.6, alpha=0.9, zorder=5, label=f"MMSI {mmsi}" if i == 0 else None)
     ax.legend(loc="lower left", fontsize=7, markerscale=4)
-    ax.set_title(f"{tagged.height:,} synthetic vessel positions, coloured by maritime zone (grey: in no zone); "
-                 f"{len(busiest)} tracks drawn")
+    ax.set_title(
+        f"{tagged.height:,} synthetic vessel positions, coloured by maritime zone (grey: in no zone); "
+        f"{len(busiest)} tracks drawn"
+    )
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png)

@@ -117,7 +117,12 @@ def tag_dataset(
         zero_copy_batch=True,
         batch_size=batch_size,
         fn_constructor_kwargs={
-            "index": index, "lat": lat, "lon": lon, "out": out, "boundary": boundary, "how": how,
+            "index": index,
+            "lat": lat,
+            "lon": lon,
+            "out": out,
+            "boundary": boundary,
+            "how": how,
             "worker_info": worker_info,
         },
         compute=ray.data.ActorPoolStrategy(size=concurrency),

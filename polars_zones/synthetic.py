@@ -57,5 +57,9 @@ def ship_positions(
     kind = np.repeat(np.array(["coast", "lane", "uniform"]), [n_coast, n_lanes, n_uniform])
     order = rng.permutation(n)
     return pl.DataFrame(
-        {"lat": lat[order], "lon": lon[order], "kind": pl.Series(kind[order], dtype=pl.Enum(["coast", "lane", "uniform"]))}
+        {
+            "lat": lat[order],
+            "lon": lon[order],
+            "kind": pl.Series(kind[order], dtype=pl.Enum(["coast", "lane", "uniform"])),
+        }
     )

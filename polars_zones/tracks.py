@@ -166,7 +166,11 @@ def vessel_tracks(
     order = np.lexsort((np.concatenate(ev_start), ev_vessel))
     ev_vessel = ev_vessel[order]
     ev_start, ev_end = np.concatenate(ev_start)[order], np.concatenate(ev_end)[order]
-    ev_port, ev_route, ev_reverse = np.concatenate(ev_port)[order], np.concatenate(ev_route)[order], np.concatenate(ev_reverse)[order]
+    ev_port, ev_route, ev_reverse = (
+        np.concatenate(ev_port)[order],
+        np.concatenate(ev_route)[order],
+        np.concatenate(ev_reverse)[order],
+    )
     # Where each dwell is spent: a spot within about 2 km of the anchorage.
     spot = rng.normal(0.0, 0.008, (len(ev_port), 2)).clip(-0.02, 0.02)
 
@@ -182,7 +186,9 @@ def vessel_tracks(
     fraction = ((cum - np.repeat(base, counts + 1)) / np.repeat(cum[ends] - base, counts + 1))[keep]
 
     goes_dark = rng.uniform(0, 1, vessels) < dark
-    outages = np.where(goes_dark[:, None], np.clip(rng.lognormal(np.log(18.0), 0.9, (vessels, 2)), 2.0, 96.0) * 3_600.0, 0.0)
+    outages = np.where(
+        goes_dark[:, None], np.clip(rng.lognormal(np.log(18.0), 0.9, (vessels, 2)), 2.0, 96.0) * 3_600.0, 0.0
+    )
     outages[:, 1] *= rng.uniform(0, 1, vessels) < 0.4  # a second outage for some
     outages = np.minimum(outages, span * 0.3)
     lit = span - outages.sum(axis=1)

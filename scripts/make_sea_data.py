@@ -48,32 +48,83 @@ SLIVER = 0.01  # square degrees: smaller holes in the dissolved land are dropped
 # Container and bulk ports: name, maritime zone (ISO 3166-1 alpha-3), approximate lon, lat.
 # The anchorage is the nearest point ANCHORAGE degrees off the 1:110m coast.
 PORTS = [
-    ("Rotterdam", "NLD", 4.05, 51.95), ("Felixstowe", "GBR", 1.32, 51.95), ("Southampton", "GBR", -1.40, 50.90),
-    ("Le Havre", "FRA", 0.10, 49.48), ("Bremerhaven", "DEU", 8.55, 53.55), ("Gothenburg", "SWE", 11.85, 57.68),
-    ("Gdansk", "POL", 18.67, 54.40), ("Sines", "PRT", -8.87, 37.95),
-    ("Tanger Med", "MAR", -5.50, 35.88), ("Valencia", "ESP", -0.32, 39.44), ("Barcelona", "ESP", 2.17, 41.35),
-    ("Marseille", "FRA", 5.33, 43.33), ("Genoa", "ITA", 8.90, 44.40), ("Gioia Tauro", "ITA", 15.90, 38.45),
-    ("Piraeus", "GRC", 23.62, 37.94), ("Port Said", "EGY", 32.30, 31.26), ("Haifa", "ISR", 35.00, 32.82),
-    ("Jeddah", "SAU", 39.15, 21.48), ("Djibouti", "DJI", 43.13, 11.60), ("Salalah", "OMN", 54.00, 16.94),
-    ("Jebel Ali", "ARE", 55.03, 25.01), ("Dammam", "SAU", 50.20, 26.50), ("Karachi", "PAK", 66.98, 24.80),
-    ("Nhava Sheva", "IND", 72.95, 18.95), ("Colombo", "LKA", 79.85, 6.95), ("Chennai", "IND", 80.30, 13.10),
-    ("Chittagong", "BGD", 91.80, 22.30), ("Singapore", "SGP", 103.85, 1.26), ("Port Klang", "MYS", 101.30, 3.00),
-    ("Laem Chabang", "THA", 100.88, 13.08), ("Cai Mep", "VNM", 107.03, 10.50), ("Manila", "PHL", 120.60, 14.45),
-    ("Jakarta", "IDN", 106.88, -6.10), ("Hong Kong", "HKG", 114.15, 22.30), ("Kaohsiung", "TWN", 120.28, 22.60),
-    ("Xiamen", "CHN", 118.07, 24.45), ("Shanghai", "CHN", 122.05, 30.62), ("Qingdao", "CHN", 120.30, 36.00),
-    ("Tianjin", "CHN", 117.80, 38.98), ("Busan", "KOR", 129.05, 35.08), ("Kobe", "JPN", 135.20, 34.67),
-    ("Yokohama", "JPN", 139.65, 35.45), ("Vladivostok", "RUS", 131.90, 43.10), ("Sydney", "AUS", 151.22, -33.97),
-    ("Melbourne", "AUS", 144.60, -38.40), ("Brisbane", "AUS", 153.17, -27.38), ("Fremantle", "AUS", 115.74, -32.05),
-    ("Auckland", "NZL", 174.78, -36.84), ("Port Moresby", "PNG", 147.15, -9.48), ("Suva", "FJI", 178.42, -18.13),
-    ("Durban", "ZAF", 31.05, -29.87), ("Cape Town", "ZAF", 18.43, -33.90), ("Lagos", "NGA", 3.40, 6.30),
-    ("Tema", "GHA", 0.00, 5.63), ("Abidjan", "CIV", -4.00, 5.25), ("Dakar", "SEN", -17.43, 14.68),
-    ("Mombasa", "KEN", 39.67, -4.07), ("Dar es Salaam", "TZA", 39.30, -6.82), ("Luanda", "AGO", 13.23, -8.80),
-    ("New York", "USA", -74.05, 40.60), ("Savannah", "USA", -80.90, 32.03), ("Miami", "USA", -80.15, 25.77),
-    ("Houston", "USA", -94.80, 29.30), ("Halifax", "CAN", -63.57, 44.64), ("Kingston", "JAM", -76.80, 17.95),
-    ("Cartagena", "COL", -75.53, 10.40), ("Colon", "PAN", -79.90, 9.36), ("Balboa", "PAN", -79.57, 8.95),
-    ("Santos", "BRA", -46.30, -23.98), ("Rio de Janeiro", "BRA", -43.15, -22.90), ("Montevideo", "URY", -56.20, -34.92),
-    ("Valparaiso", "CHL", -71.62, -33.03), ("Callao", "PER", -77.15, -12.05), ("Manzanillo", "MEX", -104.30, 19.05),
-    ("Los Angeles", "USA", -118.26, 33.73), ("Oakland", "USA", -122.30, 37.80), ("Vancouver", "CAN", -123.10, 49.29),
+    ("Rotterdam", "NLD", 4.05, 51.95),
+    ("Felixstowe", "GBR", 1.32, 51.95),
+    ("Southampton", "GBR", -1.40, 50.90),
+    ("Le Havre", "FRA", 0.10, 49.48),
+    ("Bremerhaven", "DEU", 8.55, 53.55),
+    ("Gothenburg", "SWE", 11.85, 57.68),
+    ("Gdansk", "POL", 18.67, 54.40),
+    ("Sines", "PRT", -8.87, 37.95),
+    ("Tanger Med", "MAR", -5.50, 35.88),
+    ("Valencia", "ESP", -0.32, 39.44),
+    ("Barcelona", "ESP", 2.17, 41.35),
+    ("Marseille", "FRA", 5.33, 43.33),
+    ("Genoa", "ITA", 8.90, 44.40),
+    ("Gioia Tauro", "ITA", 15.90, 38.45),
+    ("Piraeus", "GRC", 23.62, 37.94),
+    ("Port Said", "EGY", 32.30, 31.26),
+    ("Haifa", "ISR", 35.00, 32.82),
+    ("Jeddah", "SAU", 39.15, 21.48),
+    ("Djibouti", "DJI", 43.13, 11.60),
+    ("Salalah", "OMN", 54.00, 16.94),
+    ("Jebel Ali", "ARE", 55.03, 25.01),
+    ("Dammam", "SAU", 50.20, 26.50),
+    ("Karachi", "PAK", 66.98, 24.80),
+    ("Nhava Sheva", "IND", 72.95, 18.95),
+    ("Colombo", "LKA", 79.85, 6.95),
+    ("Chennai", "IND", 80.30, 13.10),
+    ("Chittagong", "BGD", 91.80, 22.30),
+    ("Singapore", "SGP", 103.85, 1.26),
+    ("Port Klang", "MYS", 101.30, 3.00),
+    ("Laem Chabang", "THA", 100.88, 13.08),
+    ("Cai Mep", "VNM", 107.03, 10.50),
+    ("Manila", "PHL", 120.60, 14.45),
+    ("Jakarta", "IDN", 106.88, -6.10),
+    ("Hong Kong", "HKG", 114.15, 22.30),
+    ("Kaohsiung", "TWN", 120.28, 22.60),
+    ("Xiamen", "CHN", 118.07, 24.45),
+    ("Shanghai", "CHN", 122.05, 30.62),
+    ("Qingdao", "CHN", 120.30, 36.00),
+    ("Tianjin", "CHN", 117.80, 38.98),
+    ("Busan", "KOR", 129.05, 35.08),
+    ("Kobe", "JPN", 135.20, 34.67),
+    ("Yokohama", "JPN", 139.65, 35.45),
+    ("Vladivostok", "RUS", 131.90, 43.10),
+    ("Sydney", "AUS", 151.22, -33.97),
+    ("Melbourne", "AUS", 144.60, -38.40),
+    ("Brisbane", "AUS", 153.17, -27.38),
+    ("Fremantle", "AUS", 115.74, -32.05),
+    ("Auckland", "NZL", 174.78, -36.84),
+    ("Port Moresby", "PNG", 147.15, -9.48),
+    ("Suva", "FJI", 178.42, -18.13),
+    ("Durban", "ZAF", 31.05, -29.87),
+    ("Cape Town", "ZAF", 18.43, -33.90),
+    ("Lagos", "NGA", 3.40, 6.30),
+    ("Tema", "GHA", 0.00, 5.63),
+    ("Abidjan", "CIV", -4.00, 5.25),
+    ("Dakar", "SEN", -17.43, 14.68),
+    ("Mombasa", "KEN", 39.67, -4.07),
+    ("Dar es Salaam", "TZA", 39.30, -6.82),
+    ("Luanda", "AGO", 13.23, -8.80),
+    ("New York", "USA", -74.05, 40.60),
+    ("Savannah", "USA", -80.90, 32.03),
+    ("Miami", "USA", -80.15, 25.77),
+    ("Houston", "USA", -94.80, 29.30),
+    ("Halifax", "CAN", -63.57, 44.64),
+    ("Kingston", "JAM", -76.80, 17.95),
+    ("Cartagena", "COL", -75.53, 10.40),
+    ("Colon", "PAN", -79.90, 9.36),
+    ("Balboa", "PAN", -79.57, 8.95),
+    ("Santos", "BRA", -46.30, -23.98),
+    ("Rio de Janeiro", "BRA", -43.15, -22.90),
+    ("Montevideo", "URY", -56.20, -34.92),
+    ("Valparaiso", "CHL", -71.62, -33.03),
+    ("Callao", "PER", -77.15, -12.05),
+    ("Manzanillo", "MEX", -104.30, 19.05),
+    ("Los Angeles", "USA", -118.26, 33.73),
+    ("Oakland", "USA", -122.30, 37.80),
+    ("Vancouver", "CAN", -123.10, 49.29),
     ("Honolulu", "USA", -157.87, 21.30),
 ]
 
@@ -112,7 +163,9 @@ def convex_corners(grown) -> np.ndarray:
     for part in getattr(grown, "geoms", [grown]):
         ring = np.asarray(shapely.geometry.polygon.orient(part, 1.0).exterior.coords)[:-1]
         prev, nxt = np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0)
-        cross = (ring[:, 0] - prev[:, 0]) * (nxt[:, 1] - ring[:, 1]) - (ring[:, 1] - prev[:, 1]) * (nxt[:, 0] - ring[:, 0])
+        cross = (ring[:, 0] - prev[:, 0]) * (nxt[:, 1] - ring[:, 1]) - (ring[:, 1] - prev[:, 1]) * (
+            nxt[:, 0] - ring[:, 0]
+        )
         points.append(ring[cross > 0])
     pts = np.concatenate(points)
     pts = pts[(pts[:, 0] >= -180) & (pts[:, 0] < 180) & (pts[:, 1] < ICE_NORTH) & (pts[:, 1] > ICE_SOUTH)]
@@ -192,10 +245,16 @@ def main(source: Path) -> None:
     t0 = time.perf_counter()
     land = dissolve(json.loads(source.read_text()))
     out = DATA / "land-110m.geojson"
-    feature = {"type": "Feature", "properties": {"name": "land"}, "geometry": {"type": "MultiPolygon", "coordinates": rounded(mapping(land)["coordinates"])}}
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "land"},
+        "geometry": {"type": "MultiPolygon", "coordinates": rounded(mapping(land)["coordinates"])},
+    }
     out.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}, separators=(",", ":")))
     land = shape(feature["geometry"])  # the rounded land, as bundled
-    print(f"{out}: {len(land.geoms)} polygons, {shapely.get_num_coordinates(land)} vertices, {out.stat().st_size / 1e3:.0f} kB")
+    print(
+        f"{out}: {len(land.geoms)} polygons, {shapely.get_num_coordinates(land)} vertices, {out.stat().st_size / 1e3:.0f} kB"
+    )
 
     maritime = json.loads(MARITIME.read_text())
     zones = {f["properties"]["A3"]: shape(f["geometry"]) for f in maritime["features"]}
@@ -225,12 +284,17 @@ def main(source: Path) -> None:
         "source": "Natural Earth 1:110m countries (public domain), dissolved; see LICENSE.md",
         "margin_degrees": MARGIN,
         "ports": [{"name": p[0], "zone": p[1], "lon": p[2], "lat": p[3]} for p in ports],
-        "waypoints": {"lon": [round(float(nodes[k, 0]), 5) for k in order], "lat": [round(float(nodes[k, 1]), 5) for k in order]},
+        "waypoints": {
+            "lon": [round(float(nodes[k, 0]), 5) for k in order],
+            "lat": [round(float(nodes[k, 1]), 5) for k in order],
+        },
         "routes": [[a, b, [w for w in path]] for a, b, path in routes],
     }
     out = DATA / "sea-routes.json"
     out.write_text(json.dumps(data, separators=(",", ":")))
-    print(f"{out}: {len(routes)} routes over {len(order)} waypoints, {out.stat().st_size / 1e3:.0f} kB ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{out}: {len(routes)} routes over {len(order)} waypoints, {out.stat().st_size / 1e3:.0f} kB ({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -31,16 +31,23 @@ def wobbly_ring(x0: float, x1: float, y0: float, y1: float, n: int, seed: int) -
 
 def zone_shapes() -> dict[str, MultiPolygon]:
     """Zones in continuous longitudes, shaped after real ones that cross 180."""
-    fiji = Polygon(wobbly_ring(176.0, 182.5, -21.0, -15.0, 40, 1), [wobbly_ring(178.0, 179.5, -19.0, -17.5, 12, 2)[::-1]])
-    kiribati = MultiPolygon([
-        Polygon(wobbly_ring(169.0, 177.0, -3.0, 4.0, 30, 3)),
-        Polygon(wobbly_ring(178.5, 186.0, -6.0, 1.0, 30, 4)),   # Phoenix-like group, across 180
-        Polygon(wobbly_ring(197.0, 210.0, -12.0, 6.0, 40, 5)),  # Line-like group, far east
-    ])
+    fiji = Polygon(
+        wobbly_ring(176.0, 182.5, -21.0, -15.0, 40, 1), [wobbly_ring(178.0, 179.5, -19.0, -17.5, 12, 2)[::-1]]
+    )
+    kiribati = MultiPolygon(
+        [
+            Polygon(wobbly_ring(169.0, 177.0, -3.0, 4.0, 30, 3)),
+            Polygon(wobbly_ring(178.5, 186.0, -6.0, 1.0, 30, 4)),  # Phoenix-like group, across 180
+            Polygon(wobbly_ring(197.0, 210.0, -12.0, 6.0, 40, 5)),  # Line-like group, far east
+        ]
+    )
     chukotka = Polygon(wobbly_ring(165.0, 191.0, 62.0, 72.0, 80, 6))
-    aleutians = MultiPolygon([
-        Polygon(wobbly_ring(172.0 + 4.0 * i, 174.5 + 4.0 * i, 51.0 + 0.3 * i, 52.5 + 0.3 * i, 10, 10 + i)) for i in range(5)
-    ])  # 172..190.5: one island straddles 180
+    aleutians = MultiPolygon(
+        [
+            Polygon(wobbly_ring(172.0 + 4.0 * i, 174.5 + 4.0 * i, 51.0 + 0.3 * i, 52.5 + 0.3 * i, 10, 10 + i))
+            for i in range(5)
+        ]
+    )  # 172..190.5: one island straddles 180
     return {"FJI": MultiPolygon([fiji]), "KIR": kiribati, "RUS": MultiPolygon([chukotka]), "USA": aleutians}
 
 
@@ -66,8 +73,10 @@ def encode(shape: MultiPolygon, encoding: str) -> dict:
 def feature_collection(encoding: str) -> dict:
     return {
         "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {"A3": name}, "geometry": encode(shape, encoding)}
-                     for name, shape in zone_shapes().items()],
+        "features": [
+            {"type": "Feature", "properties": {"A3": name}, "geometry": encode(shape, encoding)}
+            for name, shape in zone_shapes().items()
+        ],
     }
 
 
@@ -141,8 +150,9 @@ def test_planar_opt_out(points):
     assert split.tag_numpy([-18.0], [0.0])[0] == -1
     assert planar.fingerprint != split.fingerprint
     with pytest.raises(ValueError, match="longitude 181.5 is outside \\[-180, 180\\]"):
-        pz.Zones.from_geojson({"type": "Polygon", "coordinates": [[[170, 0], [181.5, 0], [181.5, 1], [170, 0]]]},
-                              antimeridian="planar")
+        pz.Zones.from_geojson(
+            {"type": "Polygon", "coordinates": [[[170, 0], [181.5, 0], [181.5, 1], [170, 0]]]}, antimeridian="planar"
+        )
     with pytest.raises(ValueError, match="antimeridian must be"):
         pz.Zones.from_geojson(jumps, antimeridian="wrap")
 

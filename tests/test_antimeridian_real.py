@@ -124,7 +124,8 @@ def feature_collection(world, encoding: str) -> dict:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"name": name}, "geometry": encode(geometry, encoding)} for name, geometry in world
+            {"type": "Feature", "properties": {"name": name}, "geometry": encode(geometry, encoding)}
+            for name, geometry in world
         ],
     }
 
@@ -241,18 +242,34 @@ def wrangel() -> dict:
     """The eastern part of Wrangel Island as the d3 world map (Natural Earth through TopoJSON)
     writes it: from (-180, 70.99172) round the island west of 180, back through
     (180, 71.53713), closing with a step from 180 to -180 along the meridian."""
-    ring = [(-180.0, 70.99172), (179.874, 70.95964), (179.3, 70.88), (178.73, 71.1), (179.2, 71.45),
-            (179.85, 71.55), (180.0, 71.53713), (-180.0, 70.99172)]
+    ring = [
+        (-180.0, 70.99172),
+        (179.874, 70.95964),
+        (179.3, 70.88),
+        (178.73, 71.1),
+        (179.2, 71.45),
+        (179.85, 71.55),
+        (180.0, 71.53713),
+        (-180.0, 70.99172),
+    ]
     return {"type": "Feature", "properties": {"name": "Russia"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
 
 def test_wrangel_island_is_an_island_not_the_arctic(world):
     greenland = next(g for n, g in world if n == "Greenland")
-    collection = {"type": "FeatureCollection", "features": [
-        wrangel(), {"type": "Feature", "properties": {"name": "Greenland"}, "geometry": mapping(greenland)}]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            wrangel(),
+            {"type": "Feature", "properties": {"name": "Greenland"}, "geometry": mapping(greenland)},
+        ],
+    }
     zones = pz.Zones.from_geojson(collection, id_property="name")
-    got = pl.DataFrame({"lat": [72.0, 85.0, 71.2, 71.2, 80.0], "lon": [-40.0, 0.0, 179.5, -179.5, 179.5]}).select(
-        pl.col("lat").zones.tag_all("lon", polygons=zones))["lat"].to_list()
+    got = (
+        pl.DataFrame({"lat": [72.0, 85.0, 71.2, 71.2, 80.0], "lon": [-40.0, 0.0, 179.5, -179.5, 179.5]})
+        .select(pl.col("lat").zones.tag_all("lon", polygons=zones))["lat"]
+        .to_list()
+    )
     assert got == [["Greenland"], [], ["Russia"], [], []]
 
 
@@ -299,13 +316,18 @@ def polar_encodings(lats: list[float], south: bool) -> tuple[dict[str, dict], np
     pole = -90.0 if south else 90.0
     closed = ring + [[180.0, pole], [-180.0, pole], ring[0]]
     open_ring = ring[:-1] + [ring[0]]
-    return {"pole": {"type": "Polygon", "coordinates": [closed]},
-            "open": {"type": "Polygon", "coordinates": [open_ring]}}, lons, coast
+    return (
+        {"pole": {"type": "Polygon", "coordinates": [closed]}, "open": {"type": "Polygon", "coordinates": [open_ring]}},
+        lons,
+        coast,
+    )
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    cx=st.floats(172, 188), cy=st.floats(-80, 80), radius=st.floats(0.2, 7.5),
+    cx=st.floats(172, 188),
+    cy=st.floats(-80, 80),
+    radius=st.floats(0.2, 7.5),
     angles=st.lists(st.floats(0, 2 * np.pi, exclude_max=True), min_size=3, max_size=14, unique=True),
     radii=st.lists(st.floats(0.2, 1.0), min_size=14, max_size=14),
     seed=st.integers(0, 2**16),

@@ -149,16 +149,26 @@ NAN_RING = [[0, 0], [1, 0], [float("nan"), 1], [0, 0]]
         (collection(feature({"type": "Point", "coordinates": [0, 0]})), "feature 0: a Point is not a zone"),
         (collection(), "no zones: the FeatureCollection has no features"),
         ([], "no zones: the list of sources is empty"),
-        (collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]})),
-         r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite"),
-        (json.dumps(collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]}))),
-         r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite"),
-        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "a"], [0, 0]]]})),
-         r"feature 0, polygon 0, ring 0, vertex 2: coordinate \[1, 'a'\] is not a pair of numbers"),
-        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]})),
-         r"feature 0, polygon 0, ring 0, vertex 2: latitude 95 is outside \[-90, 90\]"),
-        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]})),
-         r"feature 0, polygon 0, ring 0, vertex 1: a position needs 2 numbers"),
+        (
+            collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]})),
+            r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite",
+        ),
+        (
+            json.dumps(collection(feature(SQUARE), feature({"type": "Polygon", "coordinates": [NAN_RING]}))),
+            r"feature 1, polygon 0, ring 0, vertex 2: coordinate \(nan, 1\) is not finite",
+        ),
+        (
+            collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "a"], [0, 0]]]})),
+            r"feature 0, polygon 0, ring 0, vertex 2: coordinate \[1, 'a'\] is not a pair of numbers",
+        ),
+        (
+            collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]})),
+            r"feature 0, polygon 0, ring 0, vertex 2: latitude 95 is outside \[-90, 90\]",
+        ),
+        (
+            collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]})),
+            r"feature 0, polygon 0, ring 0, vertex 1: a position needs 2 numbers",
+        ),
     ],
 )
 def test_bad_input_says_what_and_where(source, message):
@@ -190,8 +200,11 @@ def test_named_zones_of_every_code_width(n):
     # Triangles on a 600-wide grid of quarter-degree steps.
     corners = [((i % 600) * 0.25, (i // 600) * 0.25) for i in range(n)]
     features = [
-        {"type": "Feature", "properties": {"id": f"z{i}"},
-         "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.2, y], [x, y + 0.2], [x, y]]]}}
+        {
+            "type": "Feature",
+            "properties": {"id": f"z{i}"},
+            "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.2, y], [x, y + 0.2], [x, y]]]},
+        }
         for i, (x, y) in enumerate(corners)
     ]
     zones = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id")
@@ -216,7 +229,10 @@ def test_named_zones_of_every_code_width(n):
         ({"type": "FeatureCollection", "features": ["x"]}, "feature 0"),
         ({"type": "FeatureCollection", "features": "abc"}, "features"),
         ({"type": "FeatureCollection", "features": {"a": 1}}, "features"),
-        (collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [10**400, 1], [0, 0]]]})), "number out of range"),
+        (
+            collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [10**400, 1], [0, 0]]]})),
+            "number out of range",
+        ),
     ],
 )
 def test_malformed_geojson_is_a_value_error_not_the_locators_crash(source, message):
@@ -242,7 +258,6 @@ def test_a_leading_utf8_bom_is_accepted(tmp_path):
     for source in (path, str(path), text, text.encode("utf-8")):
         assert pz.Zones.from_geojson(source, id_property="name").fingerprint == want
     assert pz.Zones.from_geojson([text]).fingerprint == pz.Zones.from_geojson([fc]).fingerprint
-
 
 
 def test_a_long_text_that_is_not_geojson_is_a_value_error():
@@ -278,8 +293,13 @@ def test_tag_all_on_many_named_zones_costs_about_what_tag_does():
     and memory grew with rows x zones (20k rows x 50k names: 3.4 s and 2 GB, against 6 ms and
     10 MB for tag). bench/tag_all_cost.py measures each expression in its own process."""
     script = Path(__file__).resolve().parents[1] / "bench" / "tag_all_cost.py"
-    done = subprocess.run([sys.executable, str(script), "--rows", "20000", "--runs", "3", "--cases", "named-50k"],
-                          capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), "--rows", "20000", "--runs", "3", "--cases", "named-50k"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     tag, tag_all = json.loads(done.stdout.strip().splitlines()[-1])
     assert tag_all["peak_bytes"] < 3 * tag["peak_bytes"] + 64e6, done.stdout
     assert tag_all["seconds"] < 3 * tag["seconds"] + 0.1, done.stdout

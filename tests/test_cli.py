@@ -58,7 +58,11 @@ def test_tag_each_format(files, source, out, tmp_path):
     target = tmp_path / out
     done = cli("tag", str(d / source), "--zones", BUNDLED, "--id-property", "A3", "-o", str(target))
     assert done.returncode == 0, done.stderr
-    got = pl.read_parquet(target) if out.endswith(".parquet") else pl.read_csv(target, schema_overrides={"zone": pl.String})
+    got = (
+        pl.read_parquet(target)
+        if out.endswith(".parquet")
+        else pl.read_csv(target, schema_overrides={"zone": pl.String})
+    )
     got = got.with_columns(pl.col("zone").cast(pl.String))
     assert got.select("mmsi", "zone").equals(expected.select("mmsi", "zone"))
     # The summary: a row per zone, open sea, invalid coordinates, throughput.
@@ -77,14 +81,28 @@ def test_tag_globs_saved_index_and_options(files, tmp_path, bundled_zones):
     assert cli("index", "build", BUNDLED, "--id-property", "A3", "-o", str(index)).returncode == 0
     target = tmp_path / "tagged.parquet"
     done = cli(
-        "tag", str(tmp_path / "part-*.parquet"), "--zones", str(index), "--lat", "latitude", "--lon", "longitude",
-        "--boundary", "inclusive", "--column", "eez", "-o", str(target),
+        "tag",
+        str(tmp_path / "part-*.parquet"),
+        "--zones",
+        str(index),
+        "--lat",
+        "latitude",
+        "--lon",
+        "longitude",
+        "--boundary",
+        "inclusive",
+        "--column",
+        "eez",
+        "-o",
+        str(target),
     )
     assert done.returncode == 0, done.stderr
     got = pl.read_parquet(target)
-    want = renamed.lazy().select(
-        "mmsi", eez=pl.col("latitude").zones.tag("longitude", polygons=bundled_zones, boundary="inclusive")
-    ).collect()
+    want = (
+        renamed.lazy()
+        .select("mmsi", eez=pl.col("latitude").zones.tag("longitude", polygons=bundled_zones, boundary="inclusive"))
+        .collect()
+    )
     assert got.select("mmsi", "eez").equals(want)
 
 
@@ -92,7 +110,9 @@ def test_invalid_coordinates_are_counted(tmp_path):
     pl.DataFrame({"lat": [10.0, None, 95.0, float("nan"), -20.0], "lon": [20.0, 1.0, 0.0, 1.0, 300.0]}).write_csv(
         tmp_path / "p.csv"
     )
-    done = cli("tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "o.parquet"))
+    done = cli(
+        "tag", str(tmp_path / "p.csv"), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "o.parquet")
+    )
     assert done.returncode == 0, done.stderr
     invalid_line = next(line for line in done.stdout.splitlines() if "invalid coordinates" in line)
     assert " 3 " in invalid_line  # null, lat 95, NaN; lon 300 wraps to -60 and is valid
@@ -124,7 +144,11 @@ def test_index_build_and_info(tmp_path, bundled_zones):
 def bad_geojson(tmp_path: Path) -> Path:
     path = tmp_path / "bad.geojson"
     polygon = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "x"], [0, 0]]]}
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": polygon}]}))
+    path.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": polygon}]}
+        )
+    )
     return path
 
 
@@ -143,16 +167,35 @@ ERROR_CASES = {
     "missing points file": (lambda d, t: ["tag", str(t / "nope.parquet"), "--zones", BUNDLED], "no such file"),
     "glob matching nothing": (lambda d, t: ["tag", str(t / "nope-*.parquet"), "--zones", BUNDLED], "no file matches"),
     "unknown point format": (lambda d, t: ["tag", BUNDLED, "--zones", BUNDLED], "unknown point format"),
-    "missing zones file": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(t / "z.geojson")], "no such zones file"),
-    "missing column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--lat", "latitude"], "column 'latitude' not found"),
-    "existing output column": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--column", "mmsi"], "already have a column 'mmsi'"),
-    "bad GeoJSON": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(bad_geojson(t))], "feature 0, polygon 0, ring 0, vertex 2"),
-    "unknown output format": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(t / "o.txt")], "unknown format '.txt'"),
+    "missing zones file": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(t / "z.geojson")],
+        "no such zones file",
+    ),
+    "missing column": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--lat", "latitude"],
+        "column 'latitude' not found",
+    ),
+    "existing output column": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "--column", "mmsi"],
+        "already have a column 'mmsi'",
+    ),
+    "bad GeoJSON": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", str(bad_geojson(t))],
+        "feature 0, polygon 0, ring 0, vertex 2",
+    ),
+    "unknown output format": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(t / "o.txt")],
+        "unknown format '.txt'",
+    ),
     # Issue 18.3: these two were tracebacks.
-    "output is a directory": (lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "o.parquet"))],
-                              "is a directory"),
-    "Parquet files of different columns": (lambda d, t: ["tag", str(d / "points.parquet"), str(with_extra_column(d, t)), "--zones", BUNDLED],
-                                           "extra column in file outside of expected schema: extra"),
+    "output is a directory": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "o.parquet"))],
+        "is a directory",
+    ),
+    "Parquet files of different columns": (
+        lambda d, t: ["tag", str(d / "points.parquet"), str(with_extra_column(d, t)), "--zones", BUNDLED],
+        "extra column in file outside of expected schema: extra",
+    ),
 }
 
 
@@ -191,7 +234,16 @@ def test_the_output_is_never_read_back_as_input(files, tmp_path):
         target.unlink()
     # A leftover temporary file of the output is not an input either.
     (tmp_path / ".out.parquet.0123abcd.tmp").write_text("junk")
-    done = cli("tag", str(tmp_path / "*"), str(tmp_path / ".*.tmp"), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet"), "-q")
+    done = cli(
+        "tag",
+        str(tmp_path / "*"),
+        str(tmp_path / ".*.tmp"),
+        "--zones",
+        BUNDLED,
+        "-o",
+        str(tmp_path / "out.parquet"),
+        "-q",
+    )
     assert done.returncode == 1 and "error: no file matches" in done.stderr and "other than the output" in done.stderr
     before = (tmp_path / "points.csv").read_bytes()
     for output in (tmp_path / "points.csv", tmp_path / "." / "points.csv"):
@@ -261,7 +313,9 @@ def test_ctrl_c_leaves_no_temporary_or_partial_output(tmp_path):
         left = sorted(p.name for p in tmp_path.iterdir() if p != points)
         outcomes.append((fraction, child.returncode, left))
         assert "Traceback" not in stderr, stderr
-        assert child.returncode in (130, 0, -signal.SIGINT) and not [name for name in left if name.endswith(".tmp")], outcomes
+        assert child.returncode in (130, 0, -signal.SIGINT) and not [name for name in left if name.endswith(".tmp")], (
+            outcomes
+        )
         if left:  # the signal came after the output was in place: it is complete
             assert left == ["out.parquet"] and pl.scan_parquet(target).select(pl.len()).collect().item() == n, outcomes
             target.unlink()
@@ -283,9 +337,20 @@ def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
     checked against the same figure. (The command's peak RSS grows slowly with the input:
     283 MiB at 10M rows, 350-377 MiB at 120M.)"""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bounded_memory.py"), "--rows", "70000000", "--limit-mb", "450",
-         "--dir", str(tmp_path)],
-        capture_output=True, text=True, check=True, timeout=900,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bounded_memory.py"),
+            "--rows",
+            "70000000",
+            "--limit-mb",
+            "450",
+            "--dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     limit = 450 * 1024 * 1024
@@ -298,18 +363,23 @@ def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
 # ---- coordinate columns, zone formats, zone properties (issue 17) ---------------------------
 
 NOAA_HEADER = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass"
-DMA_HEADER = ("# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,"
-              "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,Data source type,A,B,C,D")
+DMA_HEADER = (
+    "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,"
+    "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,Data source type,A,B,C,D"
+)
 
 
-@pytest.mark.parametrize("header, expected", [
-    (NOAA_HEADER, ("LAT", "LON")),
-    (DMA_HEADER, ("Latitude", "Longitude")),
-    ("id,lat,lng", ("lat", "lng")),
-    ("x,y,t", ("y", "x")),
-    ("lat,lon,x,y", ("lat", "lon")),  # lat/lon names win over x/y
-    ("Long, Lat ", (" Lat ", "Long")),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (NOAA_HEADER, ("LAT", "LON")),
+        (DMA_HEADER, ("Latitude", "Longitude")),
+        ("id,lat,lng", ("lat", "lng")),
+        ("x,y,t", ("y", "x")),
+        ("lat,lon,x,y", ("lat", "lon")),  # lat/lon names win over x/y
+        ("Long, Lat ", (" Lat ", "Long")),
+    ],
+)
 def test_detect_coordinates(header, expected):
     from polars_zones.cli import detect_coordinates
 
@@ -318,15 +388,24 @@ def test_detect_coordinates(header, expected):
     assert detect_coordinates(schema) == expected
 
 
-@pytest.mark.parametrize("header, message", [
-    ("lat,latitude,lon", "several columns look like the latitude: 'lat', 'latitude'; choose one with --lat "
-                         "(the points have columns: lat, latitude, lon)"),
-    ("LAT,lat,lon", "several columns look like the latitude: 'LAT', 'lat'"),
-    ("lat,lon,LONGITUDE", "several columns look like the longitude: 'lon', 'LONGITUDE'; choose one with --lon"),
-    ("mmsi,breite,laenge", "no latitude column among the common names (lat, latitude, y, in any case); name it with "
-                           "--lat (the points have columns: mmsi, breite, laenge)"),
-    ("mmsi,lat,laenge", "no longitude column among the common names (lon, lng, long, longitude, x, in any case)"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (
+            "lat,latitude,lon",
+            "several columns look like the latitude: 'lat', 'latitude'; choose one with --lat "
+            "(the points have columns: lat, latitude, lon)",
+        ),
+        ("LAT,lat,lon", "several columns look like the latitude: 'LAT', 'lat'"),
+        ("lat,lon,LONGITUDE", "several columns look like the longitude: 'lon', 'LONGITUDE'; choose one with --lon"),
+        (
+            "mmsi,breite,laenge",
+            "no latitude column among the common names (lat, latitude, y, in any case); name it with "
+            "--lat (the points have columns: mmsi, breite, laenge)",
+        ),
+        ("mmsi,lat,laenge", "no longitude column among the common names (lon, lng, long, longitude, x, in any case)"),
+    ],
+)
 def test_detect_coordinates_errors(header, message):
     from polars_zones.cli import UserError, detect_coordinates
 
@@ -350,7 +429,9 @@ def ais_files(tmp_path_factory, bundled_zones):
     expected = positions.select(pl.col("lat").zones.tag("lon", polygons=bundled_zones).cast(pl.String))["lat"].to_list()
     noaa = pl.DataFrame({name: [1] * len(lat) for name in NOAA_HEADER.split(",")}).with_columns(LAT=lat, LON=lon)
     noaa.write_csv(d / "noaa.csv")
-    dma = pl.DataFrame({name: ["x"] * len(lat) for name in DMA_HEADER.split(",")}).with_columns(Latitude=lat, Longitude=lon)
+    dma = pl.DataFrame({name: ["x"] * len(lat) for name in DMA_HEADER.split(",")}).with_columns(
+        Latitude=lat, Longitude=lon
+    )
     dma.write_csv(d / "dma.csv")
     return d, expected
 
@@ -358,7 +439,9 @@ def ais_files(tmp_path_factory, bundled_zones):
 @pytest.mark.parametrize("name, columns", [("noaa.csv", ("LAT", "LON")), ("dma.csv", ("Latitude", "Longitude"))])
 def test_tag_finds_the_coordinate_columns(ais_files, name, columns, tmp_path):
     d, expected = ais_files
-    done = cli("tag", str(d / name), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "out.parquet"), "-q")
+    done = cli(
+        "tag", str(d / name), "--zones", BUNDLED, "--id-property", "A3", "-o", str(tmp_path / "out.parquet"), "-q"
+    )
     assert done.returncode == 0, done.stderr
     assert f"coordinates from columns {columns[0]!r} (latitude) and {columns[1]!r} (longitude)" in done.stderr
     assert pl.read_parquet(tmp_path / "out.parquet")["zone"].cast(pl.String).to_list() == expected
@@ -367,8 +450,10 @@ def test_tag_finds_the_coordinate_columns(ais_files, name, columns, tmp_path):
 def test_tag_refuses_ambiguous_or_missing_coordinates(tmp_path):
     pl.DataFrame({"lat": [1.0], "Latitude": [1.0], "lon": [2.0]}).write_csv(tmp_path / "two.csv")
     pl.DataFrame({"north": [1.0], "east": [2.0]}).write_csv(tmp_path / "none.csv")
-    for name, message in (("two.csv", "several columns look like the latitude: 'lat', 'Latitude'"),
-                          ("none.csv", "no latitude column among the common names")):
+    for name, message in (
+        ("two.csv", "several columns look like the latitude: 'lat', 'Latitude'"),
+        ("none.csv", "no latitude column among the common names"),
+    ):
         done = cli("tag", str(tmp_path / name), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet"))
         assert done.returncode == 1 and one_error_line(done.stderr) and message in done.stderr, done.stderr
         assert "the points have columns" in done.stderr and not (tmp_path / "out.parquet").exists()
@@ -393,8 +478,19 @@ def zone_files(tmp_path_factory):
 def test_tag_with_zone_files_and_keep_properties(files, zone_files, zones_name, out, tmp_path):
     d, expected = files
     target = tmp_path / out
-    done = cli("tag", str(d / "points.csv"), "--zones", str(zone_files / zones_name), "--id-property", "A3",
-               "--keep-properties", "NAME,RANK", "-o", str(target), "-q")
+    done = cli(
+        "tag",
+        str(d / "points.csv"),
+        "--zones",
+        str(zone_files / zones_name),
+        "--id-property",
+        "A3",
+        "--keep-properties",
+        "NAME,RANK",
+        "-o",
+        str(target),
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     assert "columns 'zone', 'NAME', 'RANK' added" in done.stdout
     got = pl.read_parquet(target) if out.endswith("parquet") else pl.read_csv(target)
@@ -408,8 +504,16 @@ def test_tag_with_zone_files_and_keep_properties(files, zone_files, zones_name, 
 
 def test_keep_properties_errors_and_zone_filters(files, zone_files, tmp_path):
     d, _ = files
-    base = ["tag", str(d / "points.parquet"), "--zones", str(zone_files / "zones.gpkg"), "--id-property", "A3",
-            "-o", str(tmp_path / "out.parquet")]
+    base = [
+        "tag",
+        str(d / "points.parquet"),
+        "--zones",
+        str(zone_files / "zones.gpkg"),
+        "--id-property",
+        "A3",
+        "-o",
+        str(tmp_path / "out.parquet"),
+    ]
     done = cli(*base, "--keep-properties", "POPULATION")
     assert done.returncode == 1 and "the zones have no property 'POPULATION'; they have: A3, NAME, RANK" in done.stderr
     done = cli(*base, "--keep-properties", "NAME", "--column", "NAME")
@@ -444,12 +548,25 @@ def test_the_demo_imports_no_command_module():
     assert done.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("max_distance, metres", [("20km", 20_000.0), ("12nm", 12 * 1852.0), ("500 m", 500.0), ("7000", 7000.0)])
+@pytest.mark.parametrize(
+    "max_distance, metres", [("20km", 20_000.0), ("12nm", 12 * 1852.0), ("500 m", 500.0), ("7000", 7000.0)]
+)
 def test_nearest_zone_within_a_distance(files, bundled_zones, tmp_path, max_distance, metres):
     d, _ = files
     target = tmp_path / "near.parquet"
-    done = cli("tag", str(d / "points.parquet"), "--zones", BUNDLED, "--id-property", "A3", "--nearest",
-               "--max-distance", max_distance, "-o", str(target))
+    done = cli(
+        "tag",
+        str(d / "points.parquet"),
+        "--zones",
+        BUNDLED,
+        "--id-property",
+        "A3",
+        "--nearest",
+        "--max-distance",
+        max_distance,
+        "-o",
+        str(target),
+    )
     assert done.returncode == 0, done.stderr
     got = pl.read_parquet(target)
     points = pl.read_parquet(d / "points.parquet")
@@ -462,11 +579,14 @@ def test_nearest_zone_within_a_distance(files, bundled_zones, tmp_path, max_dist
     assert "'distance_m'" in done.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--nearest", "--max-distance", "20 furlongs"], "unknown unit 'furlongs' (use m, km or nm)"),
-    (["--nearest", "--max-distance", "far"], "expected a number and a unit"),
-    (["--max-distance", "20km"], "--max-distance needs --nearest"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--nearest", "--max-distance", "20 furlongs"], "unknown unit 'furlongs' (use m, km or nm)"),
+        (["--nearest", "--max-distance", "far"], "expected a number and a unit"),
+        (["--max-distance", "20km"], "--max-distance needs --nearest"),
+    ],
+)
 def test_bad_distances_are_one_error_line(files, tmp_path, args, message):
     d, _ = files
     done = cli("tag", str(d / "points.parquet"), "--zones", BUNDLED, *args, "-o", str(tmp_path / "x.parquet"))

@@ -39,11 +39,24 @@ def points(tmp_path_factory, bundled_zones):
 def test_visits_parquet_match_the_library(points, tmp_path, buckets):
     d, expected = points
     target = tmp_path / "visits.parquet"
-    done = cli("visits", str(d / "tracks.parquet"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS,
-               "--buckets", buckets, "-o", str(target))
+    done = cli(
+        "visits",
+        str(d / "tracks.parquet"),
+        "--zones",
+        BUNDLED,
+        "--id-property",
+        "A3",
+        *FLAGS,
+        "--buckets",
+        buckets,
+        "-o",
+        str(target),
+    )
     assert done.returncode == 0, done.stderr
     got = pl.read_parquet(target)
-    assert got.with_columns(pl.col("zone").cast(pl.String)).equals(expected.with_columns(pl.col("zone").cast(pl.String)))
+    assert got.with_columns(pl.col("zone").cast(pl.String)).equals(
+        expected.with_columns(pl.col("zone").cast(pl.String))
+    )
     # The summary: visits per zone with the median time in zone.
     assert f"{expected.height:,} visits from 60,000 rows" in done.stdout
     top = expected.group_by("zone").len().sort(["len", "zone"], descending=[True, False]).row(0)
@@ -54,11 +67,16 @@ def test_visits_parquet_match_the_library(points, tmp_path, buckets):
 def test_visits_from_csv_to_csv(points, tmp_path):
     d, expected = points
     target = tmp_path / "visits.csv"
-    done = cli("visits", str(d / "tracks.csv"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS, "-o", str(target), "-q")
+    done = cli(
+        "visits", str(d / "tracks.csv"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS, "-o", str(target), "-q"
+    )
     assert done.returncode == 0, done.stderr
     got = pl.read_csv(target, try_parse_dates=True)
     assert got.columns == ["mmsi", "zone", "enter", "exit", "duration", "points"]
-    assert got.select("mmsi", "zone", "points").rows() == expected.select("mmsi", pl.col("zone").cast(pl.String), "points").rows()
+    assert (
+        got.select("mmsi", "zone", "points").rows()
+        == expected.select("mmsi", pl.col("zone").cast(pl.String), "points").rows()
+    )
     assert got["enter"].to_list() == expected["enter"].to_list()
     assert got["duration"][0] == expected["duration"].dt.to_string()[0]  # ISO 8601, e.g. P1DT2H
 
@@ -105,8 +123,21 @@ def test_demo_prints_visits_and_draws_tracks(tmp_path):
 def test_visits_of_an_empty_csv_and_the_output_among_the_inputs(tmp_path):
     (tmp_path / "empty.csv").write_text("mmsi,timestamp,lat,lon\n")
     target = tmp_path / "visits.parquet"
-    done = cli("visits", str(tmp_path / "empty.csv"), "--zones", BUNDLED, "--id-property", "A3", "--time", "timestamp",
-               "--by", "mmsi", "-o", str(target), "-q")
+    done = cli(
+        "visits",
+        str(tmp_path / "empty.csv"),
+        "--zones",
+        BUNDLED,
+        "--id-property",
+        "A3",
+        "--time",
+        "timestamp",
+        "--by",
+        "mmsi",
+        "-o",
+        str(target),
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     assert pl.read_parquet(target).height == 0 and "0 visits from 0 rows" in done.stdout
     done = cli("visits", str(target), "--zones", BUNDLED, "--time", "enter", "-o", str(target))

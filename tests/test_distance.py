@@ -80,7 +80,9 @@ def sample_points():
     ais = ship_positions(20_000, zones, seed=21)
     rng = np.random.default_rng(22)
     near = rng.uniform(179.8, 180.2, 5_000)
-    lat = np.concatenate([ais["lat"].to_numpy(), rng.uniform(-60, 70, 5_000), rng.uniform(80, 89, 2_000) * rng.choice([-1, 1], 2_000)])
+    lat = np.concatenate(
+        [ais["lat"].to_numpy(), rng.uniform(-60, 70, 5_000), rng.uniform(80, 89, 2_000) * rng.choice([-1, 1], 2_000)]
+    )
     lon = np.concatenate([ais["lon"].to_numpy(), np.where(near > 180, near - 360, near), rng.uniform(-180, 180, 2_000)])
     return lat.round(6), lon.round(6)
 
@@ -152,22 +154,35 @@ HAND_MADE = {
     "type": "FeatureCollection",
     "features": [
         # A long edge along a parallel: measured as drawn, not as the great circle of its ends.
-        {"type": "Feature", "properties": {"k": "band"}, "geometry": {"type": "Polygon", "coordinates": [square(-40, 60, 40, 62)]}},
+        {
+            "type": "Feature",
+            "properties": {"k": "band"},
+            "geometry": {"type": "Polygon", "coordinates": [square(-40, 60, 40, 62)]},
+        },
         # Across the antimeridian.
-        {"type": "Feature", "properties": {"k": "fiji"}, "geometry": {"type": "Polygon", "coordinates": [square(179.99, -18, 185, -16)]}},
+        {
+            "type": "Feature",
+            "properties": {"k": "fiji"},
+            "geometry": {"type": "Polygon", "coordinates": [square(179.99, -18, 185, -16)]},
+        },
         # A hole whose nearest boundary is the hole's.
-        {"type": "Feature", "properties": {"k": "ring"}, "geometry": {"type": "Polygon", "coordinates": [
-            square(0, 0, 10, 10), square(4, 4, 6, 6)]}},
+        {
+            "type": "Feature",
+            "properties": {"k": "ring"},
+            "geometry": {"type": "Polygon", "coordinates": [square(0, 0, 10, 10), square(4, 4, 6, 6)]},
+        },
     ],
 }
 
 
 def test_hand_made_zones():
     zones = pz.Zones.from_geojson(HAND_MADE, id_property="k")
-    df = pl.DataFrame({
-        "lat": [59.9, 63.0, -17.0, -17.0, 5.0, 5.0],
-        "lon": [0.0, 0.0, 179.98, 179.97, 5.0, 4.5],
-    })
+    df = pl.DataFrame(
+        {
+            "lat": [59.9, 63.0, -17.0, -17.0, 5.0, 5.0],
+            "lon": [0.0, 0.0, 179.98, 179.97, 5.0, 4.5],
+        }
+    )
     got = df.select(
         d=pl.col("lat").zones.distance("lon", polygons=zones),
         n=pl.col("lat").zones.nearest("lon", polygons=zones).cast(pl.String),
@@ -229,8 +244,10 @@ def test_a_serialized_plan_computes_distances_in_a_fresh_process(bundled_zones, 
     import sys
 
     lat, lon = POINTS
-    lf = pl.DataFrame({"lat": lat[:5000], "lon": lon[:5000]}).lazy().select(
-        pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=100_000)
+    lf = (
+        pl.DataFrame({"lat": lat[:5000], "lon": lon[:5000]})
+        .lazy()
+        .select(pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=100_000))
     )
     (tmp_path / "plan").write_bytes(lf.serialize())
     script = f"import io, polars as pl; print(pl.LazyFrame.deserialize(io.BytesIO(open({str(tmp_path / 'plan')!r}, 'rb').read())).collect().write_json())"

@@ -21,7 +21,9 @@ def tag(zones: pz.Zones, points, boundary="half-open") -> list:
 
 
 def tag_all(zones: pz.Zones, points, boundary="half-open") -> list[list[int]]:
-    df = pl.DataFrame({"lat": [p[1] for p in points], "lon": [p[0] for p in points]}, schema={"lat": pl.Float64, "lon": pl.Float64})
+    df = pl.DataFrame(
+        {"lat": [p[1] for p in points], "lon": [p[0] for p in points]}, schema={"lat": pl.Float64, "lon": pl.Float64}
+    )
     return df.select(pl.col("lat").zones.tag_all("lon", polygons=zones, boundary=boundary)).to_series().to_list()
 
 

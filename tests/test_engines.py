@@ -71,9 +71,7 @@ def test_filter_group_by_and_over(points, bundled_zones):
         expected = tagged.filter(pl.col("kind") == kind)["zone"].to_list()
         assert zones == expected
 
-    over = points.with_columns(
-        n=pl.col("lat").zones.within("lon", polygons=bundled_zones).sum().over("kind")
-    )
+    over = points.with_columns(n=pl.col("lat").zones.within("lon", polygons=bundled_zones).sum().over("kind"))
     counts = tagged.group_by("kind").agg(pl.col("zone").is_not_null().sum().alias("n"))
     for kind, n in counts.iter_rows():
         assert over.filter(pl.col("kind") == kind)["n"].unique().to_list() == [n]

@@ -79,7 +79,9 @@ def test_a_wkb_column_through_polars(written, bundled_zones, tmp_path):
     and keeps plain WKB as Binary: both through a Parquet file written by polars and back."""
     table = pl.read_parquet(written["GeoParquet"])
     assert table.schema["geometry"].ext_name() == "geoarrow.wkb"
-    table.with_columns(plain=pl.Series(table["geometry"].to_list(), dtype=pl.Binary)).write_parquet(tmp_path / "p.parquet")
+    table.with_columns(plain=pl.Series(table["geometry"].to_list(), dtype=pl.Binary)).write_parquet(
+        tmp_path / "p.parquet"
+    )
     back = pl.read_parquet(tmp_path / "p.parquet")
     assert back.schema["plain"] == pl.Binary
     for column in ("geometry", "plain"):
@@ -117,6 +119,7 @@ def test_geoarrow_wkb_extension_arrays(frame, bundled_zones):
     array = ga.as_wkb(pa.array(list(wkb)))
     assert isinstance(array.type, pa.ExtensionType) and array.type.extension_name == "geoarrow.wkb"
     assert pz.Zones.from_wkb(array, ids=frame["A3"]).fingerprint == bundled_zones.fingerprint
+
     # The PyCapsule interface (what geoarrow-rust and SedonaDB results offer) goes the same way.
     class Capsule:
         def __arrow_c_array__(self, requested_schema=None):
@@ -255,29 +258,35 @@ def test_null_geometries_are_skipped_like_geojson_features(frame, tmp_path):
 SQUARE = shapely.to_wkb(shapely.box(0, 0, 1, 1))
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([SQUARE, SQUARE[:-5]], "row 1: invalid WKB"),
-    ([SQUARE, shapely.to_wkb(shapely.Point(1, 2))], "row 1: a Point is not a zone"),
-    ([shapely.to_wkb(shapely.LineString([(0, 0), (1, 1)]))], "row 0: a LineString is not a zone"),
-    ([shapely.to_wkb(shapely.box(0, 0, 1, 95))], "row 0, polygon 0, ring 0, vertex "),
-    ([b"", SQUARE], "row 0: invalid WKB"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([SQUARE, SQUARE[:-5]], "row 1: invalid WKB"),
+        ([SQUARE, shapely.to_wkb(shapely.Point(1, 2))], "row 1: a Point is not a zone"),
+        ([shapely.to_wkb(shapely.LineString([(0, 0), (1, 1)]))], "row 0: a LineString is not a zone"),
+        ([shapely.to_wkb(shapely.box(0, 0, 1, 95))], "row 0, polygon 0, ring 0, vertex "),
+        ([b"", SQUARE], "row 0: invalid WKB"),
+    ],
+)
 def test_bad_wkb_names_the_row(rows, message):
     with pytest.raises(ValueError, match=message):
         pz.Zones.from_wkb(rows)
 
 
-@pytest.mark.parametrize("geometries, message", [
-    ("POLYGON ((0 0, 1 0, 1 1, 0 0))", "expected WKB bytes"),
-    (["0103000000"], "row 0: expected WKB bytes or None, got str .hex WKB text"),
-    ([shapely.box(0, 0, 1, 1)], "use Zones.from_shapely"),
-    (pl.Series(["a"]), "dtype Binary, not String"),
-    (pl.DataFrame({"g": [SQUARE]}), "not the DataFrame"),
-    (pa.table({"g": [SQUARE]}), "not the table"),
-    (pa.array([1, 2]), "binary type, not int64"),
-    (np.array([[SQUARE]], dtype=object), "one-dimensional"),
-    (12, "got int"),
-])
+@pytest.mark.parametrize(
+    "geometries, message",
+    [
+        ("POLYGON ((0 0, 1 0, 1 1, 0 0))", "expected WKB bytes"),
+        (["0103000000"], "row 0: expected WKB bytes or None, got str .hex WKB text"),
+        ([shapely.box(0, 0, 1, 1)], "use Zones.from_shapely"),
+        (pl.Series(["a"]), "dtype Binary, not String"),
+        (pl.DataFrame({"g": [SQUARE]}), "not the DataFrame"),
+        (pa.table({"g": [SQUARE]}), "not the table"),
+        (pa.array([1, 2]), "binary type, not int64"),
+        (np.array([[SQUARE]], dtype=object), "one-dimensional"),
+        (12, "got int"),
+    ],
+)
 def test_wrong_wkb_types(geometries, message):
     with pytest.raises((TypeError, ValueError), match=message):
         pz.Zones.from_wkb(geometries)
@@ -292,8 +301,11 @@ def test_wkb_ids_must_match_and_not_be_null():
 
 def test_a_parquet_file_without_a_geometry_column(tmp_path):
     pl.DataFrame({"A3": ["NOR"], "geometry": [SQUARE]}).write_parquet(tmp_path / "plain.parquet")
-    with pytest.raises(ValueError, match=r"plain.parquet'?: no geometry column: .*columns: A3 \(large_string\), "
-                                         r"geometry \(large_binary\).*Zones.from_wkb"):
+    with pytest.raises(
+        ValueError,
+        match=r"plain.parquet'?: no geometry column: .*columns: A3 \(large_string\), "
+        r"geometry \(large_binary\).*Zones.from_wkb",
+    ):
         pz.Zones.from_file(tmp_path / "plain.parquet")
 
 

@@ -45,7 +45,10 @@ source = st.one_of(geometry, feature, collection, st.lists(st.one_of(geometry, f
 
 
 def sane_ring(points: list) -> bool:
-    return all(isinstance(p, list) and len(p) >= 2 and all(isinstance(c, (int, float)) and math.isfinite(c) for c in p[:2]) for p in points)
+    return all(
+        isinstance(p, list) and len(p) >= 2 and all(isinstance(c, (int, float)) and math.isfinite(c) for c in p[:2])
+        for p in points
+    )
 
 
 @FUZZ
@@ -68,7 +71,9 @@ def test_geojson_in_zones_or_a_clear_error(obj, named, antimeridian):
     rng = np.random.default_rng(len(str(obj)))
     lat, lon = rng.uniform(-90, 90, 300).round(3), rng.uniform(-180, 180, 300).round(3)
     for boundary in ("half-open", "inclusive"):
-        assert (zones.tag_numpy(lat, lon, boundary=boundary) == zones._reference_tag_numpy(lat, lon, boundary=boundary)).all()
+        assert (
+            zones.tag_numpy(lat, lon, boundary=boundary) == zones._reference_tag_numpy(lat, lon, boundary=boundary)
+        ).all()
 
 
 @FUZZ
@@ -91,7 +96,12 @@ def test_any_ring_anywhere_agrees_with_the_reference(points):
 @given(st.binary(max_size=400), st.integers(0, 300))
 def test_bytes_are_an_index_or_a_value_error(data, cut):
     valid = _valid_bytes()
-    for candidate in (data, valid[:cut] + data, b"PLZONES\0" + data, valid[: len(valid) - cut] if cut else valid + data):
+    for candidate in (
+        data,
+        valid[:cut] + data,
+        b"PLZONES\0" + data,
+        valid[: len(valid) - cut] if cut else valid + data,
+    ):
         try:
             pz.Zones.from_bytes(candidate)
         except ValueError as error:
@@ -103,6 +113,9 @@ _VALID: list[bytes] = []
 
 def _valid_bytes() -> bytes:
     if not _VALID:
-        square = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]], [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 0.5]]]}
+        square = {
+            "type": "Polygon",
+            "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]], [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 0.5]]],
+        }
         _VALID.append(pz.Zones.from_geojson([square, square]).to_bytes())
     return _VALID[0]

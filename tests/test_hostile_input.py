@@ -33,11 +33,11 @@ DATES = [date(2020, 1, 1), date(2020, 1, 2)]
 @pytest.mark.parametrize(
     "lat, lon, column, dtype",
     [
-        (["10.5", "x"], NUMBERS, "latitude column \"lat\"", "str"),
-        (DATES, NUMBERS, "latitude column \"lat\"", "date"),
-        ([{"a": 1.0}, {"a": 2.0}], NUMBERS, "latitude column \"lat\"", "struct[1]"),
-        ([[1.0], [2.0]], NUMBERS, "latitude column \"lat\"", "list[f64]"),
-        (NUMBERS, DATES, "longitude column \"lon\"", "date"),
+        (["10.5", "x"], NUMBERS, 'latitude column "lat"', "str"),
+        (DATES, NUMBERS, 'latitude column "lat"', "date"),
+        ([{"a": 1.0}, {"a": 2.0}], NUMBERS, 'latitude column "lat"', "struct[1]"),
+        ([[1.0], [2.0]], NUMBERS, 'latitude column "lat"', "list[f64]"),
+        (NUMBERS, DATES, 'longitude column "lon"', "date"),
     ],
 )
 def test_wrong_dtypes_are_clear_errors(bundled_zones, lat, lon, column, dtype):
@@ -195,7 +195,11 @@ def test_build_order_does_not_change_answers(bundled_collection, frame):
         dict(bundled_collection, features=bundled_collection["features"][::-1]), id_property="A3"
     )
     assert sorted(forward.ids) == sorted(reverse.ids)
-    a = frame.select(pl.col("lat").zones.tag_all("lon", polygons=forward).list.eval(pl.element().cast(pl.String)).list.sort())
-    b = frame.select(pl.col("lat").zones.tag_all("lon", polygons=reverse).list.eval(pl.element().cast(pl.String)).list.sort())
+    a = frame.select(
+        pl.col("lat").zones.tag_all("lon", polygons=forward).list.eval(pl.element().cast(pl.String)).list.sort()
+    )
+    b = frame.select(
+        pl.col("lat").zones.tag_all("lon", polygons=reverse).list.eval(pl.element().cast(pl.String)).list.sort()
+    )
     assert a.equals(b)
     assert pz.Zones.from_geojson(bundled_collection, id_property="A3").to_bytes() == forward.to_bytes()

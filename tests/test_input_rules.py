@@ -14,12 +14,17 @@ import polars_zones as pz
 
 
 def square(x0: float, y0: float, size: float = 1.0) -> dict:
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]],
+    }
 
 
 def features(*pairs) -> dict:
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"k": key}, "geometry": geometry} for key, geometry in pairs]}
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"k": key}, "geometry": geometry} for key, geometry in pairs],
+    }
 
 
 def test_points_a_hair_from_the_antimeridian_are_where_180_is(bundled_zones):
@@ -28,11 +33,26 @@ def test_points_a_hair_from_the_antimeridian_are_where_180_is(bundled_zones):
     fiji = bundled_zones.ids.index("FJI")
     lat = -17.0
     assert bundled_zones.tag_numpy([lat, lat], [180.0, -180.0]).tolist() == [fiji, fiji]
-    for lon in [179.99999999, 179.99999996, 180.00000001, 180.00000004, -180.00000000000003, -179.99999999,
-                -179.99999996, -180.00000004, 179.9999999, -179.9999999, 179.999999, -179.999999]:
+    for lon in [
+        179.99999999,
+        179.99999996,
+        180.00000001,
+        180.00000004,
+        -180.00000000000003,
+        -179.99999999,
+        -179.99999996,
+        -180.00000004,
+        179.9999999,
+        -179.9999999,
+        179.999999,
+        -179.999999,
+    ]:
         assert bundled_zones.tag_numpy([lat], [lon])[0] == fiji, lon
-    got = pl.DataFrame({"lat": [lat] * 2, "lon": [179.99999999, -180.00000000000003]}).select(
-        pl.col("lat").zones.tag("lon", polygons=bundled_zones))["lat"].to_list()
+    got = (
+        pl.DataFrame({"lat": [lat] * 2, "lon": [179.99999999, -180.00000000000003]})
+        .select(pl.col("lat").zones.tag("lon", polygons=bundled_zones))["lat"]
+        .to_list()
+    )
     assert got == ["FJI", "FJI"]
 
 
@@ -67,7 +87,9 @@ def test_ids_are_the_same_zone_when_their_names_are():
 
 def test_decimal_coordinates_are_numbers():
     zones = pz.Zones.from_geojson(square(0, 0))
-    df = pl.DataFrame({"lat": [Decimal("0.5"), Decimal("2.5"), None], "lon": [Decimal("0.5"), Decimal("0.5"), Decimal("0.5")]})
+    df = pl.DataFrame(
+        {"lat": [Decimal("0.5"), Decimal("2.5"), None], "lon": [Decimal("0.5"), Decimal("0.5"), Decimal("0.5")]}
+    )
     assert df.schema["lat"].is_decimal()
     got = df.select(pl.col("lat").zones.tag("lon", polygons=zones), w=pl.col("lat").zones.within("lon", polygons=zones))
     assert got["lat"].to_list() == [0, None, None]

@@ -46,9 +46,12 @@ def test_repr_and_html(bundled_zones):
         assert part in html
     unnamed = pz.Zones.from_geojson({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})
     assert "unnamed" in unnamed._repr_html_()
-    assert "<script" not in pz.Zones.from_geojson(
-        {"type": "Feature", "properties": {"id": "<script>"}, "geometry": unnamed_polygon()}, id_property="id"
-    )._repr_html_()
+    assert (
+        "<script"
+        not in pz.Zones.from_geojson(
+            {"type": "Feature", "properties": {"id": "<script>"}, "geometry": unnamed_polygon()}, id_property="id"
+        )._repr_html_()
+    )
 
 
 def unnamed_polygon() -> dict:

@@ -90,7 +90,9 @@ def test_streaming_decodes_once_per_process(bundled_zones, tmp_path):
     (in `zones_key`) however many batches the plugin is called on."""
     df = ship_positions(400_000, bundled_zones, seed=2)
     df.write_parquet(tmp_path / "points.parquet")
-    lf = pl.scan_parquet(tmp_path / "points.parquet").with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones))
+    lf = pl.scan_parquet(tmp_path / "points.parquet").with_columns(
+        zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones)
+    )
     (tmp_path / "plan.bin").write_bytes(lf.serialize())
     script = textwrap.dedent(
         f"""
@@ -157,7 +159,10 @@ def test_any_damage_to_saved_bytes_is_a_value_error(small_index_bytes, data):
 def small_index_bytes() -> bytes:
     zones = pz.Zones.from_geojson(
         [
-            {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [2, 1], [2, 2], [1, 1]]]},
+            {
+                "type": "Polygon",
+                "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [2, 1], [2, 2], [1, 1]]],
+            },
             {"type": "Polygon", "coordinates": [[[4, 0], [8, 0], [8, 4], [4, 0]]]},
         ]
     )

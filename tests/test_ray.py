@@ -40,8 +40,20 @@ def test_cli_engine_ray(oracle_files, tmp_path, bundled_zones):
     whose zones are the single-process ones. Runs before the module's cluster starts."""
     d, df = oracle_files
     out = tmp_path / "tagged"
-    command = [str(Path(sys.executable).parent / "polars-zones"), "tag", str(d), "--zones", BUNDLED,
-               "--id-property", "A3", "-o", str(out), "--engine", "ray", "--quiet"]
+    command = [
+        str(Path(sys.executable).parent / "polars-zones"),
+        "tag",
+        str(d),
+        "--zones",
+        BUNDLED,
+        "--id-property",
+        "A3",
+        "-o",
+        str(out),
+        "--engine",
+        "ray",
+        "--quiet",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     got = pl.read_parquet(out / "*.parquet").sort("id")
@@ -71,10 +83,16 @@ def test_same_answers_as_one_process_and_one_decode_per_worker(cluster, oracle_f
     d, df = oracle_files
     dataset = ray.data.read_parquet(str(d))
     got = pl.concat(
-        [pl.from_arrow(ray.get(ref)) for ref in
-         tag_dataset(dataset, bundled_zones, boundary=boundary, worker_info=True, batch_size=20_000).to_arrow_refs()]
+        [
+            pl.from_arrow(ray.get(ref))
+            for ref in tag_dataset(
+                dataset, bundled_zones, boundary=boundary, worker_info=True, batch_size=20_000
+            ).to_arrow_refs()
+        ]
     ).sort("id")
-    assert got.select("id", "lat", "lon", "zone").equals(expected(df, bundled_zones, boundary).select("id", "lat", "lon", "zone"))
+    assert got.select("id", "lat", "lon", "zone").equals(
+        expected(df, bundled_zones, boundary).select("id", "lat", "lon", "zone")
+    )
     per_worker = got.group_by("_pz_worker_pid").agg(decodes=pl.col("_pz_index_decodes").max(), rows=pl.len())
     assert per_worker.height == 2, per_worker  # both actors worked
     assert per_worker["decodes"].to_list() == [1, 1]  # and each decoded the index once
@@ -161,8 +179,9 @@ def test_clear_error_without_ray(tmp_path):
     )
     points = tmp_path / "p.parquet"
     pl.DataFrame({"lat": [1.0], "lon": [2.0]}).write_parquet(points)
-    done = subprocess.run([sys.executable, "-c", script, str(points), BUNDLED, str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(points), BUNDLED, str(tmp_path / "out")], capture_output=True, text=True
+    )
     assert "pip install 'polars-zones[ray]'" in done.stdout
     assert done.returncode == 1
     assert done.stderr.strip() == "error: --engine ray needs Ray Data: pip install 'polars-zones[ray]'"

@@ -26,15 +26,23 @@ def land():
 
 def test_land_layer(land):
     assert land.ids == ["land"]
-    places = pl.DataFrame({
-        "name": ["Paris", "Sahara", "Chad", "Brasilia", "Siberia", "mid-Atlantic", "Mediterranean", "Caspian"],
-        "lat": [48.85, 23.0, 15.0, -15.8, 62.0, 30.0, 35.0, 42.0],
-        "lon": [2.35, 5.0, 19.0, -47.9, 100.0, -40.0, 18.0, 51.0],
-    })
+    places = pl.DataFrame(
+        {
+            "name": ["Paris", "Sahara", "Chad", "Brasilia", "Siberia", "mid-Atlantic", "Mediterranean", "Caspian"],
+            "lat": [48.85, 23.0, 15.0, -15.8, 62.0, 30.0, 35.0, 42.0],
+            "lon": [2.35, 5.0, 19.0, -47.9, 100.0, -40.0, 18.0, 51.0],
+        }
+    )
     on = places.with_columns(land=pl.col("lat").zones.within("lon", polygons=land))
     assert dict(on.select("name", "land").iter_rows()) == {
-        "Paris": True, "Sahara": True, "Chad": True, "Brasilia": True, "Siberia": True,
-        "mid-Atlantic": False, "Mediterranean": False, "Caspian": False,
+        "Paris": True,
+        "Sahara": True,
+        "Chad": True,
+        "Brasilia": True,
+        "Siberia": True,
+        "mid-Atlantic": False,
+        "Mediterranean": False,
+        "Caspian": False,
     }
 
 
@@ -96,10 +104,13 @@ def test_tracks_look_like_ais(tracks):
     assert 0.15 < status["at anchor"] / tracks.height < 0.6
     assert tracks["port"].n_unique() > 40
     # GPS noise of about 10 m, and rare outliers kilometres off.
-    km = np.hypot(
-        (tracks["lon"] - tracks["true_lon"]).to_numpy() * np.cos(np.radians(tracks["true_lat"].to_numpy())),
-        (tracks["lat"] - tracks["true_lat"]).to_numpy(),
-    ) * 111.32
+    km = (
+        np.hypot(
+            (tracks["lon"] - tracks["true_lon"]).to_numpy() * np.cos(np.radians(tracks["true_lat"].to_numpy())),
+            (tracks["lat"] - tracks["true_lat"]).to_numpy(),
+        )
+        * 111.32
+    )
     km = np.minimum(km, np.abs(km - 360 * 111.32 * np.cos(np.radians(tracks["true_lat"].to_numpy()))))
     assert 0.005 < np.median(km) < 0.03
     assert 0.0005 < (km > 2.0).mean() < 0.005
@@ -109,20 +120,32 @@ def test_tracks_look_like_ais(tracks):
     median_gap = tracks.select(pl.col("timestamp").diff().over("mmsi").median()).item()
     assert dt.timedelta(minutes=1) < median_gap < dt.timedelta(hours=1)
     # Speeds under way: 8-22 knots, measured between reports a few minutes apart.
-    moving = tracks.filter(pl.col("status") == "underway").with_columns(
-        dt_h=pl.col("timestamp").diff().over("mmsi").dt.total_seconds() / 3600,
-        dlat=pl.col("true_lat").diff().over("mmsi"),
-        dlon=pl.col("true_lon").diff().over("mmsi"),
-    ).filter(pl.col("dt_h").is_between(0.05, 0.5) & (pl.col("dlon").abs() < 10))
-    knots = (np.hypot(moving["dlon"].to_numpy() * np.cos(np.radians(moving["true_lat"].to_numpy())), moving["dlat"].to_numpy())
-             * 111.32 / 1.852 / moving["dt_h"].to_numpy())
+    moving = (
+        tracks.filter(pl.col("status") == "underway")
+        .with_columns(
+            dt_h=pl.col("timestamp").diff().over("mmsi").dt.total_seconds() / 3600,
+            dlat=pl.col("true_lat").diff().over("mmsi"),
+            dlon=pl.col("true_lon").diff().over("mmsi"),
+        )
+        .filter(pl.col("dt_h").is_between(0.05, 0.5) & (pl.col("dlon").abs() < 10))
+    )
+    knots = (
+        np.hypot(
+            moving["dlon"].to_numpy() * np.cos(np.radians(moving["true_lat"].to_numpy())), moving["dlat"].to_numpy()
+        )
+        * 111.32
+        / 1.852
+        / moving["dt_h"].to_numpy()
+    )
     assert 8 < np.median(knots) < 22
 
 
 def test_visits_over_tracks_same_in_every_engine_and_input_order(tracks, bundled_zones):
     # One fix per (vessel, second): with ties, input order decides (rule 1), so a shuffle
     # would legitimately change the answer.
-    positions = tracks.select("mmsi", "timestamp", "lat", "lon").unique(["mmsi", "timestamp"], keep="first", maintain_order=True)
+    positions = tracks.select("mmsi", "timestamp", "lat", "lon").unique(
+        ["mmsi", "timestamp"], keep="first", maintain_order=True
+    )
     tagged = positions.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones))
     options = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3, min_duration="10m")
     eager = pz.visits(tagged.collect(), **options)

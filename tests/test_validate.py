@@ -15,23 +15,78 @@ def feature(name: str, geometry: dict) -> dict:
 BROKEN = {
     "type": "FeatureCollection",
     "features": [
-        feature("clean", {"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[2, 2], [4, 2], [4, 4], [2, 2]]]}),
+        feature(
+            "clean",
+            {
+                "type": "Polygon",
+                "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[2, 2], [4, 2], [4, 4], [2, 2]]],
+            },
+        ),
         feature("bowtie", {"type": "Polygon", "coordinates": [[[20, 0], [30, 10], [30, 0], [20, 10], [20, 0]]]}),
-        feature("spike", {"type": "Polygon", "coordinates": [[[40, 0], [50, 0], [50, 5], [50, 9], [50, 5], [50, 10], [40, 10], [40, 0]]]}),
-        feature("sliver+repeat", {"type": "MultiPolygon", "coordinates": [
-            [[[60, 0], [70, 0], [70, 0], [70, 10], [60, 10], [60, 0]]],
-            [[[80, 0], [85, 0], [90, 0], [80, 0]]],
-        ]}),
-        feature("hole-touches", {"type": "Polygon", "coordinates": [[[0, 20], [10, 20], [10, 30], [0, 30], [0, 20]], [[0, 25], [4, 24], [4, 26], [0, 25]]]}),
-        feature("hole-outside", {"type": "Polygon", "coordinates": [[[20, 20], [30, 20], [30, 30], [20, 30], [20, 20]], [[40, 40], [41, 40], [41, 41], [40, 40]]]}),
-        feature("overlapping-parts", {"type": "MultiPolygon", "coordinates": [
-            [[[40, 20], [50, 20], [50, 30], [40, 30], [40, 20]]],
-            [[[42, 22], [44, 22], [44, 24], [42, 22]]],
-        ]}),
-        feature("fiji", {"type": "Polygon", "coordinates": [[[175, -20], [-175, -20], [-175, -15], [175, -15], [175, -20]]]}),
+        feature(
+            "spike",
+            {
+                "type": "Polygon",
+                "coordinates": [[[40, 0], [50, 0], [50, 5], [50, 9], [50, 5], [50, 10], [40, 10], [40, 0]]],
+            },
+        ),
+        feature(
+            "sliver+repeat",
+            {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [[[60, 0], [70, 0], [70, 0], [70, 10], [60, 10], [60, 0]]],
+                    [[[80, 0], [85, 0], [90, 0], [80, 0]]],
+                ],
+            },
+        ),
+        feature(
+            "hole-touches",
+            {
+                "type": "Polygon",
+                "coordinates": [[[0, 20], [10, 20], [10, 30], [0, 30], [0, 20]], [[0, 25], [4, 24], [4, 26], [0, 25]]],
+            },
+        ),
+        feature(
+            "hole-outside",
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[20, 20], [30, 20], [30, 30], [20, 30], [20, 20]],
+                    [[40, 40], [41, 40], [41, 41], [40, 40]],
+                ],
+            },
+        ),
+        feature(
+            "overlapping-parts",
+            {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [[[40, 20], [50, 20], [50, 30], [40, 30], [40, 20]]],
+                    [[[42, 22], [44, 22], [44, 24], [42, 22]]],
+                ],
+            },
+        ),
+        feature(
+            "fiji", {"type": "Polygon", "coordinates": [[[175, -20], [-175, -20], [-175, -15], [175, -15], [175, -20]]]}
+        ),
         # Wrangel Island as the d3 world map writes it: the closing step runs from 180 to -180.
-        feature("wrangel", {"type": "Polygon", "coordinates": [[[-180, 70.99172], [179.874, 70.95964], [178.73, 71.1],
-                                                              [179.85, 71.55], [180, 71.53713], [-180, 70.99172]]]}),
+        feature(
+            "wrangel",
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [-180, 70.99172],
+                        [179.874, 70.95964],
+                        [178.73, 71.1],
+                        [179.85, 71.55],
+                        [180, 71.53713],
+                        [-180, 70.99172],
+                    ]
+                ],
+            },
+        ),
     ],
 }
 
@@ -93,5 +148,14 @@ def test_validate_reports_unreadable_input_like_from_geojson():
 def test_the_bundled_zones_report_their_nested_parts(bundled_collection):
     problems = pz.Zones.validate(bundled_collection, id_property="A3")
     kinds = set(problems["kind"])
-    assert "parts overlap" in kinds and kinds <= {"parts overlap", "parts meet", "hole outside shell", "rings meet", "self-intersection", "repeated vertex", "spike", "degenerate ring"}
+    assert "parts overlap" in kinds and kinds <= {
+        "parts overlap",
+        "parts meet",
+        "hole outside shell",
+        "rings meet",
+        "self-intersection",
+        "repeated vertex",
+        "spike",
+        "degenerate ring",
+    }
     assert problems["feature"].is_not_null().all()

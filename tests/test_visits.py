@@ -135,7 +135,10 @@ def one_vessel(zones: str, times=None):
 
 
 def visits_of(df, **kwargs):
-    return [(r["zone"], r["enter"], r["exit"], r["points"]) for r in pz.visits(df, by="vessel", **kwargs).iter_rows(named=True)]
+    return [
+        (r["zone"], r["enter"], r["exit"], r["points"])
+        for r in pz.visits(df, by="vessel", **kwargs).iter_rows(named=True)
+    ]
 
 
 def test_rule_2_a_zone_change_or_no_zone_ends_a_visit():
@@ -188,7 +191,9 @@ def test_rule_1_null_times_are_ignored_and_ties_keep_input_order():
 def test_a_zone_re_entered_after_leaving_is_a_new_visit():
     out = pz.visits(one_vessel("AAA---BBB---AAA"), by="vessel")
     assert out.select("zone", "enter", "exit", "duration", "points").rows() == [
-        ("A", 0, 2, 2, 3), ("B", 6, 8, 2, 3), ("A", 12, 14, 2, 3)
+        ("A", 0, 2, 2, 3),
+        ("B", 6, 8, 2, 3),
+        ("A", 12, 14, 2, 3),
     ]
     totals = pz.time_in_zone(one_vessel("AAA---BBB---AAA"), by="vessel")
     assert totals.rows() == [(1, "A", 4, 2, 6), (1, "B", 2, 1, 3)]
@@ -200,7 +205,9 @@ def test_vessels_are_separate_and_output_is_sorted():
     assert out.rows() == [(None, "B", 3, 3, 0, 1), (1, "A", 5, 6, 1, 2), (2, "A", 0, 1, 1, 2)]
     # Without `by`, all rows are one vessel.
     assert pz.visits(df.drop("vessel")).select("zone", "enter", "exit", "points").rows() == [
-        ("A", 0, 1, 2), ("B", 3, 3, 1), ("A", 5, 6, 2)
+        ("A", 0, 1, 2),
+        ("B", 3, 3, 1),
+        ("A", 5, 6, 2),
     ]
     # Several `by` columns.
     df2 = df.with_columns(fleet=pl.lit("x"))
@@ -236,12 +243,26 @@ def test_datetime_with_time_zone_date_and_epoch_integers():
     assert out.select("zone", "points").rows() == [("A", 2), ("A", 3)]
     assert out["duration"].to_list() == [dt.timedelta(hours=1), dt.timedelta(hours=2)]
     for unit in ("ns", "ms"):
-        same = pz.visits(df.with_columns(pl.col("ts").dt.cast_time_unit(unit)), by="mmsi", time="ts", max_gap=dt.timedelta(hours=6), min_points=2)
-        assert same.select("zone", "points", pl.col("duration").dt.total_seconds()).rows() == [("A", 2, 3600), ("A", 3, 7200)]
+        same = pz.visits(
+            df.with_columns(pl.col("ts").dt.cast_time_unit(unit)),
+            by="mmsi",
+            time="ts",
+            max_gap=dt.timedelta(hours=6),
+            min_points=2,
+        )
+        assert same.select("zone", "points", pl.col("duration").dt.total_seconds()).rows() == [
+            ("A", 2, 3600),
+            ("A", 3, 7200),
+        ]
 
-    days = pl.DataFrame({"mmsi": [1] * 4, "zone": ["A", "A", "A", "A"], "day": [dt.date(2024, 1, d) for d in (1, 2, 9, 10)]})
+    days = pl.DataFrame(
+        {"mmsi": [1] * 4, "zone": ["A", "A", "A", "A"], "day": [dt.date(2024, 1, d) for d in (1, 2, 9, 10)]}
+    )
     out = pz.visits(days, by="mmsi", time="day", max_gap="2d")
-    assert out.select("enter", "exit", "points").rows() == [(dt.date(2024, 1, 1), dt.date(2024, 1, 2), 2), (dt.date(2024, 1, 9), dt.date(2024, 1, 10), 2)]
+    assert out.select("enter", "exit", "points").rows() == [
+        (dt.date(2024, 1, 1), dt.date(2024, 1, 2), 2),
+        (dt.date(2024, 1, 9), dt.date(2024, 1, 10), 2),
+    ]
     assert out["duration"].to_list() == [dt.timedelta(days=1)] * 2
 
     epoch = pl.DataFrame({"mmsi": [1] * 6, "zone": zones, "t": [1_700_000_000 + 3600 * h for h in hours]})
@@ -258,7 +279,9 @@ def test_zone_dtypes_enum_categorical_and_indexes(bundled_zones):
     assert out.schema["zone"] == tagged.schema["zone"]
     assert out.select(pl.col("zone").cast(pl.String), "points").rows() == [("NLD", 2), ("NLD", 1)]
     for dtype in (pl.Categorical, pl.String):
-        assert pz.visits(tagged.with_columns(pl.col("zone").cast(pl.String).cast(dtype)), time="t")["points"].to_list() == [2, 1]
+        assert pz.visits(tagged.with_columns(pl.col("zone").cast(pl.String).cast(dtype)), time="t")[
+            "points"
+        ].to_list() == [2, 1]
     codes = tagged.with_columns(pl.col("zone").to_physical())
     assert pz.visits(codes, time="t")["points"].to_list() == [2, 1]
 
@@ -275,13 +298,17 @@ def test_the_lazy_plan_has_no_python_and_serializes():
 
 def test_missing_or_wrongly_typed_columns_are_named():
     df = pl.DataFrame({"mmsi": [1], "zone": ["A"], "time": ["2024-01-01"], "t": [1]})
-    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="time column 'timestamp' not found.*mmsi, zone, time, t"):
+    with pytest.raises(
+        pl.exceptions.ColumnNotFoundError, match="time column 'timestamp' not found.*mmsi, zone, time, t"
+    ):
         pz.visits(df, time="timestamp")
     with pytest.raises(pl.exceptions.ColumnNotFoundError, match="zone column 'eez'"):
         pz.visits(df, zone="eez", time="t")
     with pytest.raises(pl.exceptions.ColumnNotFoundError, match="by column 'ship'"):
         pz.visits(df.lazy(), time="t", by=["mmsi", "ship"])
-    with pytest.raises(pl.exceptions.SchemaError, match="time column 'time' has type String; expected Datetime, Date or numbers"):
+    with pytest.raises(
+        pl.exceptions.SchemaError, match="time column 'time' has type String; expected Datetime, Date or numbers"
+    ):
         pz.visits(df, by="mmsi")
     listed = df.with_columns(zone=pl.lit(["A"]))
     with pytest.raises(pl.exceptions.SchemaError, match="zone column 'zone' has type List.*use tag, not tag_all"):
@@ -338,12 +365,17 @@ def test_every_sort_path_gives_the_same_visits(rows, min_points, max_gap):
         "enum": (df.with_columns(pl.col("vessel").cast(pl.String).cast(names)), "vessel"),
         "two columns": (df.with_columns(fleet=pl.lit("x")), ["fleet", "vessel"]),
         "float time": (df.with_columns(pl.col("time").cast(pl.Float64)), "vessel"),
-        "uint8 vessel, int16 time": (df.with_columns(pl.col("vessel").cast(pl.UInt8), pl.col("time").cast(pl.Int16)), "vessel"),
+        "uint8 vessel, int16 time": (
+            df.with_columns(pl.col("vessel").cast(pl.UInt8), pl.col("time").cast(pl.Int16)),
+            "vessel",
+        ),
     }
     for name, (variant, by) in variants.items():
         got = pz.visits(variant, by=by, **kwargs)
         got = got.drop("fleet") if "fleet" in got.columns else got
-        got = got.with_columns(pl.col("vessel").cast(pl.String).cast(pl.Int64), pl.col("enter", "exit", "duration").cast(pl.Int64))
+        got = got.with_columns(
+            pl.col("vessel").cast(pl.String).cast(pl.Int64), pl.col("enter", "exit", "duration").cast(pl.Int64)
+        )
         key = lambda r: (r[0] is not None, r[0] if r[0] is not None else 0, r[2])
         # Enum vessels sort by code order; compare per vessel, in enter order.
         assert sorted(got.rows(), key=key) == sorted(expected, key=key), name
@@ -353,17 +385,32 @@ def test_extreme_vessel_ids_and_times():
     lo, hi = -(2**63), 2**63 - 1
     rows = [(lo, "A", 5), (hi, "A", 2), (lo, "A", 3), (hi, "B", 1), (lo + 1, "B", 0)]
     assert pz.visits(frame(rows), by="vessel").rows() == reference(rows)
-    wide = [(lo + 1, "A", lo), (hi, "A", hi), (None, "A", 0), (None, "B", lo), (0, "A", 1), (lo + 1, "B", hi), (None, "A", hi)]
+    wide = [
+        (lo + 1, "A", lo),
+        (hi, "A", hi),
+        (None, "A", 0),
+        (None, "B", lo),
+        (0, "A", 1),
+        (lo + 1, "B", hi),
+        (None, "A", hi),
+    ]
     for engine in ENGINES:
         assert run(frame(wide), engine, by="vessel").rows() == reference(wide)
-    unsigned = pl.DataFrame({"vessel": [2**64 - 2, 0, 2**64 - 2, None], "zone": ["A", "A", "B", "A"], "time": [2**64 - 1, 0, 0, 5]},
-                            schema={"vessel": pl.UInt64, "zone": pl.String, "time": pl.UInt64})
+    unsigned = pl.DataFrame(
+        {"vessel": [2**64 - 2, 0, 2**64 - 2, None], "zone": ["A", "A", "B", "A"], "time": [2**64 - 1, 0, 0, 5]},
+        schema={"vessel": pl.UInt64, "zone": pl.String, "time": pl.UInt64},
+    )
     assert pz.visits(unsigned, by="vessel").rows() == reference(list(zip(*unsigned.to_dict(as_series=False).values())))
     # The null vessel shares its place in the sort key with the lowest Int64 (the highest
     # UInt64): with both present the query stops rather than mix them up.
-    for df in (frame(wide + [(lo, "A", 3)]), unsigned.vstack(unsigned.head(1).with_columns(vessel=pl.lit(2**64 - 1, pl.UInt64)))):
+    for df in (
+        frame(wide + [(lo, "A", 3)]),
+        unsigned.vstack(unsigned.head(1).with_columns(vessel=pl.lit(2**64 - 1, pl.UInt64))),
+    ):
         for engine in ENGINES:
-            with pytest.raises(pl.exceptions.PolarsError, match="holds both nulls and .* which share a place in the sort key"):
+            with pytest.raises(
+                pl.exceptions.PolarsError, match="holds both nulls and .* which share a place in the sort key"
+            ):
                 run(df, engine, by="vessel")
     # Either alone is fine; so is a String vessel column.
     assert run(frame(wide + [(lo, "A", 3)]).drop_nulls("vessel"), "streaming", by="vessel").height > 0

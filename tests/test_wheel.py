@@ -35,8 +35,11 @@ def newest_wheel() -> Path:
 
 def without_rust(path: str) -> str:
     """PATH less every directory holding cargo or rustc."""
-    return os.pathsep.join(d for d in path.split(os.pathsep)
-                           if d and not any(os.path.exists(os.path.join(d, tool)) for tool in ("cargo", "rustc")))
+    return os.pathsep.join(
+        d
+        for d in path.split(os.pathsep)
+        if d and not any(os.path.exists(os.path.join(d, tool)) for tool in ("cargo", "rustc"))
+    )
 
 
 def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_zones):
@@ -44,8 +47,11 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     assert "abi3" in wheel.name and "manylinux" in wheel.name, wheel.name
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CARGO_HOME", "RUSTUP_HOME", "CARGO_TARGET_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CARGO_HOME", "RUSTUP_HOME", "CARGO_TARGET_DIR")
+    }
     env["PATH"] = str(venv / "bin") + os.pathsep + without_rust(os.environ.get("PATH", ""))
     env["COLUMNS"] = "200"
     assert shutil.which("cargo", path=env["PATH"]) is None and shutil.which("rustc", path=env["PATH"]) is None
@@ -61,9 +67,12 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     start = time.perf_counter()
     run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel))
     installed = time.perf_counter()
-    located = run(str(venv / "bin" / "python"), "-c",
-                  "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); print(d.maritime_zones_path()); "
-                  "print(polars_zones.__version__)")
+    located = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); print(d.maritime_zones_path()); "
+        "print(polars_zones.__version__)",
+    )
     module, zones_path, version = located.stdout.split()
     assert Path(module).is_relative_to(venv), module  # the wheel's package, not this checkout's
     assert version == wheel.name.split("-")[1], (version, wheel.name)  # Cargo.toml's version, single-sourced
@@ -78,5 +87,7 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     assert "100,000 rows" in demo.stdout and "in no zone" in demo.stdout
     assert "map: skipped, it needs matplotlib" in demo.stdout  # the wheel alone has no matplotlib
 
-    print(f"\nwheel {wheel.name}: {wheel.stat().st_size / 2**20:.1f} MiB; pip install {installed - start:.1f} s, "
-          f"pip install to tagged file {tagged - start:.1f} s")
+    print(
+        f"\nwheel {wheel.name}: {wheel.stat().st_size / 2**20:.1f} MiB; pip install {installed - start:.1f} s, "
+        f"pip install to tagged file {tagged - start:.1f} s"
+    )

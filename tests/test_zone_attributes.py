@@ -23,7 +23,9 @@ def feature(x: float, properties: dict | None) -> dict:
 COLLECTION = {
     "type": "FeatureCollection",
     "features": [
-        feature(0, {"code": "A", "n": 1, "area": 2.5, "name": "first", "tags": ["x", "y"], "meta": {"k": 1}, "flag": True}),
+        feature(
+            0, {"code": "A", "n": 1, "area": 2.5, "name": "first", "tags": ["x", "y"], "meta": {"k": 1}, "flag": True}
+        ),
         feature(2, {"code": "B", "n": 2, "area": 3, "name": None, "flag": False, "mixed": 1}),
         feature(4, {"code": "A", "n": 99, "area": 0.5, "name": "later"}),  # shares A's id: not in the table
         feature(6, {"code": "C", "n": None, "area": None, "mixed": "one"}),
@@ -69,17 +71,23 @@ def test_unnamed_zones_have_a_zone_index_column():
 def test_properties_survive_save_load_pickle_and_bytes(tmp_path):
     zones = pz.Zones.from_geojson(COLLECTION, id_property="code")
     zones.save(tmp_path / "z.pzi")
-    for back in (pz.Zones.load(tmp_path / "z.pzi"), pickle.loads(pickle.dumps(zones)),
-                 pz.Zones.from_bytes(zones.to_bytes()), pz.Zones.from_geojson(str(tmp_path / "z.pzi")),
-                 pz.Zones.from_file(tmp_path / "z.pzi")):
+    for back in (
+        pz.Zones.load(tmp_path / "z.pzi"),
+        pickle.loads(pickle.dumps(zones)),
+        pz.Zones.from_bytes(zones.to_bytes()),
+        pz.Zones.from_geojson(str(tmp_path / "z.pzi")),
+        pz.Zones.from_file(tmp_path / "z.pzi"),
+    ):
         assert back.properties.equals(zones.properties)
         assert back.properties.schema == zones.properties.schema
         assert back.fingerprint == zones.fingerprint
 
 
 def test_properties_are_not_part_of_the_fingerprint():
-    other = {"type": "FeatureCollection", "features": [
-        {**f, "properties": {**f["properties"], "n": 0}} for f in COLLECTION["features"]]}
+    other = {
+        "type": "FeatureCollection",
+        "features": [{**f, "properties": {**f["properties"], "n": 0}} for f in COLLECTION["features"]],
+    }
     a = pz.Zones.from_geojson(COLLECTION, id_property="code")
     b = pz.Zones.from_geojson(other, id_property="code")
     assert a.fingerprint == b.fingerprint and not a.properties.equals(b.properties)
@@ -102,7 +110,12 @@ def test_joins_on_the_tag_without_a_cast():
     # Unnamed zones: the UInt32 zone index on both sides.
     unnamed = pz.Zones.from_geojson(COLLECTION)
     tagged = points.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=unnamed))
-    assert tagged.join(unnamed.properties, on="zone", how="left", maintain_order="left")["n"].to_list() == [1, 2, None, None]
+    assert tagged.join(unnamed.properties, on="zone", how="left", maintain_order="left")["n"].to_list() == [
+        1,
+        2,
+        None,
+        None,
+    ]
     # A String key (the zone names read from elsewhere): cast it to the Enum (names not among
     # the zones become null), or the Enum to String; as the README says.
     names = pl.DataFrame({"country": ["B", "A", "Z"]})
@@ -110,9 +123,15 @@ def test_joins_on_the_tag_without_a_cast():
         names.join(zones.properties, left_on="country", right_on="code")
     enum = zones.properties["code"].dtype
     by_enum = names.with_columns(pl.col("country").cast(enum, strict=False)).join(
-        zones.properties, left_on="country", right_on="code", how="left", maintain_order="left")
-    by_string = names.join(zones.properties.with_columns(pl.col("code").cast(pl.String)), left_on="country",
-                           right_on="code", how="left", maintain_order="left")
+        zones.properties, left_on="country", right_on="code", how="left", maintain_order="left"
+    )
+    by_string = names.join(
+        zones.properties.with_columns(pl.col("code").cast(pl.String)),
+        left_on="country",
+        right_on="code",
+        how="left",
+        maintain_order="left",
+    )
     assert by_enum["n"].to_list() == by_string["n"].to_list() == [2, 1, None]
 
 
@@ -139,7 +158,9 @@ def test_file_attributes_keep_their_types(tmp_path):
         table = zones.properties
         assert table.columns == ["code", "n", "area", "name", "when"], path
         assert table.schema["code"] == pl.Enum(["A", "B", "C"])
-        assert table.schema["n"] == pl.Int64 and table.schema["area"] == pl.Float64 and table.schema["name"] == pl.String
+        assert (
+            table.schema["n"] == pl.Int64 and table.schema["area"] == pl.Float64 and table.schema["name"] == pl.String
+        )
         assert isinstance(table.schema["when"], pl.Datetime), table.schema["when"]
         assert table.select("n", "area", "name").rows() == [(1, 2.5, "first"), (2, None, "second"), (3, 1.0, None)]
         assert pickle.loads(pickle.dumps(zones)).properties.equals(table)
@@ -152,7 +173,9 @@ def test_wkb_and_shapely_zones_have_the_id_column_alone():
     from shapely.geometry import shape
 
     geometries = [shape(square(x)) for x in (0, 2)]
-    for zones in (pz.Zones.from_shapely(geometries, ids=["p", "q"]),
-                  pz.Zones.from_wkb(shapely.to_wkb(geometries), ids=["p", "q"])):
+    for zones in (
+        pz.Zones.from_shapely(geometries, ids=["p", "q"]),
+        pz.Zones.from_wkb(shapely.to_wkb(geometries), ids=["p", "q"]),
+    ):
         assert zones.properties.columns == ["zone"] and zones.properties.schema["zone"] == pl.Enum(["p", "q"])
     assert pz.Zones.from_shapely(geometries).properties.schema["zone"] == pl.UInt32
