@@ -20,10 +20,10 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ZONE_SETS, points_file, zone_set  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
 from polars_zones._internal import ZoneIndex  # noqa: E402
+
+from run import ZONE_SETS, points_file, zone_set  # noqa: E402
 
 OPTIONS = [(4, 1), (8, 1), (16, 2), (32, 2)]
 

@@ -25,9 +25,9 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import points_file, zone_set  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
+
+from run import points_file, zone_set  # noqa: E402
 
 FILES = 16
 RUNS = 3
@@ -122,10 +122,11 @@ def main() -> None:
 
     extra_batches = -(-n // small) - batches
     print(
-        f"{n:,} AIS-like points in {FILES} Parquet files x 10 m zones ({zones.num_vertices:,} vertices); 2 cores; medians of {RUNS}"
+        f"{n:,} AIS-like points in {FILES} Parquet files x 10 m zones ({zones.num_vertices:,} vertices); "
+        f"2 cores; medians of {RUNS}"
     )
-    print(f"| pipeline | seconds | points/s | vs single process |")
-    print(f"|---|---|---|---|")
+    print("| pipeline | seconds | points/s | vs single process |")
+    print("|---|---|---|---|")
     rows = [
         ("single process: `polars-zones tag DIR -o OUT.parquet` (streaming engine)", single),
         ("`polars-zones tag DIR -o OUTDIR --engine ray` (starts a local 2-CPU cluster)", ray_cli),

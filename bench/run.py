@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
@@ -31,10 +30,10 @@ OUT = HERE / "out"
 SOURCE = ROOT.parent / "shared" / "data" / "countries-maritime-10m.geojson"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from make_bundled_zones import simplify_collection  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
 from polars_zones.synthetic import ship_positions  # noqa: E402
+
+from make_bundled_zones import simplify_collection  # noqa: E402
 
 # Tolerances (degrees) that give the zone sizes: 28.8k, 340k and 1.9M vertices.
 ZONE_SETS = {"simplified": 0.05, "medium": 0.002, "10m": None}
@@ -104,7 +103,8 @@ def build_figures(zones_path: Path, runs: int) -> dict:
 def index_figures(names: list[str], runs: int, lines: list[str]) -> None:
     md = [
         f"\n**Index build and load** (median of {runs})\n",
-        "| zones | vertices | build (Rust) | from_geojson (parse + build) | load saved index | file size | on disk bytes/vertex | in memory bytes/vertex |",
+        "| zones | vertices | build (Rust) | from_geojson (parse + build) | load saved index | file size "
+        "| on disk bytes/vertex | in memory bytes/vertex |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
@@ -187,7 +187,7 @@ def scaling(runs: int, lines: list[str], sizes: list[int]) -> None:
     for col in ("zones", "points", "mix", "threads", "seconds", "points/s"):
         table.add_column(col, justify="right")
     md = [
-        "\n**Scaling** (polars-zones, in-memory engine, median of %d runs)\n" % runs,
+        f"\n**Scaling** (polars-zones, in-memory engine, median of {runs} runs)\n",
         "| zones | points | mix | threads | seconds | points/s |",
         "|---|---|---|---|---|---|",
     ]
@@ -225,7 +225,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     started = time.time()
     lines = [
-        f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, `python bench/run.py {' '.join(sys.argv[1:])}`"
+        f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"`python bench/run.py {' '.join(sys.argv[1:])}`"
     ]
     index_figures(args.zones, args.runs, lines)
     if args.index_only:

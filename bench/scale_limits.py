@@ -130,7 +130,8 @@ def main() -> None:
         print(json.dumps(run_case(sys.argv[2])))
         return
     print(
-        "| case | zones | vertices | from_geojson s | index build s | peak RSS of the build, bytes/vertex | index bytes/vertex | 4M uniform points, points/s |"
+        "| case | zones | vertices | from_geojson s | index build s | peak RSS of the build, bytes/vertex "
+        "| index bytes/vertex | 4M uniform points, points/s |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for case in CASES:
@@ -139,7 +140,8 @@ def main() -> None:
         done = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, check=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(
-            f"| {r['case']} | {r['zones']:,} | {r['vertices']:,} | {r['from_geojson_s']:.2f} | {r['index_build_s']:.2f} | "
+            f"| {r['case']} | {r['zones']:,} | {r['vertices']:,} | {r['from_geojson_s']:.2f} "
+            f"| {r['index_build_s']:.2f} | "
             f"{r['peak_bytes_per_vertex']:.0f} | {r['index_bytes_per_vertex']:.1f} | {r['points_per_s'] / 1e6:.1f}M |",
             flush=True,
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,9 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import points_file, zone_set  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
+
+from run import points_file, zone_set  # noqa: E402
 
 MORSEL_SIZES = [None, 50_000, 10_000, 2_000]
 RUNS = 5

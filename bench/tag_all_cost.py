@@ -103,7 +103,8 @@ def main() -> None:
             tag = results[-2] if expression == "tag_all" else r
             ratio = f"{r['seconds'] / tag['seconds']:.2f}×, {r['peak_bytes'] / max(tag['peak_bytes'], 1):.2f}×"
             print(
-                f"| {case} | {expression} | {args.rows:,} | {r['seconds']:.3f} | {r['peak_bytes'] / 1e6:.0f} | {ratio} |",
+                f"| {case} | {expression} | {args.rows:,} | {r['seconds']:.3f} | {r['peak_bytes'] / 1e6:.0f} "
+                f"| {ratio} |",
                 flush=True,
             )
     print(json.dumps(results))

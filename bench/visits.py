@@ -32,17 +32,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
-from tools import peak_rss  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
 from polars_zones.tracks import vessel_tracks  # noqa: E402
+
+from tools import peak_rss  # noqa: E402
 
 OPTIONS = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3, min_duration="10m")
 GOAL_SECONDS = 1.5
@@ -242,16 +241,22 @@ def compare(n: int, vessels: int, runs: int, peer_runs: int, sample_vessels: int
     base = ours["polars-zones", "sorted"]["median"]
     for name, r, _ in rows:
         md.append(
-            f"| {name} | {len(r['seconds'])} | {r['median']:.3f} | {n / r['median'] / 1e6:.1f}M | {gib(r['peak_rss'])} | {r['median'] / base:.2f} |"
+            f"| {name} | {len(r['seconds'])} | {r['median']:.3f} | {n / r['median'] / 1e6:.1f}M "
+            f"| {gib(r['peak_rss'])} | {r['median'] / base:.2f} |"
         )
     md.append(
-        f"| polars-zones, visits only (zones given) | {len(only['seconds'])} | {only['median']:.3f} | {n / only['median'] / 1e6:.1f}M | {gib(only['peak_rss'])} | {only['median'] / base:.2f} |"
+        f"| polars-zones, visits only (zones given) | {len(only['seconds'])} | {only['median']:.3f} "
+        f"| {n / only['median'] / 1e6:.1f}M | {gib(only['peak_rss'])} | {only['median'] / base:.2f} |"
     )
     md.append(
-        f"| pandas, visits only (zones given; {'same visits' if agree else 'DIFFERENT visits'}) | {len(pandas['seconds'])} | {pandas['median']:.3f} | {n / pandas['median'] / 1e6:.2f}M | {gib(pandas['peak_rss'])} | {pandas['median'] / base:.1f} |"
+        f"| pandas, visits only (zones given; {'same visits' if agree else 'DIFFERENT visits'}) "
+        f"| {len(pandas['seconds'])} | {pandas['median']:.3f} | {n / pandas['median'] / 1e6:.2f}M "
+        f"| {gib(pandas['peak_rss'])} | {pandas['median'] / base:.1f} |"
     )
     md.append(
-        f"| movingpandas `clip` per zone, extrapolated from {positions:,} positions of {sample_vessels} vessels ({mp['median']:.1f} s) | 1 | {mp_seconds:,.0f} | {n / mp_seconds / 1e3:.1f}k | {gib(mp['peak_rss'])} (sample) | {mp_seconds / base:,.0f} |"
+        f"| movingpandas `clip` per zone, extrapolated from {positions:,} positions of {sample_vessels} vessels "
+        f"({mp['median']:.1f} s) | 1 | {mp_seconds:,.0f} | {n / mp_seconds / 1e3:.1f}k "
+        f"| {gib(mp['peak_rss'])} (sample) | {mp_seconds / base:,.0f} |"
     )
 
     worst = max(ours["polars-zones", k]["median"] for k in ("sorted", "shuffled"))
@@ -315,10 +320,12 @@ def memory_runs(n: int, limit_mb: int, lines: list[str]) -> None:
         )
         in_memory = n * 32
         print(
-            f"wrote {n:,} positions ({gib(in_memory)} of columns, {gib(points.stat().st_size)} Parquet) in {time.perf_counter() - t:.0f} s"
+            f"wrote {n:,} positions ({gib(in_memory)} of columns, {gib(points.stat().st_size)} Parquet) "
+            f"in {time.perf_counter() - t:.0f} s"
         )
         md = [
-            f"\n**`polars-zones visits` on {n:,} positions ({gib(in_memory)} of columns in memory, a {gib(points.stat().st_size)} "
+            f"\n**`polars-zones visits` on {n:,} positions ({gib(in_memory)} of columns in memory, "
+            f"a {gib(points.stat().st_size)} "
             f"Parquet file) with a hard memory limit of {limit_mb} MiB** (a memory cgroup; peak RSS from wait4)\n",
             "| mode | exit status | peak RSS | seconds | visits | how (from the command's summary) |",
             "|---|---|---|---|---|---|",

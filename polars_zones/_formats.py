@@ -342,7 +342,7 @@ def lonlat_rows(rows: list[bytes | None], crs: Any, source: str) -> list[bytes |
         return rows
     try:
         import pyproj
-        import shapely
+        import shapely  # noqa: F401  (reproject needs it: refuse here, with the message below)
     except ImportError:
         raise ValueError(
             f"{source} is in CRS {crs_label(crs)}, not longitude/latitude on WGS84 (EPSG:4326 / OGC:CRS84): "

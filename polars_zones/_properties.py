@@ -11,7 +11,8 @@ import io
 import json
 import math
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -52,9 +53,9 @@ def attribute_table(
 
 def from_json_texts(texts: Sequence[str | None]) -> pl.DataFrame | None:
     """Properties given as one JSON object text per zone (None: no properties): one column per
-    name, in order of first appearance (None when no zone has any); scalars typed by polars (ints and floats together are
-    Float64; other mixtures, e.g. numbers and strings, are strings: each value's JSON text),
-    objects and arrays as their JSON text, missing names null."""
+    name, in order of first appearance (None when no zone has any); scalars typed by polars
+    (ints and floats together are Float64; other mixtures, e.g. numbers and strings, are
+    strings: each value's JSON text), objects and arrays as their JSON text, missing names null."""
     records = []
     for text in texts:
         value = json.loads(text) if text else None

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import polars as pl
 
@@ -77,7 +78,8 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
                 raise ValueError(f"{name}: {error}") from None
         if not isinstance(value, dt.timedelta):
             raise TypeError(
-                f"{name} must be a duration (a timedelta or a string like '6h') since time column {time!r} is {dtype}, not {value!r}"
+                f"{name} must be a duration (a timedelta or a string like '6h') since time column {time!r} is {dtype}, "
+                f"not {value!r}"
             )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
@@ -112,7 +114,8 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
     clash = [b for b in by if b in OUTPUT_COLUMNS]
     if clash or zone in OUTPUT_COLUMNS:
         raise ValueError(
-            f"visits: column {(clash or [zone])[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it"
+            f"visits: column {(clash or [zone])[0]!r} would clash with an output column "
+            f"({', '.join(OUTPUT_COLUMNS)}); rename it"
         )
 
 

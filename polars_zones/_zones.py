@@ -8,8 +8,9 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 import polars as pl
@@ -50,7 +51,8 @@ class Zones:
     """Polygon zones with a global point-in-polygon index, ready to tag points.
 
     Build one with `Zones.from_file`, `Zones.from_geojson`, `Zones.from_wkb`,
-    `Zones.from_geopandas` or `Zones.from_shapely`; use it with `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
+    `Zones.from_geopandas` or `Zones.from_shapely`; use it with
+    `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
     `polars_zones.tag_pandas`.
     """
 
@@ -285,7 +287,7 @@ class Zones:
                 elements.append(geometry)
             else:
                 elements.append(
-                    '{"type":"Feature","properties":{"id":%s},"geometry":%s}' % (json.dumps(names[i]), geometry)
+                    f'{{"type":"Feature","properties":{{"id":{json.dumps(names[i])}}},"geometry":{geometry}}}'
                 )
         zones = cls.from_geojson(elements, id_property=None if names is None else "id", antimeridian=antimeridian)
         return cls._with_attributes(zones._index, None, None)

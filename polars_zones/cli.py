@@ -525,7 +525,8 @@ def tag_command(
     nearest: bool = typer.Option(
         False,
         "--nearest",
-        help="The zone column holds the nearest zone (the zone containing the point, if any), and a distance_m column the distance to it in metres.",
+        help="The zone column holds the nearest zone (the zone containing the point, if any), "
+        "and a distance_m column the distance to it in metres.",
     ),
     max_distance: Optional[str] = typer.Option(
         None,

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.ops import nearest_points
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,7 +253,8 @@ def main(source: Path) -> None:
     out.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}, separators=(",", ":")))
     land = shape(feature["geometry"])  # the rounded land, as bundled
     print(
-        f"{out}: {len(land.geoms)} polygons, {shapely.get_num_coordinates(land)} vertices, {out.stat().st_size / 1e3:.0f} kB"
+        f"{out}: {len(land.geoms)} polygons, {shapely.get_num_coordinates(land)} vertices, "
+        f"{out.stat().st_size / 1e3:.0f} kB"
     )
 
     maritime = json.loads(MARITIME.read_text())
@@ -293,7 +294,8 @@ def main(source: Path) -> None:
     out = DATA / "sea-routes.json"
     out.write_text(json.dumps(data, separators=(",", ":")))
     print(
-        f"{out}: {len(routes)} routes over {len(order)} waypoints, {out.stat().st_size / 1e3:.0f} kB ({time.perf_counter() - t0:.1f} s)"
+        f"{out}: {len(routes)} routes over {len(order)} waypoints, {out.stat().st_size / 1e3:.0f} kB "
+        f"({time.perf_counter() - t0:.1f} s)"
     )
 
 

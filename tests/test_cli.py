@@ -362,10 +362,14 @@ def test_bounded_memory_on_a_file_larger_than_the_limit(tmp_path):
 
 # ---- coordinate columns, zone formats, zone properties (issue 17) ---------------------------
 
-NOAA_HEADER = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass"
+NOAA_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,"
+    "TransceiverClass"
+)
 DMA_HEADER = (
     "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,"
-    "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,Data source type,A,B,C,D"
+    "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,"
+    "Data source type,A,B,C,D"
 )
 
 
@@ -542,7 +546,10 @@ def test_demo_without_a_map(tmp_path):
 def test_the_demo_imports_no_command_module():
     """The demo shares its summary tables with the commands through polars_zones._report:
     importing it loads neither polars_zones.cli nor polars_zones._cli_visits."""
-    code = "import sys, polars_zones.demo; print(sorted(m for m in sys.modules if m.startswith('polars_zones.') and 'cli' in m))"
+    code = (
+        "import sys, polars_zones.demo; "
+        "print(sorted(m for m in sys.modules if m.startswith('polars_zones.') and 'cli' in m))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

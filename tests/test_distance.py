@@ -250,6 +250,10 @@ def test_a_serialized_plan_computes_distances_in_a_fresh_process(bundled_zones, 
         .select(pl.col("lat").zones.distance("lon", polygons=bundled_zones, max_distance=100_000))
     )
     (tmp_path / "plan").write_bytes(lf.serialize())
-    script = f"import io, polars as pl; print(pl.LazyFrame.deserialize(io.BytesIO(open({str(tmp_path / 'plan')!r}, 'rb').read())).collect().write_json())"
+    script = (
+        "import io, polars as pl; "
+        f"plan = open({str(tmp_path / 'plan')!r}, 'rb').read(); "
+        "print(pl.LazyFrame.deserialize(io.BytesIO(plan)).collect().write_json())"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert pl.read_json(__import__("io").StringIO(out)).equals(lf.collect())

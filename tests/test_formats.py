@@ -4,9 +4,7 @@ input."""
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
 
 import numpy as np
 import polars as pl

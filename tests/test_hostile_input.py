@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -11,7 +10,6 @@ import textwrap
 import warnings
 from datetime import date
 
-import numpy as np
 import polars as pl
 import pytest
 from polars.plugins import register_plugin_function

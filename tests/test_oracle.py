@@ -9,7 +9,7 @@ import pytest
 
 import polars_zones as pz
 
-from conftest import polygon_parts, ship_positions, shapely_oracle
+from conftest import polygon_parts, shapely_oracle, ship_positions
 
 
 def exact_sets(zones: pz.Zones, lat, lon, boundary: str) -> list[set[int]]:

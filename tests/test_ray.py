@@ -17,7 +17,7 @@ import pytest
 import polars_zones as pz
 
 ray = pytest.importorskip("ray")
-import ray.data  # noqa: E402
+import ray.data  # noqa: E402, F811
 
 from polars_zones.ray import tag_dataset  # noqa: E402
 

@@ -370,13 +370,16 @@ def test_every_sort_path_gives_the_same_visits(rows, min_points, max_gap):
             "vessel",
         ),
     }
+
+    def key(r):
+        return (r[0] is not None, r[0] if r[0] is not None else 0, r[2])
+
     for name, (variant, by) in variants.items():
         got = pz.visits(variant, by=by, **kwargs)
         got = got.drop("fleet") if "fleet" in got.columns else got
         got = got.with_columns(
             pl.col("vessel").cast(pl.String).cast(pl.Int64), pl.col("enter", "exit", "duration").cast(pl.Int64)
         )
-        key = lambda r: (r[0] is not None, r[0] if r[0] is not None else 0, r[2])
         # Enum vessels sort by code order; compare per vessel, in enter order.
         assert sorted(got.rows(), key=key) == sorted(expected, key=key), name
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import polars_zones as pz
 from polars_zones.synthetic import ship_positions
 
 pytestmark = pytest.mark.slow
@@ -70,8 +69,8 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     located = run(
         str(venv / "bin" / "python"),
         "-c",
-        "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); print(d.maritime_zones_path()); "
-        "print(polars_zones.__version__)",
+        "import polars_zones, polars_zones.datasets as d; print(polars_zones.__file__); "
+        "print(d.maritime_zones_path()); print(polars_zones.__version__)",
     )
     module, zones_path, version = located.stdout.split()
     assert Path(module).is_relative_to(venv), module  # the wheel's package, not this checkout's
