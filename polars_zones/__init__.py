@@ -17,6 +17,7 @@ from importlib.metadata import version as _version
 
 from polars_zones import datasets
 from polars_zones._internal import (
+    ZonesWarning,
     cache_capacity,
     clear_cache,
     index_decode_count,
@@ -25,12 +26,15 @@ from polars_zones._internal import (
 )
 from polars_zones._namespace import ZonesNamespace
 from polars_zones._pandas import tag_pandas
+from polars_zones._types import Boundary, ZonesLike
 from polars_zones._visits import parse_duration, time_in_zone, visits
-from polars_zones._zones import Zones, ZonesWarning
+from polars_zones._zones import Zones
 
 __all__ = [
+    "Boundary",
     "Zones",
     "ZonesNamespace",
+    "ZonesLike",
     "ZonesWarning",
     "cache_capacity",
     "clear_cache",

@@ -17,12 +17,14 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 import polars_zones as pz
 from polars_zones._internal import points_seen
 from polars_zones._report import visits_summary, visits_table
+from polars_zones._visits import DurationLike
 from polars_zones.cli import (
     POINT_FORMATS,
     UserError,
@@ -81,7 +83,7 @@ def auto_buckets(rows: int) -> int:
     return max(1, math.ceil(rows * SORT_BYTES_PER_ROW / budget))
 
 
-def threshold(value: str | None, option: str, dtype: pl.DataType):
+def threshold(value: str | None, option: str, dtype: pl.DataType) -> DurationLike:
     """A `--max-gap` / `--min-duration` value for a time column of `dtype`."""
     if value is None:
         return None
@@ -133,8 +135,9 @@ def visits_files(
     time_expr = pl.col(time_column)
     if schema[time_column] == pl.String:  # CSV and NDJSON: ISO 8601 text, UTC unless it has an offset
         time_expr = time_expr.str.to_datetime(time_zone="UTC")
-    tagged = lf.select(*by, time_expr, pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
-    options = dict(zone=column, time=time_column, by=by, min_points=min_points)
+    tag = pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary)  # type: ignore[attr-defined]
+    tagged = lf.select(*by, time_expr, tag.alias(column))
+    options: dict[str, Any] = dict(zone=column, time=time_column, by=by, min_points=min_points)
     time_dtype = tagged.collect_schema()[time_column]
     options["max_gap"] = threshold(max_gap, "--max-gap", time_dtype)
     options["min_duration"] = threshold(min_duration, "--min-duration", time_dtype)
@@ -190,7 +193,13 @@ def visits_files(
 
 
 def by_bucket(
-    tagged: pl.LazyFrame, options: dict, staging: Path, target: Path, buckets: int, total: int | None, quiet: bool
+    tagged: pl.LazyFrame,
+    options: dict[str, Any],
+    staging: Path,
+    target: Path,
+    buckets: int,
+    total: int | None,
+    quiet: bool,
 ) -> None:
     """Tagged positions to `buckets` Parquet buckets by a hash of the vessel key (one
     streaming pass), the visits of each bucket on its own, then all visits sorted into

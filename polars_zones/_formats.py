@@ -19,7 +19,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -111,7 +111,9 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
             )
         column = wkb_columns[0]
         crs = arrow_crs(table.schema.field(column))
-    frame = pl.from_arrow(table.drop_columns([c for c in dict.fromkeys(skip) if c in table.column_names]))
+    frame = cast(
+        pl.DataFrame, pl.from_arrow(table.drop_columns([c for c in dict.fromkeys(skip) if c in table.column_names]))
+    )
     if where is not None:
         try:
             frame = pl.SQLContext(zones=frame).execute(f"SELECT * FROM zones WHERE {where}", eager=True)
@@ -143,7 +145,7 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
         raise ValueError(f"{source}{f', layer {layer!r},' if layer else ''} has no geometry column")
     column = columns[0]
     crs = meta.get("crs") or UNKNOWN
-    frame = pl.from_arrow(table)
+    frame = cast(pl.DataFrame, pl.from_arrow(table))
     return Features(frame[column].to_list(), frame.drop(column), crs, source)
 
 

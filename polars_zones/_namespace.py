@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Union
 
 import polars as pl
 from polars.plugins import register_plugin_function
 
+from polars_zones._types import Boundary, ZonesLike
 from polars_zones._zones import Zones, check_boundary, check_max_distance
 
 PLUGIN_PATH = Path(__file__).parent
@@ -15,12 +16,12 @@ PLUGIN_PATH = Path(__file__).parent
 IntoExpr = Union[pl.Expr, str]
 
 
-def as_zones(polygons: Any) -> Zones:
+def as_zones(polygons: ZonesLike) -> Zones:
     """A `Zones`, or anything `Zones.from_geojson` accepts."""
     return polygons if isinstance(polygons, Zones) else Zones.from_geojson(polygons)
 
 
-_CODE_BITS = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
+_CODE_BITS: dict[type[pl.DataType], int] = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}
 
 
 def _call(
@@ -29,7 +30,7 @@ def _call(
     lon: IntoExpr,
     zones: Zones,
     boundary: str,
-    codes=pl.UInt32,
+    codes: type[pl.DataType] = pl.UInt32,
     max_distance: float | None = None,
 ) -> pl.Expr:
     """A plugin expression: latitude, longitude and the zones' key (which carries the index
@@ -76,14 +77,14 @@ class ZonesNamespace:
     def __init__(self, expr: pl.Expr) -> None:
         self._lat = expr
 
-    def tag(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
+    def tag(self, lon: IntoExpr, *, polygons: ZonesLike, boundary: Boundary = "half-open") -> pl.Expr:
         """The zone containing each point (the first in input order where zones overlap),
         null where none: `pl.Enum(zones.ids)` when the zones are named, else the UInt32
         zone index."""
         return _zone_column("zones_tag", self._lat, lon, as_zones(polygons), boundary)
 
     def distance(
-        self, lon: IntoExpr, *, polygons: Any, max_distance: float | None = None, boundary: str = "half-open"
+        self, lon: IntoExpr, *, polygons: ZonesLike, max_distance: float | None = None, boundary: Boundary = "half-open"
     ) -> pl.Expr:
         """Metres from each point to the nearest zone (Float64), on a sphere of radius
         6,371,008.8 m along great circles, to the zones' edges as drawn in lon/lat: 0 where the
@@ -92,7 +93,7 @@ class ZonesNamespace:
         return _call("zones_distance", self._lat, lon, as_zones(polygons), boundary, max_distance=max_distance)
 
     def nearest(
-        self, lon: IntoExpr, *, polygons: Any, max_distance: float | None = None, boundary: str = "half-open"
+        self, lon: IntoExpr, *, polygons: ZonesLike, max_distance: float | None = None, boundary: Boundary = "half-open"
     ) -> pl.Expr:
         """The nearest zone of each point, dtype as `tag`: the zone containing it (the first
         in input order, as `tag`), else the zone of the nearest edge (ties: the first zone),
@@ -100,7 +101,7 @@ class ZonesNamespace:
         zones = as_zones(polygons)
         return _zone_column("zones_nearest", self._lat, lon, zones, boundary, max_distance=max_distance)
 
-    def tag_all(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
+    def tag_all(self, lon: IntoExpr, *, polygons: ZonesLike, boundary: Boundary = "half-open") -> pl.Expr:
         """Every zone containing each point, in input order (empty list for none)."""
         zones = as_zones(polygons)
         indexes = _call("zones_tag_all", self._lat, lon, zones, boundary)
@@ -110,6 +111,6 @@ class ZonesNamespace:
         # from a literal of the names cost rows x zones: the literal was rebuilt per row).
         return indexes.list.eval(pl.element().cat.to(pl.Enum(zones.ids)))
 
-    def within(self, lon: IntoExpr, *, polygons: Any, boundary: str = "half-open") -> pl.Expr:
+    def within(self, lon: IntoExpr, *, polygons: ZonesLike, boundary: Boundary = "half-open") -> pl.Expr:
         """Whether each point is in any zone (null for invalid points): for `filter`."""
         return _call("zones_within", self._lat, lon, as_zones(polygons), boundary)

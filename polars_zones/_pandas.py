@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from polars_zones._zones import Zones
+from polars_zones._types import Boundary, ZonesLike
 
 
-def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, boundary: str = "half-open"):
+def tag_pandas(
+    df: Any, zones: ZonesLike, lat: str = "lat", lon: str = "lon", *, boundary: Boundary = "half-open"
+) -> Any:
     """The zone of each row of a pandas DataFrame, as a Series aligned with `df.index`:
     categorical zone names when the zones are named (NaN for none), else nullable Int32
     zone indexes (<NA> for none). The coordinate columns must hold numbers (any float or
@@ -18,7 +20,7 @@ def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, bound
 
     from polars_zones._namespace import as_zones
 
-    zones: Zones = as_zones(zones)
+    resolved = as_zones(zones)
     for role, column in (("latitude", lat), ("longitude", lon)):
         if column not in df.columns:
             raise ValueError(f"no column {column!r} in the frame")
@@ -32,13 +34,13 @@ def tag_pandas(df: Any, zones: Any, lat: str = "lat", lon: str = "lon", *, bound
             raise TypeError(
                 f"tag_pandas: the {role} column {column!r} has dtype {dtype}; expected a float or integer column"
             )
-    codes = zones.tag_numpy(
+    codes = resolved.tag_numpy(
         df[lat].to_numpy(dtype=np.float64, na_value=np.nan),
         df[lon].to_numpy(dtype=np.float64, na_value=np.nan),
         boundary=boundary,
     )
-    if zones.ids is not None:
-        values = pd.Categorical.from_codes(codes, categories=zones.ids)
+    if resolved.ids is not None:
+        values = pd.Categorical.from_codes(codes, categories=resolved.ids)
     else:
         values = pd.array(np.where(codes < 0, 0, codes), dtype="Int32")
         values[codes < 0] = pd.NA

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 if TYPE_CHECKING:
     from polars_zones._zones import Zones
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:
@@ -19,11 +20,12 @@ def _pyplot():
     return plt
 
 
-def _palette(plt, cmap: str) -> np.ndarray:
+def _palette(plt: Any, cmap: str) -> npt.NDArray[np.float64]:
     """The colormap's colours without its greys, which mean "in no zone" here."""
-    colors = np.asarray(plt.get_cmap(cmap)(np.linspace(0, 1, plt.get_cmap(cmap).N)))
+    colors: npt.NDArray[np.float64] = np.asarray(plt.get_cmap(cmap)(np.linspace(0, 1, plt.get_cmap(cmap).N)))
     saturation = colors[:, :3].max(axis=1) - colors[:, :3].min(axis=1)
-    return colors[saturation > 0.05]
+    palette: npt.NDArray[np.float64] = colors[saturation > 0.05]
+    return palette
 
 
 def plot_zones(
@@ -41,7 +43,7 @@ def plot_zones(
     cmap: str = "tab20",
     point_size: float = 0.5,
     no_zone_color: str = "0.75",
-):
+) -> Any:
     plt = _pyplot()
     from matplotlib.collections import LineCollection
 

@@ -4,6 +4,8 @@ rows per zone of a tagged frame, and visits per zone."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 import polars as pl
 from rich.table import Table
@@ -30,7 +32,7 @@ def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> 
     table.add_column("rows", justify="right")
     table.add_column("share", justify="right")
 
-    def add(label: str, n: int, **style) -> None:
+    def add(label: str, n: float | Decimal, **style: Any) -> None:
         table.add_row(label, f"{n:,}", f"{n / max(rows, 1):.2%}", **style)
 
     for zone, n in zoned.head(top).select("zone", "rows").iter_rows():
@@ -42,7 +44,7 @@ def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> 
     return table
 
 
-def format_duration(value) -> str:
+def format_duration(value: dt.timedelta | float | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.timedelta):

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from typing import Union
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, Union
 
 import polars as pl
 
-Frame = Union[pl.DataFrame, pl.LazyFrame]
+# A DataFrame in gives a DataFrame out, a LazyFrame a LazyFrame.
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 DurationLike = Union[dt.timedelta, str, int, float, None]
 
 OUTPUT_COLUMNS = ("enter", "exit", "duration", "points")
@@ -257,7 +258,7 @@ def _visits_lazy(
     )
 
 
-def _run(frame: Frame, build) -> Frame:
+def _run(frame: FrameT, build: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:
     if isinstance(frame, pl.DataFrame):
         return build(frame.lazy()).collect()
     if isinstance(frame, pl.LazyFrame):
@@ -266,7 +267,7 @@ def _run(frame: Frame, build) -> Frame:
 
 
 def visits(
-    frame: Frame,
+    frame: FrameT,
     *,
     zone: str = "zone",
     time: str = "time",
@@ -274,7 +275,7 @@ def visits(
     max_gap: DurationLike = None,
     min_points: int = 1,
     min_duration: DurationLike = None,
-) -> Frame:
+) -> FrameT:
     """One row per visit of a vessel to a zone: the `by` columns, the zone, `enter` and `exit`
     (times of the visit's first and last positions), `duration` (exit - enter) and `points`,
     sorted by `by` and `enter`. A LazyFrame gives a LazyFrame, a DataFrame a DataFrame.
@@ -286,7 +287,7 @@ def visits(
     fewer points or a shorter span are jitter, dropped before neighbouring runs of the same
     zone are joined. The exact rules are in this module's docstring and the README.
     """
-    columns = _columns(by)
+    columns: list[str] = _columns(by)
     return _run(
         frame,
         lambda lf: _visits_lazy(
@@ -296,7 +297,7 @@ def visits(
 
 
 def time_in_zone(
-    frame: Frame,
+    frame: FrameT,
     *,
     zone: str = "zone",
     time: str = "time",
@@ -304,10 +305,10 @@ def time_in_zone(
     max_gap: DurationLike = None,
     min_points: int = 1,
     min_duration: DurationLike = None,
-) -> Frame:
+) -> FrameT:
     """One row per (`by`, zone): total `duration` of the visits, their count (`visits`) and
     their `points`, sorted by `by` and zone. Same arguments and rules as `visits`."""
-    columns = _columns(by)
+    columns: list[str] = _columns(by)
 
     def build(lf: pl.LazyFrame) -> pl.LazyFrame:
         per_visit = _visits_lazy(
@@ -322,24 +323,24 @@ def time_in_zone(
     return _run(frame, build)
 
 
-class _FrameVisits:
-    def __init__(self, frame: Frame) -> None:
-        self._frame = frame
+class _FrameVisits(Generic[FrameT]):
+    def __init__(self, frame: FrameT) -> None:
+        self._frame: FrameT = frame
 
-    def visits(self, **kwargs) -> Frame:
+    def visits(self, **kwargs: Any) -> FrameT:
         """`polars_zones.visits(frame, **kwargs)`."""
         return visits(self._frame, **kwargs)
 
-    def time_in_zone(self, **kwargs) -> Frame:
+    def time_in_zone(self, **kwargs: Any) -> FrameT:
         """`polars_zones.time_in_zone(frame, **kwargs)`."""
         return time_in_zone(self._frame, **kwargs)
 
 
 @pl.api.register_lazyframe_namespace("zones")
-class LazyZonesNamespace(_FrameVisits):
+class LazyZonesNamespace(_FrameVisits[pl.LazyFrame]):
     """`lf.zones.visits(...)` and `lf.zones.time_in_zone(...)` (lazy in, lazy out)."""
 
 
 @pl.api.register_dataframe_namespace("zones")
-class DataFrameZonesNamespace(_FrameVisits):
+class DataFrameZonesNamespace(_FrameVisits[pl.DataFrame]):
     """`df.zones.visits(...)` and `df.zones.time_in_zone(...)`."""

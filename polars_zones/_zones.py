@@ -8,19 +8,22 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Callable, get_args
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from polars_zones import _formats, _properties
 from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
+from polars_zones._types import Boundary, GeoJSONSource
 
-GeoJSONSource = Union[str, "os.PathLike[str]", dict, Sequence[Any]]
+if TYPE_CHECKING:
+    from polars_zones._internal import IngestReport  # a type of the stubs only
 
-BOUNDARY_MODES = ("half-open", "inclusive", "exclusive")
+BOUNDARY_MODES: tuple[Boundary, ...] = get_args(Boundary)
 
 # Notes of Zones.validate that describe how a polygon across ±180 is read, not a problem.
 ANTIMERIDIAN_NOTES = ("crosses antimeridian", "antimeridian seam")
@@ -41,7 +44,7 @@ PROBLEM_COLUMNS = {
 PROBLEM_PLACES = tuple(PROBLEM_COLUMNS)[:5]
 
 
-def check_boundary(boundary: str) -> str:
+def check_boundary(boundary: str) -> Boundary:
     if boundary not in BOUNDARY_MODES:
         raise ValueError(f"boundary must be one of {', '.join(map(repr, BOUNDARY_MODES))}, not {boundary!r}")
     return boundary
@@ -64,11 +67,11 @@ class Zones:
                 "use Zones.from_file, from_geojson, from_wkb, from_geopandas, from_shapely or from_bytes to make Zones"
             )
         self._index = index
-        self._plan_literal: Any = None
-        self._properties: Any = None  # the polars DataFrame of `properties`, read once
+        self._plan_literal: pl.Expr | None = None
+        self._properties: pl.DataFrame | None = None  # the DataFrame of `properties`, read once
 
     @classmethod
-    def _with_attributes(cls, index: ZoneIndex, attributes: Any, id_column: str | None) -> Zones:
+    def _with_attributes(cls, index: ZoneIndex, attributes: pl.DataFrame | None, id_column: str | None) -> Zones:
         """Zones whose index carries the attribute table (`properties`): the id column, named
         `id_column` (or "zone"), then `attributes` (one row per zone, or None)."""
         table = _properties.attribute_table(attributes, index.ids, index.zone_count, id_column)
@@ -76,11 +79,10 @@ class Zones:
         zones._properties = table
         return zones
 
-    def _plan_key(self) -> Any:
+    def _plan_key(self) -> pl.Expr:
         """The expression that carries the index in a Polars plan (see src/expressions.rs):
         `zones_key` over a one-row List(Binary) literal of the compressed index, made once per
         `Zones`, which Polars then shares rather than copies."""
-        import polars as pl
         from polars.plugins import register_plugin_function
 
         if self._plan_literal is None:
@@ -251,7 +253,7 @@ class Zones:
         return cls._with_attributes(index, None, None)
 
     @staticmethod
-    def validate(source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split"):
+    def validate(source: GeoJSONSource, *, id_property: str | None = None, antimeridian: str = "split") -> pl.DataFrame:
         """What is wrong with the polygons of a GeoJSON source, one row per problem, as a
         polars DataFrame with columns element, feature, polygon, ring, vertex (where; null
         when not applicable), kind, lon, lat (a point at the problem) and detail.
@@ -339,7 +341,7 @@ class Zones:
     def load(cls, path: str | os.PathLike[str]) -> Zones:
         return cls.from_bytes(Path(path).read_bytes())
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[bytes], Zones], tuple[bytes]]:
         return (Zones.from_bytes, (self.to_bytes(),))
 
     # ---- description --------------------------------------------------------------------
@@ -358,7 +360,7 @@ class Zones:
         return self._index.bounds
 
     @property
-    def properties(self):
+    def properties(self) -> pl.DataFrame:
         """The zones' attributes as a polars DataFrame, one row per zone in zone order: the id
         column first, then the properties of each zone's first feature.
 
@@ -421,7 +423,7 @@ class Zones:
         lat: str = "lat",
         lon: str = "lon",
         **style: Any,
-    ):
+    ) -> Any:
         """Draws the zones' outlines and, given a frame with a zone column (polars or
         pandas), its points coloured by zone (at most `max_points`, sampled). Needs
         matplotlib; returns the Axes. Style keywords: max_points, seed, outline_color,
@@ -432,7 +434,9 @@ class Zones:
 
     # ---- queries outside Polars --------------------------------------------------------
 
-    def tag_numpy(self, lat: Any, lon: Any, *, boundary: str = "half-open") -> np.ndarray:
+    def tag_numpy(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, *, boundary: Boundary = "half-open"
+    ) -> npt.NDArray[np.int32]:
         """Zone index of each point as int32, -1 for no zone or an invalid point.
 
         Contiguous float64 arrays are read in place; anything else is converted first.
@@ -441,34 +445,48 @@ class Zones:
         return self._index.tag_numpy(lat, lon, check_boundary(boundary))
 
     def distance_numpy(
-        self, lat: Any, lon: Any, *, max_distance: float | None = None, boundary: str = "half-open"
-    ) -> np.ndarray:
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        max_distance: float | None = None,
+        boundary: Boundary = "half-open",
+    ) -> npt.NDArray[np.float64]:
         """Metres from each point to the nearest zone as float64: 0 inside a zone, NaN beyond
         `max_distance` (metres) and for invalid points. See `pl.Expr.zones.distance`."""
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[0]
 
     def nearest_numpy(
-        self, lat: Any, lon: Any, *, max_distance: float | None = None, boundary: str = "half-open"
-    ) -> np.ndarray:
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        max_distance: float | None = None,
+        boundary: Boundary = "half-open",
+    ) -> npt.NDArray[np.int32]:
         """Index of the nearest zone of each point as int32 (the zone containing it, if any),
         -1 beyond `max_distance` (metres) and for invalid points."""
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[1]
 
-    def _reference_tag_numpy(self, lat: Any, lon: Any, *, boundary: str = "half-open") -> np.ndarray:
+    def _reference_tag_numpy(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, *, boundary: Boundary = "half-open"
+    ) -> npt.NDArray[np.int32]:
         """`tag_numpy` by brute force over every edge: the oracle the index is tested against."""
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.reference_tag_numpy(lat, lon, check_boundary(boundary))
 
 
-def _coordinate_arrays(lat: Any, lon: Any) -> tuple[np.ndarray, np.ndarray]:
+def _coordinate_arrays(
+    lat: npt.ArrayLike, lon: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Contiguous float64 arrays (read in place when they already are), one-dimensional."""
-    lat = np.ascontiguousarray(lat, dtype=np.float64)
-    lon = np.ascontiguousarray(lon, dtype=np.float64)
-    if lat.ndim != 1 or lon.ndim != 1:
+    lats = np.ascontiguousarray(lat, dtype=np.float64)
+    lons = np.ascontiguousarray(lon, dtype=np.float64)
+    if lats.ndim != 1 or lons.ndim != 1:
         raise ValueError("lat and lon must be one-dimensional")
-    return lat, lon
+    return lats, lons
 
 
 def check_max_distance(max_distance: float | None) -> float | None:
@@ -482,7 +500,7 @@ def check_max_distance(max_distance: float | None) -> float | None:
     return float(max_distance)
 
 
-def _warn_repairs(report: dict, null_geometries: str) -> None:
+def _warn_repairs(report: IngestReport, null_geometries: str) -> None:
     """One ZonesWarning per kind of repair ingestion made (`report` from the compiled module)."""
     if report["null_geometries"]:
         warnings.warn(f"skipped {report['null_geometries']} {null_geometries}", ZonesWarning, stacklevel=3)
@@ -630,7 +648,7 @@ def _locate_bad_coordinate(obj: Any) -> str | None:
     It runs after an error, to say where it is: it must take any object and never raise
     (but RecursionError, on nesting deeper than Python's stack), or it would hide that error."""
 
-    def polygons(geometry: Any) -> list:
+    def polygons(geometry: Any) -> list[Any]:
         if not isinstance(geometry, dict):
             return []
         kind, coordinates = geometry.get("type"), geometry.get("coordinates")

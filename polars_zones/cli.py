@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import List, Optional
 
@@ -35,9 +36,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 import polars_zones as pz
-from polars_zones._internal import points_seen
+from polars_zones._internal import INDEX_MAGIC, points_seen
 from polars_zones._report import summary_table, zone_counts
-from polars_zones._zones import INDEX_MAGIC
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -249,7 +249,7 @@ def parse_distance(text: str) -> float:
     number, unit = float(match.group(1)), match.group(2).lower()
     if unit and unit not in DISTANCE_UNITS:
         raise UserError(f"--max-distance {text!r}: unknown unit {match.group(2)!r} (use m, km or nm)")
-    return number * DISTANCE_UNITS.get(unit or "m")
+    return number * DISTANCE_UNITS[unit or "m"]
 
 
 def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
@@ -291,7 +291,9 @@ def polars_message(error: Exception) -> str:
     return re.sub(r", hint: [^.]*\.", ".", str(error).splitlines()[0])
 
 
-def sink_with_progress(lf: pl.LazyFrame, path: Path, kind: str, total: int | None, quiet: bool) -> None:
+def sink_with_progress(
+    lf: pl.LazyFrame, path: Path | pl.PartitionBy, kind: str, total: int | None, quiet: bool
+) -> None:
     """Runs the streaming sink on a worker thread and polls the plugin's point counter, so the
     progress bar costs the query nothing."""
     outcome: dict[str, BaseException] = {}
@@ -343,7 +345,7 @@ def tag_files(
     quiet: bool = False,
     engine: str = "polars",
     address: str | None = None,
-    keep_properties: list[str] = (),
+    keep_properties: Sequence[str] = (),
     zones_layer: str | None = None,
     zones_where: str | None = None,
     nearest: bool = False,
@@ -392,12 +394,13 @@ def tag_files(
 
     if nearest:
         near = {"polygons": zones, "boundary": boundary, "max_distance": max_distance}
+        namespace = pl.col(lat).zones  # type: ignore[attr-defined]
         tagged = lf.with_columns(
-            pl.col(lat).zones.nearest(lon, **near).alias(column),
-            pl.col(lat).zones.distance(lon, **near).alias(DISTANCE_COLUMN),
+            namespace.nearest(lon, **near).alias(column), namespace.distance(lon, **near).alias(DISTANCE_COLUMN)
         )
     else:
-        tagged = lf.with_columns(pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary).alias(column))
+        tag = pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary)  # type: ignore[attr-defined]
+        tagged = lf.with_columns(tag.alias(column))
     if keep_properties:
         tagged = join_properties(tagged, zones, column, list(keep_properties), schema)
     tmp = temporary_path(output)
@@ -442,10 +445,12 @@ def tag_files_ray(
     where: str | None,
 ) -> None:
     """`tag --engine ray`: Parquet files in, a folder of Parquet files out, on a Ray cluster."""
-    from polars_zones import ray as zones_ray  # imports without Ray; `zones_ray.ray` is then None
+    from polars_zones import ray as zones_ray  # imports without Ray, and then refuses to run
 
-    if zones_ray.ray is None:
-        raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'")
+    try:
+        zones_ray._require_ray()
+    except ImportError:
+        raise UserError("--engine ray needs Ray Data: pip install 'polars-zones[ray]'") from None
     not_parquet = [str(f) for f in files if POINT_FORMATS[f.suffix.lower()] != "parquet"]
     if not_parquet:
         raise UserError(f"--engine ray reads Parquet only; not Parquet: {', '.join(not_parquet[:3])}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from polars_zones._zones import Zones
 
@@ -49,8 +50,9 @@ def land() -> Zones:
 
 
 @lru_cache(maxsize=1)
-def sea_routes() -> dict:
+def sea_routes() -> dict[str, Any]:
     """The ports and the sea routes between every pair of them (see scripts/make_sea_data.py):
     `ports` (name, zone, lon, lat of the anchorage), `waypoints` (lon, lat lists) and
     `routes` ([port a, port b, [waypoint indexes from a to b]])."""
-    return json.loads(SEA_ROUTES.read_text())
+    routes: dict[str, Any] = json.loads(SEA_ROUTES.read_text())
+    return routes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -15,11 +16,12 @@ from rich.console import Console
 from polars_zones import datasets
 from polars_zones._report import summary_table, visits_summary, visits_table, zone_counts
 from polars_zones._visits import visits
+from polars_zones._zones import Zones
 from polars_zones.tracks import vessel_tracks
 
 # How the demo turns positions into visits: a vessel silent for more than 6 hours has left;
 # fewer than 3 positions in a zone is a jittery fix, not a visit.
-VISIT_OPTIONS = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3)
+VISIT_OPTIONS: dict[str, Any] = dict(by="mmsi", time="timestamp", max_gap="6h", min_points=3)
 
 
 def run_demo(
@@ -41,7 +43,8 @@ def run_demo(
     )
 
     t = time.perf_counter()
-    tagged = positions.lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones)).collect()
+    tag = pl.col("lat").zones.tag("lon", polygons=zones)  # type: ignore[attr-defined]
+    tagged = positions.lazy().with_columns(zone=tag).collect()
     seconds = time.perf_counter() - t
     counts = zone_counts(tagged.lazy(), "lat", "lon", "zone")
     console.print(summary_table(counts, tagged.height, seconds, top=15))
@@ -63,7 +66,9 @@ def run_demo(
     return tagged
 
 
-def draw_map(zones, tagged: pl.DataFrame, per_visit: pl.DataFrame, png: Path, seed: int, tracks: int = 6) -> None:
+def draw_map(
+    zones: Zones, tagged: pl.DataFrame, per_visit: pl.DataFrame, png: Path, seed: int, tracks: int = 6
+) -> None:
     """The positions coloured by zone, and the tracks of the `tracks` vessels with the most
     visits drawn over them (a line per stretch between dark gaps and the antimeridian)."""
     import matplotlib

@@ -56,7 +56,7 @@ class ZoneTagger:
         df = pl.from_arrow(batch)
         if not isinstance(df, pl.DataFrame):  # a table with no columns
             df = pl.DataFrame(df)
-        zone = pl.col(self.lat).zones
+        zone = pl.col(self.lat).zones  # type: ignore[attr-defined]
         if self.how == "tag":
             # Arrow consumers expect plain strings; a Polars Enum would travel as a dictionary
             # column that every block would encode differently.

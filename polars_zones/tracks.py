@@ -19,6 +19,7 @@ few seconds. Same arguments, same frame.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -34,7 +35,7 @@ class _Network:
     """Ports, the route between each pair as one polyline (longitudes continued across
     ±180), and the routes' cumulative lengths in km, all flattened into arrays."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         ports = data["ports"]
         self.names = [p["name"] for p in ports]
         self.zones = [p["zone"] for p in ports]
@@ -134,17 +135,17 @@ def vessel_tracks(
 
     # Itineraries: dwell at a port, sail to the next, until the span is covered. The first
     # event starts before time 0 so that vessels are caught mid-dwell or mid-voyage.
-    ev_vessel, ev_start, ev_end, ev_port, ev_route, ev_reverse = [], [], [], [], [], []
+    vessel_parts, start_parts, end_parts, port_parts, route_parts, reverse_parts = [], [], [], [], [], []
     clock = -rng.uniform(0.0, 3.0, vessels) * 86_400.0
     live = np.arange(vessels)
     while len(live):
         dwell = np.clip(rng.lognormal(np.log(30.0), 0.8, len(live)), 2.0, 144.0) * 3_600.0
-        ev_vessel.append(live)
-        ev_start.append(clock[live])
-        ev_end.append(clock[live] + dwell)
-        ev_port.append(port[live])
-        ev_route.append(np.full(len(live), -1))
-        ev_reverse.append(np.zeros(len(live), dtype=bool))
+        vessel_parts.append(live)
+        start_parts.append(clock[live])
+        end_parts.append(clock[live] + dwell)
+        port_parts.append(port[live])
+        route_parts.append(np.full(len(live), -1))
+        reverse_parts.append(np.zeros(len(live), dtype=bool))
         clock[live] += dwell
         # Next port: weighted by exp(-distance / reach), never the same port.
         weights = np.exp(-net.km[port[live]] / reach_km[live, None])
@@ -153,23 +154,23 @@ def vessel_tracks(
         nxt = (weights.cumsum(axis=1) < rng.uniform(0, 1, (len(live), 1))).sum(axis=1).clip(0, n_ports - 1)
         route = net.route[port[live], nxt]
         sail = net.length[route] / speed_kmh[live] * 3_600.0
-        ev_vessel.append(live)
-        ev_start.append(clock[live])
-        ev_end.append(clock[live] + sail)
-        ev_port.append(np.full(len(live), -1))
-        ev_route.append(route)
-        ev_reverse.append(net.reverse[port[live], nxt])
+        vessel_parts.append(live)
+        start_parts.append(clock[live])
+        end_parts.append(clock[live] + sail)
+        port_parts.append(np.full(len(live), -1))
+        route_parts.append(route)
+        reverse_parts.append(net.reverse[port[live], nxt])
         clock[live] += sail
         port[live] = nxt
         live = live[clock[live] < span]
-    ev_vessel = np.concatenate(ev_vessel)
-    order = np.lexsort((np.concatenate(ev_start), ev_vessel))
+    ev_vessel = np.concatenate(vessel_parts)
+    order = np.lexsort((np.concatenate(start_parts), ev_vessel))
     ev_vessel = ev_vessel[order]
-    ev_start, ev_end = np.concatenate(ev_start)[order], np.concatenate(ev_end)[order]
+    ev_start, ev_end = np.concatenate(start_parts)[order], np.concatenate(end_parts)[order]
     ev_port, ev_route, ev_reverse = (
-        np.concatenate(ev_port)[order],
-        np.concatenate(ev_route)[order],
-        np.concatenate(ev_reverse)[order],
+        np.concatenate(port_parts)[order],
+        np.concatenate(route_parts)[order],
+        np.concatenate(reverse_parts)[order],
     )
     # Where each dwell is spent: a spot within about 2 km of the anchorage.
     spot = rng.normal(0.0, 0.008, (len(ev_port), 2)).clip(-0.02, 0.02)

@@ -1,0 +1,28 @@
+"""Type aliases of the public API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Union
+
+if TYPE_CHECKING:
+    from polars_zones._zones import Zones
+
+# Where a point exactly on an edge or vertex goes (see the README's Semantics).
+Boundary = Literal["half-open", "inclusive", "exclusive"]
+
+
+class SupportsGeoInterface(Protocol):
+    """A geometry with `__geo_interface__` (shapely, geojson and most geometry libraries)."""
+
+    @property
+    def __geo_interface__(self) -> dict[str, Any]: ...
+
+
+# What `Zones.from_geojson` reads: a path, a GeoJSON text or dict, the bytes of a file (GeoJSON
+# or a saved index), a geometry with `__geo_interface__`, or a list of these (one zone each).
+GeoJSONSource = Union[str, bytes, os.PathLike[str], dict[str, Any], SupportsGeoInterface, Sequence[Any]]
+
+# What `polygons=` accepts: `Zones`, or anything `Zones.from_geojson` reads.
+ZonesLike = Union["Zones", GeoJSONSource]
