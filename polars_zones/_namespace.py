@@ -72,6 +72,32 @@ class ZonesNamespace:
     The expression it is called on is the latitude; `lon` is an expression or a column
     name. Coordinates are degrees (any float or integer dtype); longitudes outside
     [-180, 180] are wrapped; null, NaN, infinite and out-of-range points give null.
+
+    Zones "a" and "b" overlapping between longitudes 1 and 2; a point in "a", one in both, one
+    in neither (222 km east of "b") and one with an invalid latitude:
+
+    >>> import polars as pl
+    >>> import polars_zones as pz
+    >>> def box(name, west, east):
+    ...     ring = [[west, 0], [east, 0], [east, 2], [west, 2], [west, 0]]
+    ...     geometry = {"type": "Polygon", "coordinates": [ring]}
+    ...     return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
+    >>> zones = pz.Zones.from_geojson(
+    ...     {"type": "FeatureCollection", "features": [box("a", 0, 2), box("b", 1, 3)]}, id_property="name"
+    ... )
+    >>> df = pl.DataFrame({"lat": [1.0, 1.0, 1.0, 95.0], "lon": [0.5, 1.5, 5.0, 0.5]})
+    >>> out = df.select(
+    ...     tag=pl.col("lat").zones.tag("lon", polygons=zones),
+    ...     all=pl.col("lat").zones.tag_all("lon", polygons=zones),
+    ...     within=pl.col("lat").zones.within("lon", polygons=zones),
+    ...     km=(pl.col("lat").zones.distance("lon", polygons=zones) / 1000).round(1),
+    ...     nearest=pl.col("lat").zones.nearest("lon", polygons=zones),
+    ... )
+    >>> out.to_dict(as_series=False)
+    {'tag': ['a', 'a', None, None], 'all': [['a'], ['a', 'b'], [], None], 'within': [True, True, False, None],
+     'km': [0.0, 0.0, 222.4, None], 'nearest': ['a', 'a', 'b', None]}
+    >>> out.schema["tag"]
+    Enum(categories=['a', 'b'])
     """
 
     def __init__(self, expr: pl.Expr) -> None:

@@ -15,7 +15,18 @@ def tag_pandas(
     """The zone of each row of a pandas DataFrame, as a Series aligned with `df.index`:
     categorical zone names when the zones are named (NaN for none), else nullable Int32
     zone indexes (<NA> for none). The coordinate columns must hold numbers (any float or
-    integer dtype, nullable ones included): other dtypes are a TypeError."""
+    integer dtype, nullable ones included): other dtypes are a TypeError.
+
+    >>> import pandas as pd
+    >>> import polars_zones as pz
+    >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+    >>> df = pd.DataFrame({"lat": [1.0, 1.0, None], "lon": [1.0, 3.0, 1.0]}, index=[10, 20, 30])
+    >>> pz.tag_pandas(df, square)
+    10       0
+    20    <NA>
+    30    <NA>
+    Name: zone, dtype: Int32
+    """
     import pandas as pd
 
     from polars_zones._namespace import as_zones

@@ -40,7 +40,11 @@ _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|w|d|h|m|s)")
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """`"6h"`, `"10m"`, `"30s"`, `"2d"`, `"1w"`, `"500ms"`, or several at once (`"1h30m"`)."""
+    """`"6h"`, `"10m"`, `"30s"`, `"2d"`, `"1w"`, `"500ms"`, or several at once (`"1h30m"`).
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
     compact = text.strip().replace(" ", "")
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
@@ -286,6 +290,24 @@ def visits(
     units when the time is numeric). `min_points` / `min_duration`: runs of positions with
     fewer points or a shorter span are jitter, dropped before neighbouring runs of the same
     zone are joined. The exact rules are in this module's docstring and the README.
+
+    Vessel 1 goes from zone "a" to zone "b" by way of no zone; vessel 2 reports from "a" twice,
+    100 time units apart, more than `max_gap`, so that is two visits:
+
+    >>> import polars as pl
+    >>> import polars_zones as pz
+    >>> positions = pl.DataFrame(
+    ...     {
+    ...         "mmsi": [1, 1, 1, 1, 1, 2, 2],
+    ...         "time": [0, 10, 20, 30, 40, 0, 100],
+    ...         "zone": ["a", "a", None, "b", "b", "a", "a"],
+    ...     }
+    ... )
+    >>> per_visit = pz.visits(positions, by="mmsi", max_gap=50)
+    >>> per_visit.columns
+    ['mmsi', 'zone', 'enter', 'exit', 'duration', 'points']
+    >>> per_visit.rows()
+    [(1, 'a', 0, 10, 10, 2), (1, 'b', 30, 40, 10, 2), (2, 'a', 0, 0, 0, 1), (2, 'a', 100, 100, 0, 1)]
     """
     columns: list[str] = _columns(by)
     return _run(
@@ -307,7 +329,19 @@ def time_in_zone(
     min_duration: DurationLike = None,
 ) -> FrameT:
     """One row per (`by`, zone): total `duration` of the visits, their count (`visits`) and
-    their `points`, sorted by `by` and zone. Same arguments and rules as `visits`."""
+    their `points`, sorted by `by` and zone. Same arguments and rules as `visits`.
+
+    One vessel (no `by`) visits zone "a" twice, from 0 to 10 and at 30, and zone "b" at 40:
+
+    >>> import polars as pl
+    >>> import polars_zones as pz
+    >>> positions = pl.DataFrame({"time": [0, 10, 20, 30, 40], "zone": ["a", "a", None, "a", "b"]})
+    >>> per_zone = pz.time_in_zone(positions)
+    >>> per_zone.columns
+    ['zone', 'duration', 'visits', 'points']
+    >>> per_zone.rows()
+    [('a', 10, 2, 3), ('b', 0, 1, 1)]
+    """
     columns: list[str] = _columns(by)
 
     def build(lf: pl.LazyFrame) -> pl.LazyFrame:

@@ -57,6 +57,23 @@ class Zones:
     `Zones.from_geopandas` or `Zones.from_shapely`; use it with
     `pl.col("lat").zones.tag(pl.col("lon"), polygons=zones)`, `tag_numpy` or
     `polars_zones.tag_pandas`.
+
+    Two named squares, and points tagged in a Polars query:
+
+    >>> import polars as pl
+    >>> import polars_zones as pz
+    >>> def square(name, x):
+    ...     ring = [[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]
+    ...     geometry = {"type": "Polygon", "coordinates": [ring]}
+    ...     return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
+    >>> zones = pz.Zones.from_geojson(
+    ...     {"type": "FeatureCollection", "features": [square("a", 0), square("b", 1)]}, id_property="name"
+    ... )
+    >>> zones
+    Zones(2 zones, 8 vertices, ids=['a', 'b'], fingerprint=...)
+    >>> df = pl.DataFrame({"lat": [0.5, 0.5, 0.5], "lon": [0.5, 1.5, 3.0]})
+    >>> df.select(zone=pl.col("lat").zones.tag("lon", polygons=zones))["zone"].to_list()
+    ['a', 'b', None]
     """
 
     __slots__ = ("_index", "_plan_literal", "_properties")
@@ -123,6 +140,15 @@ class Zones:
 
         A saved index (a path or bytes starting with its magic bytes) is loaded as
         `Zones.load` does; its zones are fixed, so the other arguments do not apply.
+
+        A list of two squares, one zone each (unnamed: `tag` gives their index):
+
+        >>> import polars_zones as pz
+        >>> west = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+        >>> east = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+        >>> zones = pz.Zones.from_geojson([west, east])
+        >>> len(zones), zones.ids, zones.bounds
+        (2, None, (0.0, 0.0, 2.0, 1.0))
         """
         saved = cls._saved(source, id_property)
         if saved is not None:
@@ -264,6 +290,11 @@ class Zones:
         (a note: it is split). None of these is refused by `from_geojson`: the even-odd rule
         per polygon and the union per zone give every one of them a defined answer. Input
         that `from_geojson` refuses raises the same ValueError here.
+
+        >>> import polars_zones as pz
+        >>> bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+        >>> pz.Zones.validate(bowtie).select("kind", "lon", "lat").rows()
+        [('self-intersection', 0.5, 0.5)]
         """
         texts, each_is_zone = _geojson_texts(source)
         return _problems(texts, each_is_zone, id_property, _planar(antimeridian))
@@ -370,6 +401,19 @@ class Zones:
         cast. From GeoJSON, scalars are typed by polars (ints and floats together are Float64,
         other mixtures strings) and objects and arrays are JSON text; from other files the
         attribute columns keep their types. Kept by save/load, pickling and `to_bytes`.
+
+        >>> import polars_zones as pz
+        >>> def square(name, x):
+        ...     ring = [[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]
+        ...     geometry = {"type": "Polygon", "coordinates": [ring]}
+        ...     return {"type": "Feature", "properties": {"name": name, "port": x == 0}, "geometry": geometry}
+        >>> zones = pz.Zones.from_geojson(
+        ...     {"type": "FeatureCollection", "features": [square("a", 0), square("b", 1)]}, id_property="name"
+        ... )
+        >>> zones.properties.rows()
+        [('a', True), ('b', False)]
+        >>> zones.properties.columns, zones.properties.dtypes
+        (['name', 'port'], [Enum(categories=['a', 'b']), Boolean])
         """
         if self._properties is None:
             self._properties = _properties.from_blob(self._index.properties, self.ids, len(self))
@@ -440,6 +484,19 @@ class Zones:
         """Zone index of each point as int32, -1 for no zone or an invalid point.
 
         Contiguous float64 arrays are read in place; anything else is converted first.
+
+        Two squares sharing the edge at longitude 1, and points (lat, lon) at (0.5, 0.5), on that
+        edge at (0.5, 1), and at (0.5, 5), in no zone; the edge's point is the east square's
+        under the default `"half-open"` rule, and in neither under `"exclusive"`:
+
+        >>> import polars_zones as pz
+        >>> west = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+        >>> east = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+        >>> zones = pz.Zones.from_geojson([west, east])
+        >>> zones.tag_numpy([0.5, 0.5, 0.5], [0.5, 1.0, 5.0])
+        array([ 0,  1, -1], dtype=int32)
+        >>> zones.tag_numpy([0.5, 0.5, 0.5], [0.5, 1.0, 5.0], boundary="exclusive")
+        array([ 0, -1, -1], dtype=int32)
         """
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.tag_numpy(lat, lon, check_boundary(boundary))
@@ -453,7 +510,14 @@ class Zones:
         boundary: Boundary = "half-open",
     ) -> npt.NDArray[np.float64]:
         """Metres from each point to the nearest zone as float64: 0 inside a zone, NaN beyond
-        `max_distance` (metres) and for invalid points. See `pl.Expr.zones.distance`."""
+        `max_distance` (metres) and for invalid points. See `pl.Expr.zones.distance`.
+
+        >>> import polars_zones as pz
+        >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+        >>> zones = pz.Zones.from_geojson(square)
+        >>> zones.distance_numpy([1.0, 1.0, 1.0], [1.0, 3.0, 30.0], max_distance=200_000).round().tolist()
+        [0.0, 111178.0, nan]
+        """
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[0]
 
@@ -466,7 +530,14 @@ class Zones:
         boundary: Boundary = "half-open",
     ) -> npt.NDArray[np.int32]:
         """Index of the nearest zone of each point as int32 (the zone containing it, if any),
-        -1 beyond `max_distance` (metres) and for invalid points."""
+        -1 beyond `max_distance` (metres) and for invalid points.
+
+        >>> import polars_zones as pz
+        >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+        >>> zones = pz.Zones.from_geojson(square)
+        >>> zones.nearest_numpy([1.0, 1.0, 1.0], [1.0, 3.0, 30.0], max_distance=200_000)
+        array([ 0,  0, -1], dtype=int32)
+        """
         lat, lon = _coordinate_arrays(lat, lon)
         return self._index.nearest_numpy(lat, lon, check_boundary(boundary), check_max_distance(max_distance))[1]
 
