@@ -26,6 +26,7 @@ def points(bundled_zones) -> pl.DataFrame:
     return ship_positions(5_000, bundled_zones, seed=5).select("lat", "lon")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", sorted(EXAMPLES.glob("*.ipynb")), ids=lambda p: p.name)
 def test_example_notebook_runs(notebook, tmp_path):
     nb = nbformat.read(notebook, as_version=4)

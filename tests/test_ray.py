@@ -21,6 +21,8 @@ import ray.data  # noqa: E402, F811
 
 from polars_zones.ray import tag_dataset  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test starts or joins a Ray cluster
+
 BUNDLED = str(pz.datasets.maritime_zones_path())
 
 
