@@ -75,6 +75,8 @@ def test_the_wheel_installs_and_runs_without_a_rust_toolchain(tmp_path, bundled_
     module, zones_path, version = located.stdout.split()
     assert Path(module).is_relative_to(venv), module  # the wheel's package, not this checkout's
     assert version == wheel.name.split("-")[1], (version, wheel.name)  # Cargo.toml's version, single-sourced
+    for typing_file in ("py.typed", "_internal.pyi"):  # the package's types travel with it
+        assert (Path(module).parent / typing_file).is_file(), typing_file
     run("polars-zones", "tag", "ais.csv", "--zones", zones_path, "--id-property", "A3", "-o", "tagged.parquet", "-q")
     tagged = time.perf_counter()
 
