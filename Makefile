@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TARGET_ROOT ?= $(HOME)/.cache/polars-zones/target
 STAMP := $(VENV)/.maturin-installed
 
-.PHONY: build wheel test test-rust test-python demo bench fuzz clean
+.PHONY: build wheel test test-rust test-python lint demo bench fuzz clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ test-python: build wheel
 	$(PY) -m pytest
 
 test: test-rust test-python
+
+# Formatting and lints: rustfmt and clippy (warnings are errors; the testing feature and the
+# tests included) for the crate, ruff and mypy --strict for the Python package. ruff and mypy
+# come from the `dev` extra, installed with the package's dependencies, whose types mypy reads,
+# without building the extension (the compiled module's types are polars_zones/_internal.pyi).
+# clippy checks in build's target directory, so its compiled dependencies are shared.
+lint: $(STAMP)
+	$(PY) -c "import tomllib" 2>/dev/null || $(PY) -m pip install --quiet tomli
+	$(PY) scripts/requirements.py dev | $(PY) -m pip install --quiet -r /dev/stdin
+	cargo fmt --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict polars_zones
+	CARGO_TARGET_DIR=$(TARGET_ROOT)/maturin cargo clippy --all-targets --features testing -- -D warnings
 
 demo: build
 	$(VENV)/bin/polars-zones demo --png demo/polars-zones-demo.png
