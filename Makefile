@@ -43,7 +43,7 @@ demo: build
 bench: build
 	$(PY) bench/run.py
 	$(PY) bench/streaming_batches.py
-	$(PY) bench/call_overhead.py
+	$(PY) bench/query_overhead.py
 	$(PY) bench/bounded_memory.py
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py
