@@ -137,6 +137,8 @@ def compare(name: str, n_points: int, runs: int, peer_runs: int, matplotlib_poin
         run_tool("polars-zones-streaming", zones, points, runs),
         run_tool("shapely", zones, points, peer_runs),
         run_tool("geopandas", zones, points, peer_runs),
+        run_tool("sedonadb", zones, points, peer_runs),
+        run_tool("sedonadb-split", zones, points, peer_runs),
         run_tool("matplotlib", zones, points, 1, subsample=matplotlib_points),
     ]
     ours = results[0]
@@ -200,7 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--points", type=int, default=8_000_000)
     parser.add_argument("--runs", type=int, default=5, help="runs of polars-zones (median reported)")
-    parser.add_argument("--peer-runs", type=int, default=1, help="runs of shapely and geopandas")
+    parser.add_argument("--peer-runs", type=int, default=1, help="runs of shapely, geopandas and SedonaDB")
     parser.add_argument("--matplotlib-points", type=int, default=20_000)
     parser.add_argument("--zones", nargs="*", default=list(ZONE_SETS), choices=list(ZONE_SETS))
     parser.add_argument("--no-scaling", action="store_true")
