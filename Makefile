@@ -39,9 +39,10 @@ test: test-rust test-python
 demo: build
 	$(VENV)/bin/polars-zones demo --png demo/polars-zones-demo.png
 
-# Peers side by side, then the per-batch and per-collect cost of carrying the index in a plan.
+# Peers side by side (tag; distance and nearest), then the per-batch and per-collect cost of carrying the index in a plan.
 bench: build
 	$(PY) bench/run.py
+	$(PY) bench/distance.py
 	$(PY) bench/streaming_batches.py
 	$(PY) bench/query_overhead.py
 	$(PY) bench/bounded_memory.py
