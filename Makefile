@@ -53,11 +53,12 @@ lint: $(STAMP)
 demo: build
 	$(VENV)/bin/polars-zones demo --png demo/polars-zones-demo.png
 
-# Peers side by side, then the per-batch and per-collect cost of carrying the index in a plan.
+# Peers side by side (tag; distance and nearest), then the per-batch and per-collect cost of carrying the index in a plan.
 bench: build
 	$(PY) bench/run.py
+	$(PY) bench/distance.py
 	$(PY) bench/streaming_batches.py
-	$(PY) bench/call_overhead.py
+	$(PY) bench/query_overhead.py
 	$(PY) bench/bounded_memory.py
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py

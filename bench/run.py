@@ -73,6 +73,26 @@ def run_tool(tool: str, zones: Path, points: Path, runs: int, subsample: int | N
     return result
 
 
+def timing_cells(r: dict, n_points: int, reference_seconds: float) -> tuple[float, list[str]]:
+    """Seconds for all n_points (a subsample's median extrapolated linearly, and labelled so)
+    and the cells tool, runs, seconds, points/s, peak RSS (the subsample's), time ÷ the
+    reference."""
+    seconds, label, rss = r["median"], r["tool"], f"{r['peak_rss'] / 2**30:.2f} GiB"
+    if r["points"] < n_points:
+        seconds = seconds * n_points / r["points"]
+        label += f" (extrapolated from {r['points']:,} points)"
+        rss += " (sample)"
+    cells = [
+        label,
+        str(len(r["seconds"])),
+        f"{seconds:.3f}",
+        f"{n_points / seconds / 1e6:.2f}M",
+        rss,
+        f"{seconds / reference_seconds:.1f}",
+    ]
+    return seconds, cells
+
+
 def build_figures(zones_path: Path, runs: int) -> dict:
     """Index build (from parsed GeoJSON, in Rust), whole `from_geojson`, index memory, and
     loading the saved index with the cache cleared."""
@@ -137,6 +157,8 @@ def compare(name: str, n_points: int, runs: int, peer_runs: int, matplotlib_poin
         run_tool("polars-zones-streaming", zones, points, runs),
         run_tool("shapely", zones, points, peer_runs),
         run_tool("geopandas", zones, points, peer_runs),
+        run_tool("sedonadb", zones, points, peer_runs),
+        run_tool("sedonadb-split", zones, points, peer_runs),
         run_tool("matplotlib", zones, points, 1, subsample=matplotlib_points),
     ]
     ours = results[0]
@@ -159,22 +181,9 @@ def compare(name: str, n_points: int, runs: int, peer_runs: int, matplotlib_poin
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        seconds = r["median"]
-        label = r["tool"]
-        if r["points"] < n_points:  # a subsample, extrapolated linearly
-            seconds = seconds * n_points / r["points"]
-            label += f" (extrapolated from {r['points']:,} points)"
         zone = np.load(r["zone_file"])
         agree = float(np.mean(zone == reference[: len(zone)]))
-        row = [
-            label,
-            str(len(r["seconds"])),
-            f"{seconds:.3f}",
-            f"{n_points / seconds / 1e6:.2f}M",
-            f"{r['peak_rss'] / 2**30:.2f} GiB",
-            f"{seconds / ours['median']:.1f}",
-            f"{agree:.4%}",
-        ]
+        row = timing_cells(r, n_points, ours["median"])[1] + [f"{agree:.4%}"]
         table.add_row(*row)
         md.append("| " + " | ".join(row) + " |")
     console.print(table)
@@ -211,7 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--points", type=int, default=8_000_000)
     parser.add_argument("--runs", type=int, default=5, help="runs of polars-zones (median reported)")
-    parser.add_argument("--peer-runs", type=int, default=1, help="runs of shapely and geopandas")
+    parser.add_argument("--peer-runs", type=int, default=1, help="runs of shapely, geopandas and SedonaDB")
     parser.add_argument("--matplotlib-points", type=int, default=20_000)
     parser.add_argument("--zones", nargs="*", default=list(ZONE_SETS), choices=list(ZONE_SETS))
     parser.add_argument("--no-scaling", action="store_true")

@@ -10,6 +10,7 @@ Each tool is written the way its users write it (see the README's benchmark sect
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -112,6 +113,48 @@ def run_matplotlib(zones_path, df, runs):
     return times, zone
 
 
+def sedonadb_context(zones_path, df):
+    """A SedonaDB context on all cores with two views: `pts_raw` (pid, lon, lat) and
+    `zones_raw` (zid = the zone's index in the GeoJSON, wkb from shapely)."""
+    import pyarrow as pa
+    import sedonadb
+    import shapely
+
+    geoms, _ = zone_geometries(zones_path)
+    con = sedonadb.connect()
+    con.sql(f"SET datafusion.execution.target_partitions = {os.cpu_count()}").execute()
+    wkb = pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())
+    con.create_data_frame(pa.table({"zid": pa.array(np.arange(len(geoms)), pa.int64()), "wkb": wkb})).to_view("zones_raw")
+    points = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pid"), "lon", "lat")
+    con.create_data_frame(points).to_view("pts_raw")
+    return con
+
+
+def run_sedonadb(zones_path, df, runs, split=False):
+    """SedonaDB's spatial join `ON ST_Contains(z.geom, p.geom)`, points from `ST_Point(lon,
+    lat)`, zones from `ST_GeomFromWKB`; with `split`, MultiPolygons cut into their parts by
+    `ST_Dump` first (in the query). The (point, zone) pairs are collected to Arrow in the
+    timed part; the first zone per point is taken afterwards, as for geopandas."""
+    con = sedonadb_context(zones_path, df)
+    if split:
+        zones = "SELECT zid, get_field(unnest(ST_Dump(ST_GeomFromWKB(wkb))), 'geom') AS geom FROM zones_raw"
+    else:
+        zones = "SELECT zid, ST_GeomFromWKB(wkb) AS geom FROM zones_raw"
+    query = (
+        "SELECT p.pid, z.zid FROM (SELECT pid, ST_Point(lon, lat) AS geom FROM pts_raw) p "
+        f"JOIN ({zones}) z ON ST_Contains(z.geom, p.geom)"
+    )
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        pairs = con.sql(query).to_arrow_table()
+        times.append(time.perf_counter() - t)
+    first = pl.from_arrow(pairs).group_by("pid").agg(pl.col("zid").min())
+    zone = np.full(df.height, -1, dtype=np.int32)
+    zone[first["pid"].to_numpy()] = first["zid"].to_numpy()
+    return times, zone
+
+
 def peak_rss() -> int:
     """This process's peak resident memory. Not ru_maxrss: Linux carries that across
     execve, so a child would report its parent's peak; VmHWM starts afresh."""
@@ -127,6 +170,8 @@ TOOLS = {
     "shapely": run_shapely,
     "geopandas": run_geopandas,
     "matplotlib": run_matplotlib,
+    "sedonadb": run_sedonadb,
+    "sedonadb-split": lambda z, d, r: run_sedonadb(z, d, r, split=True),
 }
 
 

@@ -99,7 +99,9 @@ class Zones:
     def _plan_key(self) -> pl.Expr:
         """The expression that carries the index in a Polars plan (see src/expressions.rs):
         `zones_key` over a one-row List(Binary) literal of the compressed index, made once per
-        `Zones`, which Polars then shares rather than copies."""
+        `Zones`, which Polars then shares rather than copies. Deterministic, so that plans over
+        the same input share it (`pl.collect_all`); its literal is never hashed (Polars'
+        common-subexpression pass skips nested literals)."""
         from polars.plugins import register_plugin_function
 
         if self._plan_literal is None:
@@ -111,7 +113,7 @@ class Zones:
             args=[self._plan_literal],
             is_elementwise=False,
             returns_scalar=True,
-            is_deterministic=False,
+            is_deterministic=True,
         )
 
     # ---- construction -------------------------------------------------------------------

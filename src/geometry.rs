@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::coords::Point;
 
+/// "No zone", where an answer is a zone index.
+pub const NO_ZONE: u32 = u32::MAX;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ZoneGeometry {
     /// Zone names, one per zone, when the input named them.

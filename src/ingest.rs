@@ -1,31 +1,16 @@
-//! GeoJSON in, validated and snapped zones out.
-//!
-//! The `geojson` crate does the parsing and typing; this module decides what a zone is,
-//! checks every coordinate, and says where the input is wrong (element, feature, polygon,
-//! ring, vertex) so the user can find it in their file.
+//! Zones out of what the readers read (GeoJSON in `geojson_input`, WKB in `wkb_input`): which
+//! features form which zone, polygons cut at the antimeridian, rings closed and degenerate
+//! ones dropped, what was repaired reported; and the problems `Zones.validate` lists.
 
 use std::collections::HashMap;
-use std::fmt;
-
-use geojson::{Feature, Geometry, Value};
-use serde_json::Value as Json;
 
 use crate::antimeridian::{crosses_antimeridian, note, split_polygon, unwrap_polygon};
-use crate::coords::{orient, snap_wide, to_degrees, Point, WidePoint, HALF_TURN};
+use crate::coords::{orient, to_degrees, Point, WidePoint};
+use crate::geojson_input::{read_features, ReadFeature};
 use crate::geometry::ZoneGeometry;
+use crate::source::Location;
+pub use crate::source::{Antimeridian, IngestError};
 use crate::validate::{feature_problems, Problem};
-
-/// A problem in the input, with where it is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IngestError(pub String);
-
-impl fmt::Display for IngestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for IngestError {}
 
 /// What ingestion repaired or dropped without refusing the input.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -42,16 +27,6 @@ pub struct IngestReport {
     pub properties: Vec<Option<String>>,
 }
 
-/// What to make of longitudes past ±180 and of jumps of more than 180° between vertices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Antimeridian {
-    /// They cross the antimeridian: unwrap the ring and cut it at ±180 (see `antimeridian`).
-    #[default]
-    Split,
-    /// Take coordinates literally; refuse longitudes outside [-180, 180].
-    Planar,
-}
-
 /// How the sources map to zones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Grouping {
@@ -60,55 +35,6 @@ pub enum Grouping {
     FeaturesAreZones,
     /// A list of sources: each element is one zone (elements sharing an id form one zone).
     ElementsAreZones,
-}
-
-/// Where in the input something is.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Location {
-    pub(crate) row: Option<usize>,
-    pub(crate) element: Option<usize>,
-    pub(crate) feature: Option<usize>,
-    pub(crate) polygon: Option<usize>,
-    pub(crate) ring: Option<usize>,
-    pub(crate) vertex: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts = [
-            ("row", self.row),
-            ("element", self.element),
-            ("feature", self.feature),
-            ("polygon", self.polygon),
-            ("ring", self.ring),
-            ("vertex", self.vertex),
-        ];
-        let mut first = true;
-        for (name, value) in parts {
-            if let Some(v) = value {
-                write!(f, "{}{name} {v}", if first { "" } else { ", " })?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("input")?;
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn error(at: &Location, message: impl fmt::Display) -> IngestError {
-    IngestError(format!("{at}: {message}"))
-}
-
-/// A feature as read: where it is, the zone key it belongs to, and its polygons, each a list
-/// of rings snapped to `WidePoint`s (not yet cut at the antimeridian).
-struct ReadFeature {
-    at: Location,
-    id: Option<String>,
-    polygons: Vec<Vec<Vec<WidePoint>>>,
-    /// The feature's properties, as JSON text.
-    properties: Option<String>,
 }
 
 /// The one parse loop behind ingestion and validation: every source's features, read and
@@ -346,221 +272,6 @@ fn common_id(features: &[ReadFeature], element: usize) -> Result<Option<String>,
         )));
     }
     Ok(first)
-}
-
-/// The features of one GeoJSON text, and how many were skipped for a null geometry.
-fn read_features(
-    text: &str,
-    at: &Location,
-    id_property: Option<&str>,
-    rule: Antimeridian,
-) -> Result<(Vec<ReadFeature>, usize), IngestError> {
-    let mut json: Json = serde_json::from_str(text).map_err(|e| error(at, format!("invalid JSON: {e}")))?;
-    check_legacy_crs(&json, at)?;
-    let kind = json.get("type").and_then(Json::as_str).unwrap_or("").to_string();
-    let mut skipped = 0;
-    let mut keep = |feature: Option<ReadFeature>| {
-        skipped += usize::from(feature.is_none());
-        feature
-    };
-    let features = match kind.as_str() {
-        "FeatureCollection" => {
-            let Some(Json::Array(features)) = json.get_mut("features").map(Json::take) else {
-                return Err(error(at, "a FeatureCollection needs a \"features\" array"));
-            };
-            let mut out = Vec::with_capacity(features.len());
-            for (i, f) in features.into_iter().enumerate() {
-                let at = Location { feature: Some(i), ..at.clone() };
-                out.extend(keep(read_feature(f, &at, id_property, rule)?));
-            }
-            out
-        }
-        "Feature" => keep(read_feature(json, at, id_property, rule)?).into_iter().collect(),
-        "Polygon" | "MultiPolygon" | "GeometryCollection" => {
-            if let Some(name) = id_property {
-                return Err(error(
-                    at,
-                    format!("id_property {name:?} needs Features, but this is a bare {kind} geometry"),
-                ));
-            }
-            let geometry = Geometry::from_json_value(json).map_err(|e| error(at, e))?;
-            vec![ReadFeature { at: at.clone(), id: None, polygons: read_geometry(&geometry, at, rule)?, properties: None }]
-        }
-        "" => return Err(error(at, "not a GeoJSON object (no \"type\" member)")),
-        other => {
-            return Err(error(
-                at,
-                format!("a {other} is not a zone: expected a FeatureCollection, Feature, Polygon, MultiPolygon or GeometryCollection"),
-            ))
-        }
-    };
-    Ok((features, skipped))
-}
-
-/// CRS names a legacy (pre-RFC 7946) `crs` member may give for longitude/latitude on WGS84.
-const LON_LAT_CRS_NAMES: [&str; 7] = [
-    "urn:ogc:def:crs:OGC:1.3:CRS84",
-    "urn:ogc:def:crs:OGC::CRS84",
-    "OGC:CRS84",
-    "CRS84",
-    "urn:ogc:def:crs:EPSG::4326",
-    "EPSG:4326",
-    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-];
-
-/// RFC 7946 GeoJSON is always longitude/latitude on WGS84, but older files may name another
-/// CRS in a `crs` member: coordinates in metres (EPSG:3857, a UTM zone) would be refused
-/// as out of range at best and tagged wrongly at worst, so a CRS other than WGS84 is refused.
-fn check_legacy_crs(json: &Json, at: &Location) -> Result<(), IngestError> {
-    let Some(crs) = json.get("crs").filter(|c| !c.is_null()) else { return Ok(()) };
-    let name = crs.pointer("/properties/name").and_then(Json::as_str);
-    if name.is_some_and(|n| LON_LAT_CRS_NAMES.iter().any(|known| known.eq_ignore_ascii_case(n))) {
-        return Ok(());
-    }
-    let named = name.map_or_else(|| crs.to_string(), |n| format!("{n:?}"));
-    Err(error(
-        at,
-        format!(
-            "the GeoJSON's legacy \"crs\" member names the CRS {named}; polars-zones reads longitude/latitude \
-             on WGS84 (EPSG:4326 / CRS84): reproject the file first (e.g. ogr2ogr -t_srs EPSG:4326, or \
-             geopandas .to_crs(4326)), or remove the member if the coordinates already are longitude/latitude"
-        ),
-    ))
-}
-
-/// A feature, or `None` when its geometry is null (skipped, id and all).
-fn read_feature(
-    json: Json,
-    at: &Location,
-    id_property: Option<&str>,
-    rule: Antimeridian,
-) -> Result<Option<ReadFeature>, IngestError> {
-    let mut feature = Feature::from_json_value(json).map_err(|e| error(at, e))?;
-    let Some(geometry) = feature.geometry.take() else { return Ok(None) };
-    let id = match id_property {
-        None => None,
-        Some(name) => match feature.property(name) {
-            None | Some(Json::Null) => {
-                return Err(error(at, format!("the feature has no property {name:?} (id_property)")))
-            }
-            Some(value) => Some(zone_name(value)),
-        },
-    };
-    let properties = feature.properties.as_ref().map(|p| Json::Object(p.clone()).to_string());
-    Ok(Some(ReadFeature { at: at.clone(), id, polygons: read_geometry(&geometry, at, rule)?, properties }))
-}
-
-/// The name of the zone an id property gives: features whose ids have the same name form
-/// one zone. A string is its own name; a number is written in its shortest form, an
-/// integer-valued one without a fraction (1, 1.0 and "1" all name zone "1"); true and false
-/// are "true" and "false"; an array or object is its JSON text.
-pub fn zone_name(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => (f as i64).to_string(),
-            (_, _, Some(f)) => f.to_string(),
-            _ => n.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-/// The polygons of a geometry, read and snapped (`at` names the feature).
-fn read_geometry(
-    geometry: &Geometry,
-    at: &Location,
-    rule: Antimeridian,
-) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
-    let mut polygons = Vec::new();
-    collect_polygons(&geometry.value, at, &mut polygons)?;
-    polygons
-        .into_iter()
-        .enumerate()
-        .map(|(p, rings)| read_polygon(rings, &Location { polygon: Some(p), ..at.clone() }, rule))
-        .collect()
-}
-
-/// The polygons (lists of rings) of a geometry.
-fn collect_polygons<'g>(
-    value: &'g Value,
-    at: &Location,
-    out: &mut Vec<&'g Vec<Vec<Vec<f64>>>>,
-) -> Result<(), IngestError> {
-    match value {
-        Value::Polygon(rings) => out.push(rings),
-        Value::MultiPolygon(polygons) => out.extend(polygons.iter()),
-        Value::GeometryCollection(members) => {
-            for g in members {
-                collect_polygons(&g.value, at, out)?;
-            }
-        }
-        other => {
-            return Err(error(
-                at,
-                format!("a {} is not a zone: only Polygon and MultiPolygon geometries are", other.type_name()),
-            ))
-        }
-    }
-    Ok(())
-}
-
-/// Reads, validates and snaps a polygon's rings (`at` names the polygon).
-fn read_polygon(
-    rings: &[Vec<Vec<f64>>],
-    at: &Location,
-    rule: Antimeridian,
-) -> Result<Vec<Vec<WidePoint>>, IngestError> {
-    rings.iter().enumerate().map(|(r, ring)| read_ring(ring, &Location { ring: Some(r), ..at.clone() }, rule)).collect()
-}
-
-/// Reads, validates and snaps a ring's positions. With `Antimeridian::Planar`, longitudes must
-/// lie in [-180, 180]; with `Split`, up to ±540 (a ring written as 170..190 or -190..-170).
-/// Ranges are checked on the snapped values, so float noise past 180 (180.00000000000006,
-/// as Natural Earth has) is 180.
-fn read_ring(ring: &[Vec<f64>], at: &Location, rule: Antimeridian) -> Result<Vec<WidePoint>, IngestError> {
-    let mut out = Vec::with_capacity(ring.len());
-    for (v, position) in ring.iter().enumerate() {
-        let at = Location { vertex: Some(v), ..at.clone() };
-        let [lon, lat] = match position.as_slice() {
-            [lon, lat, ..] => [*lon, *lat],
-            _ => return Err(error(&at, format!("a position needs 2 numbers, got {position:?}"))),
-        };
-        out.push(check_position(lon, lat, &at, rule)?);
-    }
-    Ok(out)
-}
-
-/// A position checked (finite, in range for the rule) and snapped; `at` names the vertex.
-pub(crate) fn check_position(lon: f64, lat: f64, at: &Location, rule: Antimeridian) -> Result<WidePoint, IngestError> {
-    if !lon.is_finite() || !lat.is_finite() {
-        return Err(error(at, format!("coordinate ({lon}, {lat}) is not finite")));
-    }
-    // Compared on the snapped values; the float bound first keeps huge values from
-    // overflowing the snap.
-    let within = |degrees: f64, limit: i64| degrees.abs() < 1e4 && snap_wide(degrees).abs() <= limit;
-    match rule {
-        Antimeridian::Planar if !within(lon, HALF_TURN) => {
-            return Err(error(
-                at,
-                format!(
-                    "longitude {lon} is outside [-180, 180] (planar zones: with antimeridian=\"split\", \
-                         the default, rings crossing 180 are unwrapped and cut)"
-                ),
-            ))
-        }
-        Antimeridian::Split if !within(lon, 3 * HALF_TURN) => {
-            return Err(error(at, format!("longitude {lon} is outside [-540, 540]")))
-        }
-        _ => {}
-    }
-    if !within(lat, HALF_TURN / 2) {
-        return Err(error(at, format!("latitude {lat} is outside [-90, 90]")));
-    }
-    let point = WidePoint::snap(lon, lat);
-    Ok(point)
 }
 
 /// A snapped ring within [-180, 180] as `Point`s, open (no repeated first vertex), with

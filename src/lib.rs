@@ -11,6 +11,7 @@ pub mod build;
 pub mod coords;
 #[cfg(test)]
 mod fuzzing;
+pub mod geojson_input;
 pub mod geometry;
 pub mod index;
 pub mod ingest;
@@ -19,6 +20,7 @@ pub mod query;
 #[cfg(any(test, feature = "testing"))]
 pub mod reference;
 pub mod serialize;
+pub mod source;
 pub mod sphere;
 pub mod store;
 pub mod validate;

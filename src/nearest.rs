@@ -22,11 +22,8 @@
 
 use rayon::prelude::*;
 
-use crate::boundary::Boundary;
-use crate::coords::{snap_query, Point, HALF_TURN, TURN};
-use crate::geometry::ZoneGeometry;
-use crate::index::ZoneIndex;
-use crate::query::{tag_slices, NO_ZONE};
+use crate::coords::{Point, HALF_TURN, TURN};
+use crate::geometry::{ZoneGeometry, NO_ZONE};
 use crate::sphere::{box_chord2_lower_bound, cap_box, chord2_to_arc, unit, Vec3, EARTH_RADIUS_M};
 
 /// How far a piece's great-circle arc may stray from its lon/lat segment, in metres.
@@ -474,48 +471,15 @@ fn between(a: Point, b: Point, k: i64, n: i64) -> Point {
     Point::new(mix(a.x, b.x), mix(a.y, b.y))
 }
 
-/// Distance and nearest zone for each (lat, lon) into `out`: a point in a zone (by `boundary`,
-/// as `tag`) is at 0 in its first zone; others get the nearest piece within `max_chord2`, or
-/// `Nearest::NONE` (also for invalid points).
-pub fn nearest_slices(
-    index: &ZoneIndex,
-    lat: &[f64],
-    lon: &[f64],
-    boundary: Boundary,
-    max_chord2: f64,
-    out: &mut [Nearest],
-    parallel: bool,
-) {
-    assert!(lat.len() == lon.len() && lat.len() == out.len());
-    let mut zones = vec![NO_ZONE; lat.len()];
-    tag_slices(index, lat, lon, boundary, &mut zones, parallel);
-    let near = index.near();
-    let block = |(i, out): (usize, &mut [Nearest])| {
-        let base = i * NEAREST_BLOCK;
-        for (j, o) in out.iter_mut().enumerate() {
-            let k = base + j;
-            *o = match (zones[k], snap_query(lat[k], lon[k])) {
-                (_, None) => Nearest::NONE,
-                (NO_ZONE, Some(p)) => near.search(p, max_chord2),
-                (zone, Some(_)) => Nearest { chord2: 0.0, zone },
-            };
-        }
-    };
-    if parallel && out.len() > NEAREST_BLOCK {
-        out.par_chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
-    } else {
-        out.chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
-    }
-}
-
-/// Points per block of parallel work in `nearest_slices`.
-const NEAREST_BLOCK: usize = 4096;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boundary::Boundary;
     use crate::build::build;
+    use crate::coords::snap_query;
+    use crate::index::ZoneIndex;
     use crate::ingest::{zones_from_geojson, Grouping};
+    use crate::query::nearest_slices;
     use crate::sphere::{chord2_to_metres, metres_to_chord2};
 
     fn zones(text: &str) -> ZoneIndex {

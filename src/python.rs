@@ -13,10 +13,11 @@ use crate::build::{build, build_with, BuildOptions};
 use crate::coords::{looks_swapped, to_degrees};
 use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
-use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Antimeridian, Grouping, IngestReport};
-use crate::nearest::{nearest_slices, Nearest};
-use crate::query::{tag_slices, NO_ZONE};
+use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Grouping, IngestReport};
+use crate::nearest::Nearest;
+use crate::query::{nearest_slices, tag_slices, NO_ZONE};
 use crate::serialize;
+use crate::source::Antimeridian;
 use crate::sphere::max_chord2;
 use crate::store;
 

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use crate::boundary::Boundary;
 use crate::coords::{crosses_horizontal_leg, on_segment, path_crosses, snap_query, Point};
 use crate::index::{Cell, Group, Node, ZoneIndex};
+use crate::nearest::Nearest;
 
-/// "No zone" in `u32` outputs.
-pub const NO_ZONE: u32 = u32::MAX;
+pub use crate::geometry::NO_ZONE;
 
 /// Points per block of parallel work: large enough to amortize scheduling, small enough
 /// to balance coast-heavy blocks against open-sea ones.
@@ -277,6 +277,43 @@ pub fn tag_all_slices(
         values.extend_from_slice(&vals);
     }
 }
+
+/// Distance and nearest zone for each (lat, lon) into `out`: a point in a zone (by `boundary`,
+/// as `tag`) is at 0 in its first zone; others get the nearest piece within `max_chord2`, or
+/// `Nearest::NONE` (also for invalid points).
+pub fn nearest_slices(
+    index: &ZoneIndex,
+    lat: &[f64],
+    lon: &[f64],
+    boundary: Boundary,
+    max_chord2: f64,
+    out: &mut [Nearest],
+    parallel: bool,
+) {
+    assert!(lat.len() == lon.len() && lat.len() == out.len());
+    let mut zones = vec![NO_ZONE; lat.len()];
+    tag_slices(index, lat, lon, boundary, &mut zones, parallel);
+    let near = index.near();
+    let block = |(i, out): (usize, &mut [Nearest])| {
+        let base = i * NEAREST_BLOCK;
+        for (j, o) in out.iter_mut().enumerate() {
+            let k = base + j;
+            *o = match (zones[k], snap_query(lat[k], lon[k])) {
+                (_, None) => Nearest::NONE,
+                (NO_ZONE, Some(p)) => near.search(p, max_chord2),
+                (zone, Some(_)) => Nearest { chord2: 0.0, zone },
+            };
+        }
+    };
+    if parallel && out.len() > NEAREST_BLOCK {
+        out.par_chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
+    }
+}
+
+/// Points per block of parallel work in `nearest_slices`.
+const NEAREST_BLOCK: usize = 4096;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use geo_traits::{
 };
 
 use crate::coords::WidePoint;
-use crate::ingest::{check_position, error, Antimeridian, IngestError, Location};
+use crate::source::{check_position, error, Antimeridian, IngestError, Location};
 
 /// The polygons of one WKB geometry (`at` names its row): a Polygon, a MultiPolygon, or a
 /// GeometryCollection of those; empty ones give no polygon.
