@@ -109,7 +109,9 @@ def main() -> None:
     parser.add_argument("--unbounded-runs", type=int, default=3, help="runs of polars-zones without a limit")
     parser.add_argument("--zones", default="10m", choices=list(ZONE_SETS))
     parser.add_argument("--geopandas-points", type=int, default=20_000)
-    parser.add_argument("--sedonadb-points", type=int, default=5_000, help="SedonaDB with ST_Distance (about 100 points/s)")
+    parser.add_argument(
+        "--sedonadb-points", type=int, default=5_000, help="SedonaDB with ST_Distance (about 100 points/s)"
+    )
     parser.add_argument("--sedonadb-join-points", type=int, default=1_000_000, help="SedonaDB's join alone")
     parser.add_argument("--quick", action="store_true", help="1M points, 1 run, peers on smaller samples")
     args = parser.parse_args()
@@ -136,13 +138,22 @@ def main() -> None:
     reference = by_tool[REFERENCE]
 
     title = f"{n:,} AIS-like points × {args.zones} zones: distance to the nearest zone (50 km limit unless unbounded)"
-    columns = ("tool", "runs", "seconds (median)", "points/s", "peak RSS", f"time ÷ {REFERENCE}", "agrees with polars-zones")
+    columns = (
+        "tool",
+        "runs",
+        "seconds (median)",
+        "points/s",
+        "peak RSS",
+        f"time ÷ {REFERENCE}",
+        "agrees with polars-zones",
+    )
     table = Table(title=title)
     for col in columns:
         table.add_column(col, justify="left" if col in ("tool", "agrees with polars-zones") else "right")
     first_call = by_tool["polars-zones distance"]["first_call"]
     md = [
-        f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, `python bench/distance.py {' '.join(sys.argv[1:])}`",
+        f"Benchmark run {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"`python bench/distance.py {' '.join(sys.argv[1:])}`",
         f"\n**{title}**; polars-zones' nearest-edge structure is built on the first call "
         f"({first_call * 1000:.0f} ms with 1,000 points, before the timed runs)\n",
         "| " + " | ".join(columns) + " |",
@@ -170,7 +181,7 @@ def main() -> None:
         f"{ratio:.0f}×, " + ("met" if ratio >= GOAL_GEOPANDAS_RATIO else "not met")
     )
     notes = [
-        f"geopandas: `sjoin_nearest(how=\"left\", max_distance={MAX_DISTANCE:.0f}, distance_col=\"distance\")` "
+        f'geopandas: `sjoin_nearest(how="left", max_distance={MAX_DISTANCE:.0f}, distance_col="distance")` '
         f"with points and zones in {GEOPANDAS_CRS} (Web Mercator), as its docs ask for a projected CRS; "
         "no projection keeps metres true worldwide, so its distances and its 50 km are planar Mercator "
         "metres, not geodesic (1/cos(latitude) too long away from the equator). The zones' "

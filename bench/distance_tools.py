@@ -5,7 +5,8 @@
 Prints one JSON line: {"tool", "seconds": [...], "points", "peak_rss", "first_call"} and saves
 `distance` (metres, NaN where no zone is within the limit) and `zone` (the nearest zone's index
 in the GeoJSON, -1 for none) to OUT.npz for the agreement check; a tool that answers only one of
-the two saves only that one, one that answers neither `within` (a zone within the limit). The limit is MAX_DISTANCE (50 km) except for "-unbounded" tools.
+the two saves only that one, one that answers neither `within` (a zone within the limit). The
+limit is MAX_DISTANCE (50 km) except for "-unbounded" tools.
 """
 
 from __future__ import annotations
@@ -76,7 +77,13 @@ def run_geopandas(zones_path, df, runs):
         joined = gpd.sjoin_nearest(points, zones, how="left", max_distance=MAX_DISTANCE, distance_col="distance")
         times.append(time.perf_counter() - t)
     first = (
-        pl.DataFrame({"pid": joined.index.to_numpy(), "zone": joined["index_right"].to_numpy(), "d": joined["distance"].to_numpy()})
+        pl.DataFrame(
+            {
+                "pid": joined.index.to_numpy(),
+                "zone": joined["index_right"].to_numpy(),
+                "d": joined["distance"].to_numpy(),
+            }
+        )
         .drop_nans()
         .sort("pid", "zone")
         .group_by("pid", maintain_order=True)
@@ -132,7 +139,10 @@ def scatter(n, best: pl.DataFrame) -> dict:
 
 
 TOOLS = {
-    f"polars-zones{suffix} {what}": (lambda engine, what: lambda z, d, r: run_polars_zones(z, d, r, what, engine))(engine, what)
+    # The outer lambda's parameters bind this iteration's engine and what.
+    f"polars-zones{suffix} {what}": (lambda engine, what: lambda z, d, r: run_polars_zones(z, d, r, what, engine))(  # noqa: B023
+        engine, what
+    )
     for suffix, engine in (("", "in-memory"), ("-streaming", "streaming"))
     for what in ("distance", "nearest", "distance+nearest", "distance-unbounded")
 }
@@ -147,7 +157,11 @@ def main() -> None:
     df = load_points(points_path, subsample)
     times, result, first_call = TOOLS[tool](zones_path, df, runs)
     np.savez(out, **result)
-    print(json.dumps({"tool": tool, "seconds": times, "points": df.height, "peak_rss": peak_rss(), "first_call": first_call}))
+    print(
+        json.dumps(
+            {"tool": tool, "seconds": times, "points": df.height, "peak_rss": peak_rss(), "first_call": first_call}
+        )
+    )
 
 
 if __name__ == "__main__":

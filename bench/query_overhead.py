@@ -12,7 +12,6 @@ before (on main before this work, by the issue's author; quoted, not re-measured
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -27,10 +26,10 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import OUT, points_file, zone_set  # noqa: E402
-
 import polars_zones as pz  # noqa: E402
 from polars_zones.synthetic import ship_positions  # noqa: E402
+
+from run import OUT, points_file, zone_set  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -50,8 +49,12 @@ def report(what: str, value: str, goal: str, before: str) -> None:
 
 
 def python(script: str, env: dict | None = None) -> str:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return done.stdout
@@ -68,8 +71,12 @@ def expressions(zones: pz.Zones, runs: int) -> None:
     first = median_seconds(builds["tag"], 1)  # the first build of a Zones makes its plan literal
     print(f"first expression of a new Zones (compresses the index for plans, once): {first * 1000:.0f} ms")
     for name, build in builds.items():
-        report(f"building zones.{name}(...)", f"{median_seconds(build, runs) * 1000:.3f} ms", "<= 1 ms",
-               "56.7 ms (tag)" if name == "tag" else "-")
+        report(
+            f"building zones.{name}(...)",
+            f"{median_seconds(build, runs) * 1000:.3f} ms",
+            "<= 1 ms",
+            "56.7 ms (tag)" if name == "tag" else "-",
+        )
 
 
 def small_query(zones: pz.Zones, runs: int) -> pl.LazyFrame:
@@ -78,19 +85,30 @@ def small_query(zones: pz.Zones, runs: int) -> pl.LazyFrame:
     def query() -> pl.LazyFrame:
         return df.lazy().with_columns(z=pl.col("lat").zones.tag("lon", polygons=zones)).group_by("z").len()
 
-    report("1k-row with_columns + group_by, expression built inside", f"{median_seconds(lambda: query().collect(), runs) * 1000:.2f} ms",
-           "<= 5 ms", "76.6 ms")
+    report(
+        "1k-row with_columns + group_by, expression built inside",
+        f"{median_seconds(lambda: query().collect(), runs) * 1000:.2f} ms",
+        "<= 5 ms",
+        "76.6 ms",
+    )
     one_row = pl.DataFrame({"lat": [1.0], "lon": [2.0]})
-    report("df.select(tag) on a 1-row frame, expression built inside",
-           f"{median_seconds(lambda: one_row.select(pl.col('lat').zones.tag('lon', polygons=zones)), runs) * 1000:.2f} ms",
-           "-", "59.6 ms")
+    report(
+        "df.select(tag) on a 1-row frame, expression built inside",
+        f"{median_seconds(lambda: one_row.select(pl.col('lat').zones.tag('lon', polygons=zones)), runs) * 1000:.2f} ms",
+        "-",
+        "59.6 ms",
+    )
     return query()
 
 
 def serialized_plan(plan: pl.LazyFrame, saved: Path, runs: int) -> None:
     data = plan.serialize()
-    report("lf.serialize() of that plan", f"{median_seconds(plan.serialize, runs) * 1000:.1f} ms ({len(data) / 1e6:.1f} MB)",
-           "<= 50 ms", "564 ms")
+    report(
+        "lf.serialize() of that plan",
+        f"{median_seconds(plan.serialize, runs) * 1000:.1f} ms ({len(data) / 1e6:.1f} MB)",
+        "<= 50 ms",
+        "564 ms",
+    )
     path = OUT / "plan.bin"
     path.write_bytes(data)
     expected = plan.collect().sort("z")
@@ -105,8 +123,9 @@ def serialized_plan(plan: pl.LazyFrame, saved: Path, runs: int) -> None:
             loaded = time.perf_counter()
             got = plan.collect()
             done = time.perf_counter()
-            got.sort("z").write_ipc({str(OUT / 'plan-out.arrow')!r})
-            print(json.dumps({{"import": imported - t, "deserialize": loaded - imported, "first_collect": done - loaded}}))
+            got.sort("z").write_ipc({str(OUT / "plan-out.arrow")!r})
+            print(json.dumps({{"import": imported - t, "deserialize": loaded - imported,
+                              "first_collect": done - loaded}}))
         """)
         firsts.append(json.loads(out))
         assert pl.read_ipc(OUT / "plan-out.arrow").equals(expected), "the fresh process answered differently"
@@ -127,13 +146,21 @@ def points_run(zones_path: Path, saved: Path, points: Path, runs: int) -> None:
 
         def run(engine: str) -> float:
             return median_seconds(
-                lambda: df.lazy().select(pl.col("lat").zones.tag("lon", polygons=zones_)).collect(engine=engine), runs)
+                # run is called in this iteration only
+                lambda: df.lazy().select(pl.col("lat").zones.tag("lon", polygons=zones_)).collect(engine=engine),  # noqa: B023
+                runs,
+            )
 
         memory = run("in-memory")
         streaming = run("streaming")
         goal = "<= 0.20 s (>= 40M points/s)" if name == "10m" else ">= 60M points/s"
         before = "0.328 s = 24.4M points/s" if name == "10m" else "45.9M points/s (expression built outside)"
-        report(f"{n:,} points x {name} zones, expression built inside, in-memory", f"{memory:.3f} s = {n / memory / 1e6:.1f}M points/s", goal, before)
+        report(
+            f"{n:,} points x {name} zones, expression built inside, in-memory",
+            f"{memory:.3f} s = {n / memory / 1e6:.1f}M points/s",
+            goal,
+            before,
+        )
         report(f"{n:,} points x {name} zones, streaming / in-memory", f"{streaming / memory:.2f}x", "<= 1.1x", "1.01x")
     out = python(f"""
         import json, polars as pl, polars_zones as pz
@@ -147,8 +174,13 @@ def points_run(zones_path: Path, saved: Path, points: Path, runs: int) -> None:
     """)
     m = json.loads(out)
     beyond = m["peak"] - m["points"]
-    report(f"peak RSS of the {n:,}-point run (process loading the saved 10 m index), beyond the points ({m['points'] / 2**20:.0f} MiB)",
-           f"{beyond / 2**30:.2f} GiB (peak {m['peak'] / 2**30:.2f} GiB)", "<= 0.5 GiB", "0.81 GiB peak (with GeoJSON parsing)")
+    report(
+        f"peak RSS of the {n:,}-point run (process loading the saved 10 m index), "
+        f"beyond the points ({m['points'] / 2**20:.0f} MiB)",
+        f"{beyond / 2**30:.2f} GiB (peak {m['peak'] / 2**30:.2f} GiB)",
+        "<= 0.5 GiB",
+        "0.81 GiB peak (with GeoJSON parsing)",
+    )
 
 
 def file_to_file(saved: Path, n: int, runs: int) -> None:
@@ -158,27 +190,56 @@ def file_to_file(saved: Path, n: int, runs: int) -> None:
     if not source.exists():
         zones = pz.Zones.load(saved)
         df = ship_positions(n, zones, seed=3).select("lat", "lon")
-        df = df.with_columns(mmsi=(pl.int_range(n) % 5000).cast(pl.Int64),
-                             ts=pl.datetime(2026, 1, 1) + pl.duration(seconds=pl.int_range(n)))
+        df = df.with_columns(
+            mmsi=(pl.int_range(n) % 5000).cast(pl.Int64),
+            ts=pl.datetime(2026, 1, 1) + pl.duration(seconds=pl.int_range(n)),
+        )
         df.select("mmsi", "ts", "lat", "lon").write_parquet(source)
     target = OUT / "points-file-out.parquet"
     zones = pz.Zones.load(saved)
     copy = median_seconds(lambda: pl.scan_parquet(source).sink_parquet(target), runs)
-    tagged = median_seconds(lambda: pl.scan_parquet(source).with_columns(
-        zone=pl.col("lat").zones.tag("lon", polygons=zones)).sink_parquet(target), runs)
+    tagged = median_seconds(
+        lambda: (
+            pl.scan_parquet(source)
+            .with_columns(zone=pl.col("lat").zones.tag("lon", polygons=zones))
+            .sink_parquet(target)
+        ),
+        runs,
+    )
     size = source.stat().st_size / 1e6
-    report(f"file to file in-process ({size:.0f} MB Parquet): copy {copy:.2f} s, with zone column",
-           f"{tagged:.2f} s = {tagged / copy:.2f}x the copy", "<= 1.3x", "1.2 s = 1.85x (copy 0.65 s)")
-    copy_command = [sys.executable, "-c", f"import polars as pl; pl.scan_parquet({str(source)!r}).sink_parquet({str(target)!r})"]
-    command = [str(Path(sys.executable).parent / "polars-zones"), "tag", str(source), "--zones", str(saved), "-o", str(target), "-q"]
+    report(
+        f"file to file in-process ({size:.0f} MB Parquet): copy {copy:.2f} s, with zone column",
+        f"{tagged:.2f} s = {tagged / copy:.2f}x the copy",
+        "<= 1.3x",
+        "1.2 s = 1.85x (copy 0.65 s)",
+    )
+    copy_command = [
+        sys.executable,
+        "-c",
+        f"import polars as pl; pl.scan_parquet({str(source)!r}).sink_parquet({str(target)!r})",
+    ]
+    command = [
+        str(Path(sys.executable).parent / "polars-zones"),
+        "tag",
+        str(source),
+        "--zones",
+        str(saved),
+        "-o",
+        str(target),
+        "-q",
+    ]
 
     def process(cmd: list[str]) -> None:
         subprocess.run(cmd, check=True, capture_output=True)
 
     copy_process = median_seconds(lambda: process(copy_command), runs)
     cli = median_seconds(lambda: process(command), runs)
-    report(f"polars-zones tag as a command: copy process {copy_process:.2f} s, CLI",
-           f"{cli:.2f} s = {cli / copy_process:.2f}x the copy process", "<= 1.5x", "1.90 s = 2.2x (copy process 0.85 s)")
+    report(
+        f"polars-zones tag as a command: copy process {copy_process:.2f} s, CLI",
+        f"{cli:.2f} s = {cli / copy_process:.2f}x the copy process",
+        "<= 1.5x",
+        "1.90 s = 2.2x (copy process 0.85 s)",
+    )
 
 
 def main() -> None:
@@ -191,13 +252,18 @@ def main() -> None:
     zones = pz.Zones.from_geojson(zones_path, id_property="A3")
     saved = OUT / "zones-10m.pzi"
     zones.save(saved)
-    print(f"{zones!r}: index {len(zones.to_bytes()) / 1e6:.1f} MB, in a plan {len(zones._index.plan_bytes()) / 1e6:.1f} MB")
+    print(
+        f"{zones!r}: index {len(zones.to_bytes()) / 1e6:.1f} MB, "
+        f"in a plan {len(zones._index.plan_bytes()) / 1e6:.1f} MB"
+    )
     expressions(zones, 200)
     plan = small_query(zones, 50)
     serialized_plan(plan, saved, 7)
     points_run(zones_path, saved, points_file(n), runs)
     file_to_file(saved, n, min(runs, 5))
-    lines = ["| figure | measured | goal | before |", "|---|---|---|---|"] + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in ROWS]
+    lines = ["| figure | measured | goal | before |", "|---|---|---|---|"] + [
+        f"| {a} | {b} | {c} | {d} |" for a, b, c, d in ROWS
+    ]
     (OUT / "query_overhead.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -124,7 +124,9 @@ def sedonadb_context(zones_path, df):
     con = sedonadb.connect()
     con.sql(f"SET datafusion.execution.target_partitions = {os.cpu_count()}").execute()
     wkb = pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())
-    con.create_data_frame(pa.table({"zid": pa.array(np.arange(len(geoms)), pa.int64()), "wkb": wkb})).to_view("zones_raw")
+    con.create_data_frame(pa.table({"zid": pa.array(np.arange(len(geoms)), pa.int64()), "wkb": wkb})).to_view(
+        "zones_raw"
+    )
     points = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pid"), "lon", "lat")
     con.create_data_frame(points).to_view("pts_raw")
     return con
