@@ -18,6 +18,7 @@ use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::{Offsets, OffsetsBuffer};
 use pyo3_polars::derive::{polars_expr, CallerContext};
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -177,11 +178,21 @@ fn and_validity(a: Option<Bitmap>, b: Bitmap) -> Bitmap {
     }
 }
 
-fn zone_chunks<'a>(
-    lat: &'a Float64Chunked,
-    lon: &'a Float64Chunked,
-) -> impl Iterator<Item = (&'a PrimitiveArray<f64>, &'a PrimitiveArray<f64>)> {
-    lat.downcast_iter().zip(lon.downcast_iter())
+/// `f` over each chunk pair, in order; in parallel when the call may be (a frame read from
+/// Parquet arrives in one chunk per row group, often smaller than a kernel block, so the
+/// chunks themselves are the parallel work).
+fn map_chunks<T: Send>(
+    lat: &Float64Chunked,
+    lon: &Float64Chunked,
+    parallel: bool,
+    f: impl Fn(&PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
+) -> Vec<T> {
+    let chunks: Vec<_> = lat.downcast_iter().zip(lon.downcast_iter()).collect();
+    if parallel && chunks.len() > 1 {
+        chunks.into_par_iter().map(|(la, lo)| f(la, lo)).collect()
+    } else {
+        chunks.into_iter().map(|(la, lo)| f(la, lo)).collect()
+    }
 }
 
 /// The first zone of every point of one chunk, `NO_ZONE` where none or invalid, and the
@@ -204,11 +215,11 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
-    let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
+    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let (zones, found) = first_zones(&index, la, lo, kwargs.boundary, parallel);
         (zones, and_validity(input_validity(la, lo), found))
     });
-    zone_codes(inputs[0].name().clone(), &index, codes, chunks)
+    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
 }
 
 /// Zone indexes (chunk by chunk, with their validity) as `codes`: UInt32, or the narrower
@@ -269,14 +280,14 @@ fn zones_distance(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs
     let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "distance")?;
     let parallel = !context.parallel();
-    let mut chunks = Vec::new();
-    for (la, lo) in zone_chunks(&lat, &lon) {
+    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
         let metres: Vec<f64> = nearest.iter().map(Nearest::metres).collect();
         let found: Bitmap = nearest.iter().map(|n| n.zone != NO_ZONE).collect();
         let validity = and_validity(input_validity(la, lo), found);
-        chunks.push(PrimitiveArray::new(ArrowDataType::Float64, metres.into(), Some(validity)));
-    }
+        Ok(PrimitiveArray::new(ArrowDataType::Float64, metres.into(), Some(validity)))
+    });
+    let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
     Ok(Float64Chunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series())
 }
 
@@ -285,13 +296,13 @@ fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
     let (lat, lon) = coordinates(inputs, "nearest")?;
     let parallel = !context.parallel();
-    let mut chunks = Vec::new();
-    for (la, lo) in zone_chunks(&lat, &lon) {
+    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
         let zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
         let found: Bitmap = zones.iter().map(|&z| z != NO_ZONE).collect();
-        chunks.push((zones, and_validity(input_validity(la, lo), found)));
-    }
+        Ok((zones, and_validity(input_validity(la, lo), found)))
+    });
+    let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
 }
 
@@ -300,7 +311,7 @@ fn zones_within(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) 
     let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "within")?;
     let parallel = !context.parallel();
-    let chunks = zone_chunks(&lat, &lon).map(|(la, lo)| {
+    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let (_, inside) = first_zones(&index, la, lo, kwargs.boundary, parallel);
         let valid: Bitmap = valid_points(la, lo);
         BooleanArray::new(ArrowDataType::Boolean, inside, Some(and_validity(input_validity(la, lo), valid)))
@@ -318,16 +329,16 @@ fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "tag_all")?;
     let parallel = !context.parallel();
-    let mut arrays: Vec<Box<dyn Array>> = Vec::new();
-    for (la, lo) in zone_chunks(&lat, &lon) {
+    let arrays = map_chunks(&lat, &lon, parallel, |la, lo| -> PolarsResult<Box<dyn Array>> {
         let (mut lengths, mut values) = (Vec::with_capacity(la.len()), Vec::new());
         tag_all_slices(&index, la.values(), lo.values(), kwargs.boundary, &mut lengths, &mut values, parallel);
         let offsets: OffsetsBuffer<i64> = Offsets::<i64>::try_from_lengths(lengths.iter().map(|&n| n as usize))?.into();
         let values = PrimitiveArray::new(ArrowDataType::UInt32, values.into(), None);
         let validity = and_validity(input_validity(la, lo), valid_points(la, lo));
         let dtype = ListArray::<i64>::default_datatype(ArrowDataType::UInt32);
-        arrays.push(Box::new(ListArray::<i64>::new(dtype, offsets, values.boxed(), Some(validity))));
-    }
+        Ok(Box::new(ListArray::<i64>::new(dtype, offsets, values.boxed(), Some(validity))))
+    });
+    let arrays = arrays.into_iter().collect::<PolarsResult<Vec<_>>>()?;
     let name = inputs[0].name().clone();
     let out = unsafe { ListChunked::from_chunks_and_dtype(name, arrays, DataType::List(Box::new(DataType::UInt32))) };
     Ok(out.into_series())
@@ -339,7 +350,6 @@ fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
 #[cfg(feature = "testing")]
 #[polars_expr(output_type=Boolean)]
 fn zones_panic_for_tests(_inputs: &[Series]) -> PolarsResult<Series> {
-    use rayon::prelude::*;
     (0..4).into_par_iter().for_each(|i| {
         if i == 3 {
             panic!("polars-zones: deliberate panic for the test suite");
