@@ -26,9 +26,9 @@ from polars_zones._internal import (
 )
 from polars_zones._namespace import ZonesNamespace
 from polars_zones._pandas import tag_pandas
-from polars_zones._types import Boundary, ZonesLike
+from polars_zones._types import Boundary
 from polars_zones._visits import parse_duration, time_in_zone, visits
-from polars_zones._zones import Zones
+from polars_zones._zones import Zones, ZonesLike
 
 __all__ = [
     "Boundary",

@@ -22,14 +22,12 @@ from typing import Any
 import polars as pl
 
 import polars_zones as pz
-from polars_zones._internal import points_seen
-from polars_zones._report import visits_summary, visits_table
-from polars_zones._visits import DurationLike
-from polars_zones.cli import (
+from polars_zones._cli_io import (
     POINT_FORMATS,
     UserError,
     check_columns,
     console,
+    coordinates,
     empty_as_numbers,
     expand_points,
     load_zones,
@@ -39,6 +37,9 @@ from polars_zones.cli import (
     sink_with_progress,
     temporary_path,
 )
+from polars_zones._internal import points_seen
+from polars_zones._report import visits_summary, visits_table
+from polars_zones._visits import DurationLike
 
 # Bytes per row a sort of (vessel, time, zone) holds, with its indexes and copies.
 SORT_BYTES_PER_ROW = 64
@@ -107,8 +108,8 @@ def visits_files(
     time_column: str,
     by: list[str],
     id_property: str | None = None,
-    lat: str = "lat",
-    lon: str = "lon",
+    lat: str | None = None,
+    lon: str | None = None,
     boundary: str = "half-open",
     column: str = "zone",
     max_gap: str | None = None,
@@ -117,12 +118,16 @@ def visits_files(
     buckets: int | None = None,
     top: int = 20,
     quiet: bool = False,
+    zones_layer: str | None = None,
+    zones_where: str | None = None,
 ) -> None:
+    """`polars-zones visits`: `lat`/`lon` None are found among common names, as for `tag`."""
     files = expand_points(points, output)
     kind = output_format(output)
-    zones = load_zones(zones_path, id_property)
+    zones = load_zones(zones_path, id_property, zones_layer, zones_where)
     lf = scan_points(files)
     try:
+        lat, lon = coordinates(lf.collect_schema(), lat, lon)
         lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:

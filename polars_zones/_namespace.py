@@ -8,8 +8,8 @@ from typing import Union
 import polars as pl
 from polars.plugins import register_plugin_function
 
-from polars_zones._types import Boundary, ZonesLike
-from polars_zones._zones import Zones, check_boundary, check_max_distance
+from polars_zones._types import Boundary
+from polars_zones._zones import Zones, ZonesLike, check_boundary, check_max_distance
 
 PLUGIN_PATH = Path(__file__).parent
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from polars_zones._types import Boundary, ZonesLike
+from polars_zones._types import Boundary
+from polars_zones._zones import ZonesLike
 
 
 def tag_pandas(

@@ -1,13 +1,10 @@
-"""Type aliases of the public API."""
+"""Type aliases of the public API (`ZonesLike`, which names `Zones`, is in `_zones`)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union
-
-if TYPE_CHECKING:
-    from polars_zones._zones import Zones
+from typing import Any, Literal, Protocol, Union
 
 # Where a point exactly on an edge or vertex goes (see the README's Semantics).
 Boundary = Literal["half-open", "inclusive", "exclusive"]
@@ -23,6 +20,3 @@ class SupportsGeoInterface(Protocol):
 # What `Zones.from_geojson` reads: a path, a GeoJSON text or dict, the bytes of a file (GeoJSON
 # or a saved index), a geometry with `__geo_interface__`, or a list of these (one zone each).
 GeoJSONSource = Union[str, bytes, os.PathLike[str], dict[str, Any], SupportsGeoInterface, Sequence[Any]]
-
-# What `polygons=` accepts: `Zones`, or anything `Zones.from_geojson` reads.
-ZonesLike = Union["Zones", GeoJSONSource]

@@ -10,7 +10,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, get_args
+from typing import TYPE_CHECKING, Any, Callable, Union, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -762,3 +762,7 @@ def _locate_bad_coordinate(obj: Any) -> str | None:
     if kind == "Feature":
         return scan(obj.get("geometry"), "")
     return scan(obj, "") if isinstance(obj, dict) else None
+
+
+# What `polygons=` accepts: `Zones`, or anything `Zones.from_geojson` reads.
+ZonesLike = Union[Zones, GeoJSONSource]

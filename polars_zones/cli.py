@@ -16,31 +16,46 @@ directory and is renamed into place only when complete.
 from __future__ import annotations
 
 import enum
-import glob
 import os
-import re
 import shutil
 import signal
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import List, Optional
 
 import polars as pl
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import polars_zones as pz
-from polars_zones._internal import INDEX_MAGIC, points_seen
+from polars_zones._cli_io import (
+    DISTANCE_COLUMN,
+    POINT_FORMATS,
+    UserError,
+    check_columns,
+    console,
+    coordinates,
+    detect_coordinates,
+    empty_as_numbers,
+    errors,
+    expand_points,
+    join_properties,
+    load_zones,
+    output_format,
+    parse_distance,
+    polars_message,
+    property_names,
+    require_output_dir,
+    scan_points,
+    sink_with_progress,
+    temporary_path,
+)
 from polars_zones._report import summary_table, zone_counts
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+# `detect_coordinates` is the rule the README names for other commands, here as before.
+__all__ = ["app", "detect_coordinates", "main"]
 
 app = typer.Typer(
     help="Tag points with the polygon zone that contains them (a compiled Polars plugin).",
@@ -50,18 +65,6 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build and inspect saved zone indexes (.pzi files).", no_args_is_help=True)
 app.add_typer(index_app, name="index")
-
-# Column names taken as coordinates when --lat/--lon are not given (compared case-insensitively):
-# the first group with a match wins, so `lat`/`lon` columns are preferred over `x`/`y` ones.
-LATITUDE_NAMES = (("lat", "latitude"), ("y",))
-LONGITUDE_NAMES = (("lon", "lng", "long", "longitude"), ("x",))
-
-POINT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
-OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit status 1."""
 
 
 class Engine(str, enum.Enum):
@@ -73,262 +76,6 @@ class Boundary(str, enum.Enum):
     half_open = "half-open"
     inclusive = "inclusive"
     exclusive = "exclusive"
-
-
-# ---- inputs ---------------------------------------------------------------------------
-
-
-def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]:
-    """Files named by paths, globs or directories (their point files, sorted). Globs and
-    directories leave out the output and its temporary files (a second run would read the
-    first one's output); an output named as an input is refused."""
-    target = None if output is None else output.resolve()
-
-    def is_output(path: Path) -> bool:
-        if target is None:
-            return False
-        path = path.resolve()
-        return (
-            path == target
-            or path.parent == target.parent
-            and path.name.startswith(f".{target.name}.")
-            and path.suffix == ".tmp"
-        )
-
-    def found(paths: list[Path], nothing: str) -> list[Path]:
-        kept = [p for p in paths if not is_output(p)]
-        if not kept:
-            raise UserError(nothing + (" other than the output" if paths else ""))
-        return kept
-
-    files: list[Path] = []
-    for pattern in patterns:
-        if glob.has_magic(pattern):
-            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-            files.extend(found(matches, f"no file matches {pattern!r}"))
-        elif Path(pattern).is_dir():
-            inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
-            files.extend(found(inside, f"no Parquet, CSV or NDJSON file in directory {pattern!r}"))
-        elif Path(pattern).is_file():
-            if is_output(Path(pattern)):
-                raise UserError(f"output {str(output)!r} is also an input; write the output elsewhere")
-            files.append(Path(pattern))
-        else:
-            raise UserError(f"no such file: {pattern!r}")
-    for f in files:
-        if f.suffix.lower() not in POINT_FORMATS:
-            raise UserError(f"{str(f)!r}: unknown point format {f.suffix!r} (use .parquet, .csv, .ndjson or .jsonl)")
-    return files
-
-
-def scan_points(files: list[Path]) -> pl.LazyFrame:
-    """One lazy frame over all files, one scan per format."""
-    by_format: dict[str, list[str]] = {}
-    for f in files:
-        by_format.setdefault(POINT_FORMATS[f.suffix.lower()], []).append(str(f))
-    scans = []
-    for kind, paths in by_format.items():
-        if kind == "parquet":
-            scans.append(pl.scan_parquet(paths))
-        elif kind == "csv":
-            scans.append(pl.scan_csv(paths))
-        else:
-            scans.append(pl.scan_ndjson(paths))
-    return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
-
-
-def load_zones(path: str, id_property: str | None, layer: str | None = None, where: str | None = None) -> pz.Zones:
-    """A saved index (recognized by its magic bytes), or a zone file of any format
-    `Zones.from_file` reads (GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf)."""
-    p = Path(path)
-    if not p.exists():
-        raise UserError(f"no such zones file: {path!r}")
-    head = b""
-    if p.is_file():
-        with p.open("rb") as f:
-            head = f.read(len(INDEX_MAGIC))
-    try:
-        if head == INDEX_MAGIC:
-            if id_property is not None:
-                errors.print(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
-            return pz.Zones.load(p)
-        return pz.Zones.from_file(p, id_property=id_property, layer=layer, where=where)
-    except (ValueError, UnicodeDecodeError, ImportError, OSError) as error:
-        raise UserError(f"zones {path!r}: {error}") from None
-
-
-def detect_coordinates(
-    schema: pl.Schema | list[str], *, lat: str | None = None, lon: str | None = None
-) -> tuple[str, str]:
-    """The latitude and longitude columns: `lat` and `lon` when given, else found among common
-    names (`lat`, `latitude`, then `y`; `lon`, `lng`, `long`, `longitude`, then `x`; compared
-    case-insensitively, surrounding spaces ignored). No match, or more than one in the first
-    group that has any, is a UserError listing the columns."""
-    names = list(schema.names() if isinstance(schema, pl.Schema) else schema)
-    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
-    found = {}
-    for role, option, given, groups in (
-        ("latitude", "--lat", lat, LATITUDE_NAMES),
-        ("longitude", "--lon", lon, LONGITUDE_NAMES),
-    ):
-        if given is not None:
-            found[role] = given
-            continue
-        for group in groups:
-            matches = [name for name in names if name.strip().lower() in group]
-            if len(matches) > 1:
-                raise UserError(
-                    f"several columns look like the {role}: {', '.join(map(repr, matches))}; choose one with "
-                    f"{option} (the points have columns: {shown})"
-                )
-            if matches:
-                found[role] = matches[0]
-                break
-        else:
-            common = ", ".join(name for group in groups for name in group)
-            raise UserError(
-                f"no {role} column among the common names ({common}, in any case); name it with {option} "
-                f"(the points have columns: {shown})"
-            )
-    return found["latitude"], found["longitude"]
-
-
-def coordinates(schema: pl.Schema, lat: str | None, lon: str | None) -> tuple[str, str]:
-    """`detect_coordinates`, saying on stderr which columns it chose when it chose any."""
-    chosen = detect_coordinates(schema, lat=lat, lon=lon)
-    if lat is None or lon is None:
-        errors.print(
-            f"note: coordinates from columns {chosen[0]!r} (latitude) and {chosen[1]!r} (longitude); "
-            "choose others with --lat/--lon",
-            markup=False,
-            highlight=False,
-        )
-    return chosen
-
-
-def property_names(text: str | None) -> list[str]:
-    """--keep-properties NAME,NAME,... as a list (empty entries dropped)."""
-    return [] if text is None else [name.strip() for name in text.split(",") if name.strip()]
-
-
-def join_properties(
-    tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema
-) -> pl.LazyFrame:
-    """The zones' properties `names` added beside the zone column, in the streaming plan: a left
-    join on the zone (the properties' id column has the zone column's dtype), rows kept in order."""
-    table = zones.properties
-    for name in names:
-        if name not in table.columns:
-            raise UserError(f"the zones have no property {name!r}; they have: {', '.join(table.columns)}")
-        if name in schema or name == column:
-            raise UserError(f"the points already have a column {name!r}; --keep-properties cannot add it")
-    key = "__polars_zones_zone__"
-    right = table.lazy().select(pl.col(table.columns[0]).alias(key), *names)
-    return tagged.join(right, left_on=column, right_on=key, how="left", coalesce=True, maintain_order="left")
-
-
-def empty_as_numbers(lf: pl.LazyFrame, schema: pl.Schema, lat: str, lon: str) -> pl.LazyFrame:
-    """Polars reads the columns of a header-only CSV as String (it has nothing to infer from):
-    when there are no rows, the coordinates are numbers, and the output is empty."""
-    text = [name for name in (lat, lon) if schema.get(name) == pl.String]
-    if text and lf.select(pl.len()).collect().item() == 0:
-        return lf.with_columns(pl.col(text).cast(pl.Float64))
-    return lf
-
-
-DISTANCE_COLUMN = "distance_m"
-DISTANCE_UNITS = {"m": 1.0, "km": 1000.0, "nm": 1852.0}
-
-
-def parse_distance(text: str) -> float:
-    """Metres from `500m`, `20km`, `12nm` (international nautical miles, 1,852 m) or a plain
-    number of metres."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
-    if not match:
-        raise UserError(f"--max-distance {text!r}: expected a number and a unit, e.g. 500m, 20km, 12nm")
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if unit and unit not in DISTANCE_UNITS:
-        raise UserError(f"--max-distance {text!r}: unknown unit {match.group(2)!r} (use m, km or nm)")
-    return number * DISTANCE_UNITS[unit or "m"]
-
-
-def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
-    names = list(schema.names())
-    for role, name in (("latitude", lat), ("longitude", lon)):
-        if name not in schema:
-            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-            raise UserError(f"{role} column {name!r} not found; the points have columns: {shown}")
-        if not (schema[name].is_numeric() or schema[name] == pl.Null):
-            raise UserError(f"{role} column {name!r} has type {schema[name]}; expected numbers")
-    if column in schema:
-        raise UserError(f"the points already have a column {column!r}; name the output column with --column")
-
-
-# ---- running with progress ---------------------------------------------------------------
-
-
-def temporary_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-
-
-def require_output_dir(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise UserError(f"output {str(path)!r}: directory {str(path.parent)!r} does not exist")
-
-
-def output_format(path: Path) -> str:
-    kind = OUTPUT_FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
-    if path.is_dir():
-        raise UserError(f"output {str(path)!r} is a directory; name a .parquet or .csv file")
-    require_output_dir(path)
-    return kind
-
-
-def polars_message(error: Exception) -> str:
-    """The first line of a Polars error, without its hints for Python callers (scan options)."""
-    return re.sub(r", hint: [^.]*\.", ".", str(error).splitlines()[0])
-
-
-def sink_with_progress(
-    lf: pl.LazyFrame, path: Path | pl.PartitionBy, kind: str, total: int | None, quiet: bool
-) -> None:
-    """Runs the streaming sink on a worker thread and polls the plugin's point counter, so the
-    progress bar costs the query nothing."""
-    outcome: dict[str, BaseException] = {}
-
-    def work() -> None:
-        try:
-            if kind == "parquet":
-                lf.sink_parquet(path, engine="streaming")
-            else:
-                lf.sink_csv(path, engine="streaming")
-        except BaseException as error:  # handed to the main thread
-            outcome["error"] = error
-
-    start = points_seen()
-    worker = threading.Thread(target=work, name="polars-zones-sink", daemon=True)
-    worker.start()
-    if quiet:
-        worker.join()
-    else:
-        columns = [
-            SpinnerColumn(),
-            TextColumn("tagging"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows"),
-            TimeElapsedColumn(),
-        ]
-        with Progress(*columns, console=errors, transient=False) as progress:
-            task = progress.add_task("tagging", total=total)
-            while worker.is_alive():
-                worker.join(0.1)
-                progress.update(task, completed=points_seen() - start)
-            progress.update(task, completed=points_seen() - start if total is None else total)
-    if "error" in outcome:
-        raise outcome["error"]
 
 
 def tag_files(
@@ -563,7 +310,12 @@ def tag_command(
 @app.command("visits")
 def visits_command(
     points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
-    zones: str = typer.Option(..., "--zones", "-z", help="A GeoJSON file or a saved index (.pzi)."),
+    zones: str = typer.Option(
+        ...,
+        "--zones",
+        "-z",
+        help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi).",
+    ),
     time_column: str = typer.Option(..., "--time", help="Time column: Datetime, Date, numbers, or ISO 8601 text."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file, one row per visit: .parquet or .csv."),
     by: Optional[List[str]] = typer.Option(
@@ -580,12 +332,20 @@ def visits_command(
         None, help="Sort in this many buckets by vessel (default: enough for the memory available)."
     ),
     id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
-    lat: str = typer.Option("lat", help="Latitude column."),
-    lon: str = typer.Option("lon", help="Longitude column."),
+    lat: Optional[str] = typer.Option(
+        None, help="Latitude column [default: found among lat, latitude, y, in any case]."
+    ),
+    lon: Optional[str] = typer.Option(
+        None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."
+    ),
     boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
     column: str = typer.Option("zone", help="Name of the zone column in the output."),
     top: int = typer.Option(20, help="Zones listed in the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
+    zones_where: Optional[str] = typer.Option(
+        None, help="Only the zone features matching this attribute filter (SQL)."
+    ),
 ) -> None:
     """Tag point files and build each vessel's zone visits (enter, exit, duration), streaming."""
     from polars_zones._cli_visits import visits_files
@@ -607,6 +367,8 @@ def visits_command(
         buckets=buckets,
         top=top,
         quiet=quiet,
+        zones_layer=zones_layer,
+        zones_where=zones_where,
     )
 
 
