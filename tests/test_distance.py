@@ -140,10 +140,10 @@ def test_max_distance_is_the_unbounded_answer_cut_there(bundled_zones):
 
 
 def test_distances_match_the_oracle_on_the_10m_zones(full_collection):
+    """All 27k points within 100 km of the 10 m zones (1.9M vertices)."""
     zones = pz.Zones.from_geojson(full_collection, id_property="A3")
     lat, lon = POINTS
-    pick = np.random.default_rng(6).choice(len(lat), 4_000, replace=False)
-    check_against_oracle(zones, full_collection, lat[pick], lon[pick], max_distance=100_000.0)
+    assert check_against_oracle(zones, full_collection, lat, lon, max_distance=100_000.0) > 8_000
 
 
 def square(x0, y0, x1, y1):
