@@ -6,6 +6,7 @@ file by Polars' streaming sink with a progress bar, and the user errors they rep
 from __future__ import annotations
 
 import glob
+import os
 import re
 import threading
 import uuid
@@ -228,6 +229,14 @@ def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:
 
 def temporary_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def move_into_place(tmp: Path, output: Path) -> None:
+    """Renames the finished temporary output to its name: the one moment the output appears."""
+    try:
+        os.replace(tmp, output)
+    except OSError as error:
+        raise UserError(f"cannot write {str(output)!r}: {error}") from None
 
 
 def require_output_dir(path: Path) -> None:

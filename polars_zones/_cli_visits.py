@@ -31,6 +31,7 @@ from polars_zones._cli_io import (
     empty_as_numbers,
     expand_points,
     load_zones,
+    move_into_place,
     output_format,
     polars_message,
     scan_points,
@@ -183,10 +184,7 @@ def visits_files(
         seconds = time.perf_counter() - t
         rows = points_seen() - seen  # every row goes through the tagging plugin once
         summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
-        try:
-            os.replace(tmp, output)
-        except OSError as error:
-            raise UserError(f"cannot write {str(output)!r}: {error}") from None
+        move_into_place(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)

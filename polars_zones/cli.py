@@ -43,6 +43,7 @@ from polars_zones._cli_io import (
     expand_points,
     join_properties,
     load_zones,
+    move_into_place,
     output_format,
     parse_distance,
     polars_message,
@@ -162,10 +163,7 @@ def tag_files(
         seconds = time.perf_counter() - t
         written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
         counts = zone_counts(written, lat, lon, column)
-        try:
-            os.replace(tmp, output)
-        except OSError as error:
-            raise UserError(f"cannot write {str(output)!r}: {error}") from None
+        move_into_place(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
     rows = int(counts["rows"].sum())
