@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import polars as pl
 import typer
@@ -77,6 +77,31 @@ class Boundary(str, enum.Enum):
     half_open = "half-open"
     inclusive = "inclusive"
     exclusive = "exclusive"
+
+
+# Arguments `tag` and `visits` share, declared once so their help cannot drift apart.
+PointFiles = Annotated[List[str], typer.Argument(help="Point files (Parquet, CSV, NDJSON), globs or directories.")]
+ZonesSource = Annotated[
+    str,
+    typer.Option(
+        "--zones",
+        "-z",
+        help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi).",
+    ),
+]
+IdProperty = Annotated[Optional[str], typer.Option(help="Feature property (attribute) that names the zones.")]
+LatColumn = Annotated[
+    Optional[str], typer.Option(help="Latitude column [default: found among lat, latitude, y, in any case].")
+]
+LonColumn = Annotated[
+    Optional[str],
+    typer.Option(help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."),
+]
+BoundaryRule = Annotated[Boundary, typer.Option(help="Where points exactly on a border go.")]
+SummaryTop = Annotated[int, typer.Option(help="Zones listed in the summary.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ZonesLayer = Annotated[Optional[str], typer.Option(help="The layer of a multi-layer zones file (GeoPackage).")]
+ZonesWhere = Annotated[Optional[str], typer.Option(help="Only the zone features matching this attribute filter (SQL).")]
 
 
 def tag_files(
@@ -238,25 +263,16 @@ def tag_files_ray(
 
 @app.command("tag")
 def tag_command(
-    points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
-    zones: str = typer.Option(
-        ...,
-        "--zones",
-        "-z",
-        help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi).",
-    ),
+    points: PointFiles,
+    zones: ZonesSource,
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .parquet or .csv."),
-    id_property: Optional[str] = typer.Option(None, help="Feature property (attribute) that names the zones."),
-    lat: Optional[str] = typer.Option(
-        None, help="Latitude column [default: found among lat, latitude, y, in any case]."
-    ),
-    lon: Optional[str] = typer.Option(
-        None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."
-    ),
-    boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
+    id_property: IdProperty = None,
+    lat: LatColumn = None,
+    lon: LonColumn = None,
+    boundary: BoundaryRule = Boundary.half_open,
     column: str = typer.Option("zone", help="Name of the added zone column."),
-    top: int = typer.Option(20, help="Zones listed in the summary."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    top: SummaryTop = 20,
+    quiet: Quiet = False,
     engine: Engine = typer.Option(
         Engine.polars,
         help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster.",
@@ -268,10 +284,8 @@ def tag_command(
     keep_properties: Optional[str] = typer.Option(
         None, help="Zone properties to add beside the zone column: NAME,NAME,..."
     ),
-    zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
-    zones_where: Optional[str] = typer.Option(
-        None, help="Only the zone features matching this attribute filter (SQL)."
-    ),
+    zones_layer: ZonesLayer = None,
+    zones_where: ZonesWhere = None,
     nearest: bool = typer.Option(
         False,
         "--nearest",
@@ -307,13 +321,8 @@ def tag_command(
 
 @app.command("visits")
 def visits_command(
-    points: List[str] = typer.Argument(..., help="Point files (Parquet, CSV, NDJSON), globs or directories."),
-    zones: str = typer.Option(
-        ...,
-        "--zones",
-        "-z",
-        help="Zones: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf, or a saved index (.pzi).",
-    ),
+    points: PointFiles,
+    zones: ZonesSource,
     time_column: str = typer.Option(..., "--time", help="Time column: Datetime, Date, numbers, or ISO 8601 text."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file, one row per visit: .parquet or .csv."),
     by: Optional[List[str]] = typer.Option(
@@ -329,21 +338,15 @@ def visits_command(
     buckets: Optional[int] = typer.Option(
         None, help="Sort in this many buckets by vessel (default: enough for the memory available)."
     ),
-    id_property: Optional[str] = typer.Option(None, help="GeoJSON feature property that names the zones."),
-    lat: Optional[str] = typer.Option(
-        None, help="Latitude column [default: found among lat, latitude, y, in any case]."
-    ),
-    lon: Optional[str] = typer.Option(
-        None, help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."
-    ),
-    boundary: Boundary = typer.Option(Boundary.half_open, help="Where points exactly on a border go."),
+    id_property: IdProperty = None,
+    lat: LatColumn = None,
+    lon: LonColumn = None,
+    boundary: BoundaryRule = Boundary.half_open,
     column: str = typer.Option("zone", help="Name of the zone column in the output."),
-    top: int = typer.Option(20, help="Zones listed in the summary."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    zones_layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer zones file (GeoPackage)."),
-    zones_where: Optional[str] = typer.Option(
-        None, help="Only the zone features matching this attribute filter (SQL)."
-    ),
+    top: SummaryTop = 20,
+    quiet: Quiet = False,
+    zones_layer: ZonesLayer = None,
+    zones_where: ZonesWhere = None,
 ) -> None:
     """Tag point files and build each vessel's zone visits (enter, exit, duration), streaming."""
     from polars_zones._cli_visits import visits_files
