@@ -98,7 +98,7 @@ def check_against_oracle(zones: pz.Zones, collection: dict, lat: np.ndarray, lon
     # 0 exactly where the point is in a zone; the nearest zone there is the tag.
     assert ((got == 0) == within).all()
     assert (nearest[within] == zones.tag_numpy(lat[within], lon[within])).all()
-    checked, wrong = 0, []
+    checked, wrong, largest, measured = 0, [], 0.0, 0
     for i in np.flatnonzero(~within):
         ours = got[i]
         reach = max_distance if max_distance is not None and math.isnan(ours) else ours
@@ -107,10 +107,14 @@ def check_against_oracle(zones: pz.Zones, collection: dict, lat: np.ndarray, lon
             # None within max_distance: the oracle must agree, but for the tolerance.
             if truth < max_distance - tolerance(max_distance):
                 wrong.append((lat[i], lon[i], ours, truth))
-        elif abs(ours - truth) > tolerance(truth) or (nearest[i] not in closest and abs(ours - truth) > 1e-3):
-            wrong.append((lat[i], lon[i], ours, truth, nearest[i], closest))
+        else:
+            if abs(ours - truth) > tolerance(truth) or (nearest[i] not in closest and abs(ours - truth) > 1e-3):
+                wrong.append((lat[i], lon[i], ours, truth, nearest[i], closest))
+            largest, measured = max(largest, abs(ours - truth)), measured + 1
         checked += 1
     assert not wrong, f"{len(wrong)} of {checked} wrong: {wrong[:5]}"
+    # The README quotes this line (pytest -s): the accuracy found, not only the one asked for.
+    print(f"\nlargest difference from the oracle: {largest * 100:.1f} cm on {measured:,} points with a distance")
     return checked
 
 
