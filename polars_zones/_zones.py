@@ -98,15 +98,15 @@ class Zones:
 
     def _plan_key(self) -> pl.Expr:
         """The expression that carries the index in a Polars plan (see src/expressions.rs):
-        `zones_key` over a one-row List(Binary) literal of the compressed index, made once per
-        `Zones`, which Polars then shares rather than copies. Deterministic, so that plans over
-        the same input share it (`pl.collect_all`); its literal is never hashed (Polars'
-        common-subexpression pass skips nested literals)."""
+        `zones_key` over a one-row List(Binary) literal of the index's plan bytes (the bytes it
+        was loaded from, or compressed when built here), made once per `Zones`, which Polars
+        then shares rather than copies. Deterministic, so that plans over the same input share
+        it (`pl.collect_all`); its literal is never hashed (Polars' common-subexpression pass
+        skips nested literals)."""
         from polars.plugins import register_plugin_function
 
         if self._plan_literal is None:
-            payload = pl.Series("zones_index", [self._index.plan_bytes()], dtype=pl.Binary).implode()
-            self._plan_literal = pl.lit(payload)
+            self._plan_literal = pl.lit(self._index.plan_series())
         return register_plugin_function(
             plugin_path=Path(__file__).parent,
             function_name="zones_key",

@@ -3,14 +3,15 @@
 //! A plan must carry everything needed to rebuild the index, yet Polars copies a plugin's
 //! kwargs when an expression is built, hashes them in its common-subexpression pass on every
 //! collect, and writes them byte by byte when a plan is serialized. So the index travels as
-//! a literal input instead: `zones_key(lit(payload))`, where the payload is the compressed
-//! index (`serialize::compress`) in a one-row List(Binary) Series that the `Zones` object
-//! keeps. Polars shares such a literal instead of copying it, its common-subexpression pass
-//! skips nested literals, and a plan serializes it as one byte string. `zones_key` runs once
-//! per query (it returns a scalar): it makes sure the process has the index, decoding it on a
-//! cache miss, and returns null. The expressions take it as a third input they do not read,
-//! which orders them after it; their kwargs are small (`ZonesKwargs`), and each call takes
-//! the index from the process-wide `store` by the fingerprint in them.
+//! a literal input instead: `zones_key(lit(payload))`, where the payload is the index's bytes
+//! (those it was loaded from, or `serialize::compress` of a built one) in a one-row
+//! List(Binary) Series that the `Zones` object keeps. Polars shares such a literal instead of
+//! copying it, its common-subexpression pass skips nested literals, and a plan serializes it
+//! as one byte string. `zones_key` runs once per query (it returns a scalar): it makes sure the
+//! process has the index, decoding it on a cache miss, and returns null. The expressions take
+//! it as a third input they do not read, which orders them after it; their kwargs are small
+//! (`ZonesKwargs`), and each call takes the index from the process-wide `store` by the
+//! fingerprint in them.
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, ListArray, PrimitiveArray};

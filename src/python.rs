@@ -4,9 +4,11 @@
 use std::sync::{Arc, OnceLock};
 
 use numpy::{PyArray1, PyReadonlyArray1};
+use polars::prelude::{IntoSeries, NamedFrom, Series};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+use pyo3_polars::PySeries;
 
 use crate::boundary::Boundary;
 use crate::build::{build, build_with, BuildOptions};
@@ -27,7 +29,8 @@ pub struct PyZoneIndex {
     index: Arc<ZoneIndex>,
     fingerprint: [u8; 16],
     bytes: OnceLock<Py<PyBytes>>,
-    /// The compressed bytes a Polars plan carries (`serialize::compress`), made once.
+    /// The bytes a Polars plan carries: those it was decoded from, or `serialize::compress`
+    /// of `bytes`, made once.
     plan_bytes: OnceLock<Py<PyBytes>>,
     /// Seconds `build` took (parsing excluded); 0 when decoded from bytes.
     #[pyo3(get)]
@@ -190,11 +193,16 @@ impl PyZoneIndex {
         Ok((zones, report_dict(py, report)?))
     }
 
+    /// The index of `to_bytes` or `plan_bytes` output. The bytes themselves are kept as the
+    /// plan's payload: any valid index is one, and compressing it again would cost a loaded
+    /// index more than its load.
     #[staticmethod]
-    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
-        let loaded = py.detach(|| store::decode(data)).map_err(PyValueError::new_err)?;
+    fn from_bytes(py: Python<'_>, data: Bound<'_, PyBytes>) -> PyResult<Self> {
+        let raw = data.as_bytes();
+        let loaded = py.detach(|| store::decode(raw)).map_err(PyValueError::new_err)?;
         let mut zones = PyZoneIndex::new(loaded.index, loaded.fingerprint, 0.0);
         zones.properties = loaded.properties.map(|p| PyBytes::new(py, &p).unbind());
+        let _ = zones.plan_bytes.set(data.unbind());
         Ok(zones)
     }
 
@@ -224,7 +232,8 @@ impl PyZoneIndex {
             .clone_ref(py)
     }
 
-    /// The index as a Polars plan carries it: compressed (about half the size), made once.
+    /// The index as a Polars plan carries it: the bytes it was loaded from, or, for an index
+    /// built here, compressed (about half the size), made once.
     fn plan_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
         if let Some(bytes) = self.plan_bytes.get() {
             return Ok(bytes.clone_ref(py));
@@ -233,6 +242,16 @@ impl PyZoneIndex {
         let plain: &[u8] = plain.as_bytes(py);
         let packed = py.detach(|| serialize::compress(plain)).map_err(PyValueError::new_err)?;
         Ok(self.plan_bytes.get_or_init(|| PyBytes::new(py, &packed).unbind()).clone_ref(py))
+    }
+
+    /// `plan_bytes` as the one-row List(Binary) Series a plan carries (src/expressions.rs),
+    /// made here with one copy of the bytes (from Python, the Binary Series and its implode
+    /// copied them twice).
+    fn plan_series(&self, py: Python<'_>) -> PyResult<PySeries> {
+        let bytes = self.plan_bytes(py)?;
+        let values = Series::new("zones_index".into(), [bytes.as_bytes(py)]);
+        let list = values.implode().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PySeries(list.into_series()))
     }
 
     #[getter]
