@@ -12,9 +12,6 @@ Importing the package registers the `zones` expression namespace, and the `zones
 DataFrame and LazyFrame namespaces (`lf.zones.visits(...)`, `lf.zones.time_in_zone(...)`).
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
 from polars_zones import datasets
 from polars_zones._internal import (
     ZonesWarning,
@@ -48,7 +45,15 @@ __all__ = [
     "visits",
 ]
 
-try:  # the version of the installed distribution, which maturin takes from Cargo.toml
-    __version__ = _version("polars-zones")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """`__version__`: the installed distribution's, which maturin takes from Cargo.toml, looked
+    up on first use (importing importlib.metadata would add to every command's start-up)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'polars_zones' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("polars-zones")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"

@@ -260,10 +260,16 @@ def polars_message(error: Exception) -> str:
 
 
 def sink_with_progress(
-    lf: pl.LazyFrame, path: Path | pl.PartitionBy, kind: str, total: int | None, quiet: bool
+    lf: pl.LazyFrame,
+    path: Path | pl.PartitionBy,
+    kind: str,
+    total: int | None,
+    quiet: bool,
+    calls_per_row: int = 1,
 ) -> None:
     """Runs the streaming sink on a worker thread and polls the plugin's point counter, so the
-    progress bar costs the query nothing."""
+    progress bar costs the query nothing. The counter counts the points every plugin
+    expression is handed: `calls_per_row` is how many of them the query runs on each row."""
     outcome: dict[str, BaseException] = {}
 
     def work() -> None:
@@ -293,7 +299,7 @@ def sink_with_progress(
             task = progress.add_task("tagging", total=total)
             while worker.is_alive():
                 worker.join(0.1)
-                progress.update(task, completed=points_seen() - start)
-            progress.update(task, completed=points_seen() - start if total is None else total)
+                progress.update(task, completed=(points_seen() - start) // calls_per_row)
+            progress.update(task, completed=(points_seen() - start) // calls_per_row if total is None else total)
     if "error" in outcome:
         raise outcome["error"]

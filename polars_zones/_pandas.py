@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from polars_zones._types import Boundary
 from polars_zones._zones import ZonesLike
 
@@ -28,6 +26,7 @@ def tag_pandas(
     30    <NA>
     Name: zone, dtype: Int32
     """
+    import numpy as np
     import pandas as pd
 
     from polars_zones._namespace import as_zones

@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union, get_args
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from polars_zones import _formats, _properties
@@ -21,6 +19,10 @@ from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
 from polars_zones._types import Boundary, GeoJSONSource
 
 if TYPE_CHECKING:
+    # numpy is imported where arrays are read: a command that never reads one starts faster.
+    import numpy as np
+    import numpy.typing as npt
+
     from polars_zones._internal import IngestReport  # a type of the stubs only
 
 BOUNDARY_MODES: tuple[Boundary, ...] = get_args(Boundary)
@@ -555,6 +557,8 @@ def _coordinate_arrays(
     lat: npt.ArrayLike, lon: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Contiguous float64 arrays (read in place when they already are), one-dimensional."""
+    import numpy as np
+
     lats = np.ascontiguousarray(lat, dtype=np.float64)
     lons = np.ascontiguousarray(lon, dtype=np.float64)
     if lats.ndim != 1 or lons.ndim != 1:

@@ -180,7 +180,8 @@ def tag_files(
     try:
         t = time.perf_counter()
         try:
-            sink_with_progress(tagged, tmp, kind, total, quiet)
+            # --nearest runs two plugin expressions on each row: nearest and distance.
+            sink_with_progress(tagged, tmp, kind, total, quiet, calls_per_row=2 if nearest else 1)
         except pl.exceptions.PolarsError as error:
             raise UserError(f"tagging failed: {polars_message(error)}") from None
         except OSError as error:

@@ -322,6 +322,36 @@ def test_ctrl_c_leaves_no_temporary_or_partial_output(tmp_path):
     assert sum(code == 130 and not left for _, code, left in outcomes) >= 3, outcomes
 
 
+def test_the_progress_bar_counts_rows_not_plugin_calls(tmp_path, bundled_zones):
+    """With --nearest, every row goes through two plugin expressions (nearest and distance);
+    the bar, drawn on a terminal while the query runs, counts rows and never passes the total
+    (it reached twice the total before)."""
+    import pty
+    import re
+
+    n = 1_000_000
+    ship_positions(n, bundled_zones, seed=5).select("lat", "lon").write_parquet(tmp_path / "points.parquet")
+    args = ["tag", str(tmp_path / "points.parquet"), "--zones", BUNDLED, "-o", str(tmp_path / "out.parquet")]
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS="200")
+    child = subprocess.Popen([COMMAND, *args, "--nearest"], stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the command exits
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    assert child.wait(timeout=600) == 0, drawn.decode(errors="replace")
+    text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn)  # colours and cursor moves
+    counts = [int(done) for done, total in re.findall(rb"([0-9]+)/([0-9]+) rows", text) if int(total) == n]
+    assert len(counts) >= 3, drawn.decode(errors="replace")  # redrawn while it ran, not only at the end
+    assert max(counts) == n and counts == sorted(counts), counts
+
+
 def test_demo_writes_a_png(tmp_path):
     png = tmp_path / "map.png"
     done = cli("demo", "--points", "50000", "--png", str(png))
