@@ -59,6 +59,7 @@ bench: build
 	$(PY) bench/distance.py
 	$(PY) bench/streaming_batches.py
 	$(PY) bench/query_overhead.py
+	$(PY) bench/tag_breakdown.py
 	$(PY) bench/bounded_memory.py
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py

@@ -32,6 +32,7 @@ def _call(
     boundary: str,
     codes: type[pl.DataType] = pl.UInt32,
     max_distance: float | None = None,
+    enum_codes: bool = False,
 ) -> pl.Expr:
     """A plugin expression: latitude, longitude and the zones' key (which carries the index
     in the plan; see src/expressions.rs), with small kwargs naming the index."""
@@ -40,6 +41,7 @@ def _call(
         "fingerprint": zones.fingerprint,
         "boundary": check_boundary(boundary),
         "code_bits": _CODE_BITS[codes],
+        "enum_codes": enum_codes,
         "max_distance": check_max_distance(max_distance),
     }
     return register_plugin_function(
@@ -57,12 +59,14 @@ def _zone_column(
     """A plugin expression answering one zone per point: the UInt32 zone index, or for named
     zones the code in the physical dtype of `pl.Enum(zones.ids)`, cast to the Enum (cheaper
     than returning the Enum: Polars' import of an Enum from a plugin converts every row back
-    from its string)."""
+    from its string). A point in no zone has the code the Enum lacks, which the non-strict
+    cast makes null (see `enum_codes` in src/expressions.rs)."""
     if zones.ids is None:
         return _call(function, lat, lon, zones, boundary, max_distance=max_distance)
     names = pl.Enum(zones.ids)
     codes = type(pl.Series(dtype=names).to_physical().dtype)
-    return _call(function, lat, lon, zones, boundary, codes=codes, max_distance=max_distance).cat.to(names)
+    coded = _call(function, lat, lon, zones, boundary, codes=codes, max_distance=max_distance, enum_codes=True)
+    return coded.cat.to(names, strict=False)
 
 
 @pl.api.register_expr_namespace("zones")

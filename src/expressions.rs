@@ -44,6 +44,12 @@ struct ZonesKwargs {
     /// strings, row by row, by Polars' import of each batch).
     #[serde(default = "default_code_bits")]
     code_bits: u8,
+    /// For codes that become an Enum: a point in no zone (or invalid) gets the dtype's largest
+    /// code, which no Enum of that physical dtype has and the Python side's non-strict cast
+    /// turns into null, instead of a null. Polars' cast walks a column with nulls row by row
+    /// and one without them in a plain loop, several times faster.
+    #[serde(default)]
+    enum_codes: bool,
     /// For `zones_distance` and `zones_nearest`: how far to look, in metres (None: anywhere).
     #[serde(default)]
     max_distance: Option<f64>,
@@ -217,49 +223,70 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
-        let (zones, found) = first_zones(&index, la, lo, kwargs.boundary, parallel);
-        (zones, and_validity(input_validity(la, lo), found))
+        let mut zones = vec![NO_ZONE; la.len()];
+        tag_slices(&index, la.values(), lo.values(), kwargs.boundary, &mut zones, parallel);
+        marked(zones, input_validity(la, lo), kwargs.enum_codes)
     });
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
 }
 
+/// Zone indexes of a chunk (`NO_ZONE` for none) with how the column marks that: with
+/// `enum_codes`, `NO_ZONE` itself, null inputs included, and no validity; otherwise a null.
+fn marked(mut zones: Vec<u32>, input_validity: Option<Bitmap>, enum_codes: bool) -> (Vec<u32>, Option<Bitmap>) {
+    if enum_codes {
+        if let Some(valid) = input_validity {
+            for (zone, valid) in zones.iter_mut().zip(valid.iter()) {
+                if !valid {
+                    *zone = NO_ZONE;
+                }
+            }
+        }
+        return (zones, None);
+    }
+    let found: Bitmap = zones.iter().map(|&z| z != NO_ZONE).collect();
+    (zones, Some(and_validity(input_validity, found)))
+}
+
 /// Zone indexes (chunk by chunk, with their validity) as `codes`: UInt32, or the narrower
-/// physical dtype of the zones' Enum. `NO_ZONE` must be masked by the validity.
+/// physical dtype of the zones' Enum. `NO_ZONE` becomes the dtype's largest code, masked by
+/// the validity or, without one, for the cast to the Enum to make null (`enum_codes`).
 fn zone_codes(
     name: PlSmallStr,
     index: &ZoneIndex,
     codes: DataType,
-    chunks: impl Iterator<Item = (Vec<u32>, Bitmap)>,
+    chunks: impl Iterator<Item = (Vec<u32>, Option<Bitmap>)>,
 ) -> PolarsResult<Series> {
     let max_code = match codes {
         DataType::UInt8 => u8::MAX as u64,
         DataType::UInt16 => u16::MAX as u64,
         _ => u32::MAX as u64,
     };
+    // The largest code stays free for `NO_ZONE` (Polars gives an Enum of 255 names UInt8 codes).
     let zones = index.geometry().zone_count;
     polars_ensure!((zones as u64) <= max_code, ComputeError: "zones: {zones} zones do not fit {codes} codes");
     Ok(match codes {
         DataType::UInt8 => {
-            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u8>(&z, v))).into_series()
+            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u8::MAX))).into_series()
         }
         DataType::UInt16 => {
-            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes::<u16>(&z, v))).into_series()
+            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u16::MAX))).into_series()
         }
         _ => UInt32Chunked::from_chunk_iter(
             name,
-            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), Some(v))),
+            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), v)),
         )
         .into_series(),
     })
 }
 
-/// Zone indexes as narrower codes (truncating `NO_ZONE`, which the validity masks).
+/// Zone indexes as narrower codes, `NO_ZONE` as `no_zone`.
 fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
     zones: &[u32],
-    validity: Bitmap,
+    validity: Option<Bitmap>,
+    no_zone: T,
 ) -> PrimitiveArray<T> {
-    let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or_default()).collect();
-    PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), Some(validity))
+    let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or(no_zone)).collect();
+    PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), validity)
 }
 
 /// The nearest zone of every point of one chunk within the kwargs' distance, `Nearest::NONE`
@@ -300,8 +327,7 @@ fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
         let zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
-        let found: Bitmap = zones.iter().map(|&z| z != NO_ZONE).collect();
-        Ok((zones, and_validity(input_validity(la, lo), found)))
+        Ok(marked(zones, input_validity(la, lo), kwargs.enum_codes))
     });
     let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())

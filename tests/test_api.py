@@ -211,6 +211,8 @@ def test_named_zones_of_every_code_width(n):
     rng = np.random.default_rng(0)
     rows = n // 600 + 1
     df = pl.DataFrame({"lat": rng.uniform(0, rows * 0.25, 20_000), "lon": rng.uniform(0, 150, 20_000)})
+    last_x, last_y = corners[-1]  # and a point in the last zone, whose code is next to no zone's
+    df = pl.concat([df, pl.DataFrame({"lat": [last_y + 0.05], "lon": [last_x + 0.05]})])
     got = df.lazy().select(pl.col("lat").zones.tag("lon", polygons=zones))
     in_memory, streaming = got.collect(), got.collect(engine="streaming")
     assert in_memory.columns == ["lat"] and in_memory.dtypes[0] == pl.Enum(zones.ids)
@@ -220,6 +222,32 @@ def test_named_zones_of_every_code_width(n):
     want = [ids[c] if c >= 0 else None for c in codes]
     assert in_memory.to_series().cast(pl.String).to_list() == want
     assert sum(w is not None for w in want) > 1000
+    assert want[-1] == ids[-1]
+
+
+def test_a_null_point_is_null_whatever_value_lies_under_it():
+    """Arrow keeps a value under each null; here it is a point inside the zone. Every
+    expression answers null for it, not the zone of the hidden value."""
+    import pyarrow as pa
+
+    box = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+    named = pz.Zones.from_geojson(
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"}, "geometry": box}]},
+        id_property="id",
+    )
+    unnamed = pz.Zones.from_geojson([box])
+    lat = pl.from_arrow(pa.array([1.0, 1.0, 1.0], mask=[False, True, False]))
+    lon = pl.from_arrow(pa.array([1.0, 1.0, 1.0], mask=[False, False, True]))
+    df = pl.DataFrame({"lat": lat, "lon": lon})
+    for zones, inside in ((named, "a"), (unnamed, 0)):
+        got = df.select(
+            tag=pl.col("lat").zones.tag("lon", polygons=zones),
+            nearest=pl.col("lat").zones.nearest("lon", polygons=zones),
+            within=pl.col("lat").zones.within("lon", polygons=zones),
+        )
+        assert got["tag"].to_list() == [inside, None, None]
+        assert got["nearest"].to_list() == [inside, None, None]
+        assert got["within"].to_list() == [True, None, None]
 
 
 @pytest.mark.parametrize(
