@@ -27,7 +27,7 @@ use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
 use crate::nearest::Nearest;
-use crate::query::{nearest_slices, tag_all_slices, tag_slices, NO_ZONE};
+use crate::query::{nearest_slices, tag_all_slices, tag_vec, NO_ZONE};
 use crate::serialize::fingerprint_from_hex;
 use crate::sphere::max_chord2;
 use crate::store;
@@ -211,8 +211,7 @@ fn first_zones(
     boundary: Boundary,
     parallel: bool,
 ) -> (Vec<u32>, Bitmap) {
-    let mut zones = vec![NO_ZONE; lat.len()];
-    tag_slices(index, lat.values(), lon.values(), boundary, &mut zones, parallel);
+    let zones = tag_vec(index, lat.values(), lon.values(), boundary, parallel);
     let found = zones.iter().map(|&z| z != NO_ZONE).collect();
     (zones, found)
 }
@@ -223,8 +222,7 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
-        let mut zones = vec![NO_ZONE; la.len()];
-        tag_slices(&index, la.values(), lo.values(), kwargs.boundary, &mut zones, parallel);
+        let zones = tag_vec(&index, la.values(), lo.values(), kwargs.boundary, parallel);
         marked(zones, input_validity(la, lo), kwargs.enum_codes)
     });
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
@@ -285,7 +283,7 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
     validity: Option<Bitmap>,
     no_zone: T,
 ) -> PrimitiveArray<T> {
-    let codes: Vec<T> = zones.iter().map(|&z| T::try_from(z).unwrap_or(no_zone)).collect();
+    let codes: Vec<T> = zones.par_iter().with_min_len(1 << 16).map(|&z| T::try_from(z).unwrap_or(no_zone)).collect();
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), validity)
 }
 

@@ -9,6 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::PySeries;
+use rayon::prelude::*;
 
 use crate::boundary::Boundary;
 use crate::build::{build, build_with, BuildOptions};
@@ -17,7 +18,7 @@ use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
 use crate::ingest::{validate_geojson, zones_from_geojson_with, zones_from_wkb, Grouping, IngestReport};
 use crate::nearest::Nearest;
-use crate::query::{nearest_slices, tag_slices, NO_ZONE};
+use crate::query::{nearest_slices, tag_vec, NO_ZONE};
 use crate::serialize;
 use crate::source::Antimeridian;
 use crate::sphere::max_chord2;
@@ -106,7 +107,8 @@ fn first_zones<'py>(
         crate::warn::swapped_coordinates_once("zones.tag_numpy(lat, lon)");
     }
     let out = py.detach(|| {
-        kernel(lat, lon, mode).into_iter().map(|z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
+        let zones = kernel(lat, lon, mode);
+        zones.par_iter().with_min_len(1 << 16).map(|&z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
     });
     Ok(PyArray1::from_vec(py, out))
 }
@@ -335,11 +337,7 @@ impl PyZoneIndex {
         lon: PyReadonlyArray1<'py, f64>,
         boundary: &str,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
-        first_zones(py, &lat, &lon, boundary, |lat, lon, mode| {
-            let mut out = vec![NO_ZONE; lat.len()];
-            tag_slices(&self.index, lat, lon, mode, &mut out, true);
-            out
-        })
+        first_zones(py, &lat, &lon, boundary, |lat, lon, mode| tag_vec(&self.index, lat, lon, mode, true))
     }
 
     /// Distance in metres (NaN for none) and nearest zone (-1 for none) per point, within

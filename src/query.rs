@@ -120,6 +120,15 @@ pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundar
     }
 }
 
+/// `tag_slices` into a new vector. The kernel writes every element, so the vector starts as
+/// zeroed memory from the allocator (fresh pages, zeroed as the kernel's threads first touch
+/// them) instead of being filled with `NO_ZONE` on one thread first.
+pub fn tag_vec(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, parallel: bool) -> Vec<u32> {
+    let mut out = vec![0; lat.len()];
+    tag_slices(index, lat, lon, boundary, &mut out, parallel);
+    out
+}
+
 fn tag_in_order(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32], parallel: bool) {
     let block = |(i, out): (usize, &mut [u32])| {
         let base = i * BLOCK;
@@ -291,8 +300,7 @@ pub fn nearest_slices(
     parallel: bool,
 ) {
     assert!(lat.len() == lon.len() && lat.len() == out.len());
-    let mut zones = vec![NO_ZONE; lat.len()];
-    tag_slices(index, lat, lon, boundary, &mut zones, parallel);
+    let zones = tag_vec(index, lat, lon, boundary, parallel);
     let near = index.near();
     let block = |(i, out): (usize, &mut [Nearest])| {
         let base = i * NEAREST_BLOCK;
@@ -506,7 +514,8 @@ mod tests {
                 .collect();
             for n in [1_000, 100_000] {
                 for parallel in [false, true] {
-                    let mut out = vec![0; n];
+                    // A value no answer has: every element must be written (`tag_vec` relies on it).
+                    let mut out = vec![NO_ZONE - 1; n];
                     tag_slices(&index, &lat[..n], &lon[..n], mode, &mut out, parallel);
                     assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
                 }
