@@ -148,10 +148,9 @@ fn tag_in_order(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary,
 }
 
 /// Points per block that is reordered for locality: more than a Polars batch (100k rows), so
-/// a batch is one block, and few enough that a block's arrays (points, order, queued leaf
-/// lookups, answers: about 30 bytes a point) stay in a core's L2 cache while the second pass
-/// reads them out of order. `tag_numpy` on 8M points, 10 m zones: 0.262 s with blocks of 1M
-/// points, 0.202 s with these (ad hoc, before `bench/leaf_sweep.py` used them).
+/// a batch is one block, and few enough that a block's arrays (points, buckets, the sorted
+/// points, queued leaf lookups, answers: about 35 bytes a point) stay in a core's L2 cache
+/// while the answers are written back out of order.
 const SPATIAL_BLOCK: usize = 1 << 17;
 /// Buckets are 2^24 units (1.68 degree) square: 215 × 108 of them cover the globe.
 const BUCKET_SHIFT: u32 = 24;
@@ -163,19 +162,18 @@ const BUCKETS: usize = BUCKET_COLS * 108;
 /// and points that are near each other share those lines: in bucket order they stay in
 /// cache. The answers are written back in input order, so this changes speed only.
 fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32]) {
-    let (points, order, valid) = spatial_order(lat, lon);
-    // Invalid points sort last.
-    for &i in &order[valid..] {
+    let (sorted, invalid) = spatial_order(lat, lon);
+    for &i in &invalid {
         out[i as usize] = NO_ZONE;
     }
     // First pass, in bucket order: the descent. Most points end in a resolved cell and are
     // answered there; the others wait, with their leaf, for the second pass.
-    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(valid / 2); // (i, leaf, shift)
-    for &i in &order[..valid] {
-        out[i as usize] = match index.descend(points[i as usize]) {
+    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(sorted.len() / 2); // (k in sorted, leaf, shift)
+    for (k, &(i, p)) in sorted.iter().enumerate() {
+        out[i as usize] = match index.descend(p) {
             None => NO_ZONE,
             Some((Node::Leaf(leaf), shift)) => {
-                in_leaves.push((i, leaf, shift));
+                in_leaves.push((k as u32, leaf, shift));
                 continue;
             }
             Some((Node::Resolved(set) | Node::Internal(set), _)) => index.first_zone_of_set(set),
@@ -194,16 +192,17 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
                 prefetch(vertices.wrapping_add(edge as usize));
             }
         }
-        let (i, leaf, shift) = in_leaves[k];
-        let p = points[i as usize];
+        let (s, leaf, shift) = in_leaves[k];
+        let (i, p) = sorted[s as usize];
         let (x1, y0) = index.leaf_corner(p, shift);
         out[i as usize] = first_zone_at(index, Cell::Leaf { leaf, x1, y0 }, p, boundary);
     }
 }
 
-/// The snapped points of a block, their order by coarse spatial bucket (a counting sort),
-/// and how many are valid: the invalid ones (`snap_query` gives None) come last.
-fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<Point>, Vec<u32>, usize) {
+/// The valid points of a block with their positions in it, in the order of a counting sort
+/// by coarse spatial bucket, and the positions of the invalid ones (`snap_query` gives None).
+/// The points themselves are moved into that order, so both passes read them in sequence.
+fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
     let n = lat.len();
     let mut points = Vec::with_capacity(n);
     let mut bucket_of = Vec::with_capacity(n);
@@ -227,12 +226,18 @@ fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<Point>, Vec<u32>, usize) {
         *n = sum;
         sum += c;
     }
-    let mut order = vec![0u32; n];
-    for (i, &b) in bucket_of.iter().enumerate() {
-        order[next[b as usize] as usize] = i as u32;
-        next[b as usize] += 1;
+    let valid = n - counts[BUCKETS] as usize;
+    let mut sorted = vec![(0u32, Point::new(0, 0)); valid];
+    let mut invalid = Vec::with_capacity(n - valid);
+    for (i, (&b, &p)) in bucket_of.iter().zip(&points).enumerate() {
+        if b as usize == BUCKETS {
+            invalid.push(i as u32);
+        } else {
+            sorted[next[b as usize] as usize] = (i as u32, p);
+            next[b as usize] += 1;
+        }
     }
-    (points, order, n - counts[BUCKETS] as usize)
+    (sorted, invalid)
 }
 
 /// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and the
