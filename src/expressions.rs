@@ -225,7 +225,7 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
         let zones = tag_vec(&index, la.values(), lo.values(), kwargs.boundary, parallel);
         marked(zones, input_validity(la, lo), kwargs.enum_codes)
     });
-    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
+    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
 }
 
 /// Zone indexes of a chunk (`NO_ZONE` for none) with how the column marks that: with
@@ -253,6 +253,7 @@ fn zone_codes(
     index: &ZoneIndex,
     codes: DataType,
     chunks: impl Iterator<Item = (Vec<u32>, Option<Bitmap>)>,
+    parallel: bool,
 ) -> PolarsResult<Series> {
     let max_code = match codes {
         DataType::UInt8 => u8::MAX as u64,
@@ -264,10 +265,12 @@ fn zone_codes(
     polars_ensure!((zones as u64) <= max_code, ComputeError: "zones: {zones} zones do not fit {codes} codes");
     Ok(match codes {
         DataType::UInt8 => {
-            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u8::MAX))).into_series()
+            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u8::MAX, parallel)))
+                .into_series()
         }
         DataType::UInt16 => {
-            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u16::MAX))).into_series()
+            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u16::MAX, parallel)))
+                .into_series()
         }
         _ => UInt32Chunked::from_chunk_iter(
             name,
@@ -282,8 +285,14 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
     zones: &[u32],
     validity: Option<Bitmap>,
     no_zone: T,
+    parallel: bool,
 ) -> PrimitiveArray<T> {
-    let codes: Vec<T> = zones.par_iter().with_min_len(1 << 16).map(|&z| T::try_from(z).unwrap_or(no_zone)).collect();
+    let narrow = |&z: &u32| T::try_from(z).unwrap_or(no_zone);
+    let codes: Vec<T> = if parallel {
+        zones.par_iter().with_min_len(1 << 16).map(narrow).collect()
+    } else {
+        zones.iter().map(narrow).collect()
+    };
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), validity)
 }
 
@@ -328,7 +337,7 @@ fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
         Ok(marked(zones, input_validity(la, lo), kwargs.enum_codes))
     });
     let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
-    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter())
+    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
 }
 
 #[polars_expr(output_type_func=within_field)]
