@@ -202,6 +202,11 @@ fn map_chunks<T: Send>(
     }
 }
 
+/// The points that have a zone.
+fn found(zones: &[u32]) -> Bitmap {
+    zones.iter().map(|&z| z != NO_ZONE).collect()
+}
+
 /// The first zone of every point of one chunk, `NO_ZONE` where none or invalid, and the
 /// mask of points that have one.
 fn first_zones(
@@ -212,7 +217,7 @@ fn first_zones(
     parallel: bool,
 ) -> (Vec<u32>, Bitmap) {
     let zones = tag_vec(index, lat.values(), lon.values(), boundary, parallel);
-    let found = zones.iter().map(|&z| z != NO_ZONE).collect();
+    let found = found(&zones);
     (zones, found)
 }
 
@@ -241,7 +246,7 @@ fn marked(mut zones: Vec<u32>, input_validity: Option<Bitmap>, enum_codes: bool)
         }
         return (zones, None);
     }
-    let found: Bitmap = zones.iter().map(|&z| z != NO_ZONE).collect();
+    let found = found(&zones);
     (zones, Some(and_validity(input_validity, found)))
 }
 

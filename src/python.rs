@@ -93,6 +93,15 @@ fn slices<'a>(
     Ok((lat, lon))
 }
 
+/// A zone index as the numpy entry points give it: -1 for none.
+fn numpy_zone(zone: u32) -> i32 {
+    if zone == NO_ZONE {
+        -1
+    } else {
+        zone as i32
+    }
+}
+
 /// Runs a first-zone kernel on numpy arrays without the GIL; -1 for no zone.
 fn first_zones<'py>(
     py: Python<'py>,
@@ -108,7 +117,7 @@ fn first_zones<'py>(
     }
     let out = py.detach(|| {
         let zones = kernel(lat, lon, mode);
-        zones.par_iter().with_min_len(1 << 16).map(|&z| if z == NO_ZONE { -1 } else { z as i32 }).collect::<Vec<i32>>()
+        zones.par_iter().with_min_len(1 << 16).map(|&z| numpy_zone(z)).collect::<Vec<i32>>()
     });
     Ok(PyArray1::from_vec(py, out))
 }
@@ -362,7 +371,7 @@ impl PyZoneIndex {
             let mut out = vec![Nearest::NONE; lat.len()];
             nearest_slices(&self.index, lat, lon, mode, max_chord2, &mut out, true);
             let metres: Vec<f64> = out.iter().map(Nearest::metres).collect();
-            let zones: Vec<i32> = out.iter().map(|n| if n.zone == NO_ZONE { -1 } else { n.zone as i32 }).collect();
+            let zones: Vec<i32> = out.iter().map(|n| numpy_zone(n.zone)).collect();
             (metres, zones)
         });
         Ok((PyArray1::from_vec(py, metres), PyArray1::from_vec(py, zones)))
