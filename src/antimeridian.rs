@@ -24,8 +24,10 @@
 //!    the island, where a literal reading of the closing step (360° east) made the ring
 //!    wind round the North Pole and tagged the whole Arctic as Russia.
 //! 3. A ring that has no area read that way (it only ran along the meridian) is read
-//!    literally instead: seam steps as drawn (±360°), other steps the short way. That keeps
-//!    boxes that mean "every longitude" working.
+//!    literally instead, if read so it closes: seam steps as drawn (±360°), other steps the
+//!    short way. That keeps boxes that mean "every longitude" working, and leaves a sliver
+//!    with no area either way (its vertices on one line after snapping) without area, where
+//!    the literal reading, winding once round the globe, was closed along a pole by rule 4.
 //! 4. A ring whose unwrapped end lies 360° from its start winds once round a pole: it is
 //!    closed along that pole's latitude (the nearer pole by mean latitude).
 //! 5. Holes move to the copy nearest their shell, and the polygon is cut into the copies
@@ -76,9 +78,13 @@ pub fn note(rings: &[Vec<WidePoint>]) -> Option<&'static str> {
     rings.iter().any(crosses).then_some("crosses antimeridian")
 }
 
-/// Rule 3: read along the meridian, the ring has no area.
+/// Rule 3: read along the meridian, the ring has no area; read as drawn, it closes.
 fn seams_are_literal(ring: &[WidePoint]) -> bool {
-    has_seam(ring) && twice_area(&unwrap_steps(ring, Seam::AlongMeridian)) == 0
+    if !has_seam(ring) || twice_area(&unwrap_steps(ring, Seam::AlongMeridian)) != 0 {
+        return false;
+    }
+    let drawn = unwrap_steps(ring, Seam::AsDrawn);
+    drawn.first().map(|p| p.x) == drawn.last().map(|p| p.x)
 }
 
 /// The polygon as pieces within [-180, 180]: each a list of rings (shell first), closed.
@@ -260,6 +266,18 @@ mod tests {
 
     fn ring(points: &[(f64, f64)]) -> Vec<WidePoint> {
         points.iter().map(|&(x, y)| WidePoint::snap(x, y)).collect()
+    }
+
+    /// Found by tests/test_antimeridian_real.py's random rings in the seams encoding: a piece
+    /// whose three vertices snap onto one line of latitude, through a seam. Read as drawn it
+    /// wound once round the globe and was closed along the North Pole.
+    #[test]
+    fn a_sliver_through_a_seam_contains_nothing() {
+        let sliver = ring(&[(-179.992188, 1.684681), (180.0, 1.684681), (-180.0, 1.6846810384592663)]);
+        let pieces = split_polygon(&[sliver]);
+        for p in [[-179.97, 1.82], [179.42, 2.0], [0.0, 45.0], [-179.995, 1.6846811]] {
+            assert!(!in_pieces(&pieces, p), "{p:?} in {pieces:?}");
+        }
     }
 
     #[test]
