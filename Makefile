@@ -64,6 +64,7 @@ bench: build
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py
 	$(PY) bench/leaf_sweep.py
+	$(PY) bench/inline_edges.py
 	$(PY) bench/tag_all_cost.py
 	$(PY) bench/visits.py
 

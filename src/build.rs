@@ -54,7 +54,7 @@ impl BuildOptions {
 pub fn build(geometry: ZoneGeometry) -> ZoneIndex {
     if BuildOptions::for_edges(geometry.num_vertices()) == BuildOptions::SMALL {
         let small = build_with(geometry.clone(), BuildOptions::SMALL);
-        if small.heap_bytes() <= BuildOptions::SMALL_MAX_BYTES {
+        if small.array_bytes() <= BuildOptions::SMALL_MAX_BYTES {
             return small;
         }
     }
@@ -472,7 +472,7 @@ impl Builder<'_> {
                 };
                 let straddling = keyed[start..end].iter().take_while(|&&(_, (rest, _))| !rest).count();
                 let zone = self.geometry.polygon_zone[poly as usize];
-                Group { zone, odd_at_corner, straddling, edges: &sorted_edges[start..end] }
+                Group { zone, odd_at_corner, straddling, edges: &sorted_edges[start..end], at: 0 }
             })
             .collect();
         let base = tree.set_id(self.zones_of(&odd_without_edges));

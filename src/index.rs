@@ -15,6 +15,11 @@
 //! (`coords::path_crosses`). The leaf's R is (x1, y0): the bottom left corner of the cell to
 //! its right, the first x that is not in the leaf.
 //!
+//! A leaf names its edges by their first vertex, and in a large index those lie scattered over
+//! megabytes of geometry. So a large index also keeps, beside its leaf blocks, a copy of each
+//! leaf edge's two ends at the edge's position in the block (`edge_ends`): a lookup then reads
+//! them in sequence. The copy is derived, not stored (`INLINE_EDGES_FROM_BYTES`).
+//!
 //! Everything is flat arrays of integers, so the index serializes as it is.
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +74,13 @@ impl Node {
     }
 }
 
+/// From this size (`ZoneIndex::array_bytes`), an index keeps a copy of its leaf edges' ends
+/// in leaf order (`edge_ends`), which triples its memory. In a large index a leaf's edges lie
+/// scattered over the vertices and each costs a cache miss; a smaller one stays in cache, and
+/// the copy would only crowd it (`bench/inline_edges.py` measures both ways on each zone set:
+/// the 10 m zones, 44.7 MB, gain; the medium ones, 8.2 MB, do not).
+pub const INLINE_EDGES_FROM_BYTES: usize = 16 << 20;
+
 /// In a group's zone word, the high bit is the polygon's parity at the leaf's reference corner.
 const PARITY_BIT: u32 = 1 << 31;
 
@@ -83,6 +95,8 @@ pub struct Group<'a> {
     pub straddling: usize,
     /// Edges, each the index of its first vertex in the geometry.
     pub edges: &'a [u32],
+    /// Where `edges` starts in `leaf_data` (set by the reader; `write_leaf` ignores it).
+    pub at: usize,
 }
 
 /// The groups of a leaf block, in order.
@@ -105,7 +119,13 @@ impl<'a> Iterator for Groups<'a> {
             (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
         let edges = &self.data[self.at + 3..self.at + 3 + n];
         self.at += 3 + n;
-        Some(Group { zone: zone_word & !PARITY_BIT, odd_at_corner: zone_word & PARITY_BIT != 0, straddling, edges })
+        Some(Group {
+            zone: zone_word & !PARITY_BIT,
+            odd_at_corner: zone_word & PARITY_BIT != 0,
+            straddling,
+            edges,
+            at: self.at - n,
+        })
     }
 }
 
@@ -186,6 +206,11 @@ pub struct ZoneIndex {
     /// answers for the first zone, in one load. Derived, so not serialized.
     #[serde(skip)]
     first_zone_of_set: Vec<u32>,
+    /// In a large index, the two ends of each leaf edge, at the position of the edge's word in
+    /// `leaf_data` (empty in a small one; see `INLINE_EDGES_FROM_BYTES`). Derived, so not
+    /// serialized.
+    #[serde(skip)]
+    edge_ends: Vec<[Point; 2]>,
     /// The index for distances (`nearest`), built on first use. Derived, so not serialized.
     #[serde(skip)]
     near: Near,
@@ -226,6 +251,7 @@ impl ZoneIndex {
             set_zones,
             leaf_data,
             first_zone_of_set: Vec::new(),
+            edge_ends: Vec::new(),
             near: Near::default(),
         }
         .with_derived_tables()
@@ -236,7 +262,30 @@ impl ZoneIndex {
         self.first_zone_of_set = (0..self.set_offsets.len().saturating_sub(1) as u32)
             .map(|set| self.zone_set(set).first().copied().unwrap_or(u32::MAX))
             .collect();
+        let inline = self.array_bytes() >= INLINE_EDGES_FROM_BYTES;
+        self.with_inline_edges(inline)
+    }
+
+    /// With `edge_ends` or without, whatever the index's size (for tests and benchmarks).
+    pub fn with_inline_edges(mut self, inline: bool) -> Self {
+        self.edge_ends = if inline { self.leaf_edge_ends() } else { Vec::new() };
         self
+    }
+
+    /// `edge_ends` for every leaf block.
+    fn leaf_edge_ends(&self) -> Vec<[Point; 2]> {
+        let mut ends = vec![[Point::new(0, 0); 2]; self.leaf_data.len()];
+        for &word in &self.nodes {
+            if let Node::Leaf(offset) = Node::decode(word) {
+                for group in self.leaf_block(offset).1 {
+                    for (end, &e) in ends[group.at..group.at + group.edges.len()].iter_mut().zip(group.edges) {
+                        let (a, b) = self.geometry.edge(e);
+                        *end = [a, b];
+                    }
+                }
+            }
+        }
+        ends
     }
 
     pub fn geometry(&self) -> &ZoneGeometry {
@@ -253,9 +302,32 @@ impl ZoneIndex {
         self.grid
     }
 
+    /// The ends of a leaf group's `j`-th edge: from `edge_ends` if the index has them, from
+    /// the geometry otherwise (the same points either way).
     #[inline(always)]
-    pub fn edge(&self, e: u32) -> (Point, Point) {
-        self.geometry.edge(e)
+    pub fn group_edge(&self, group: &Group, j: usize) -> (Point, Point) {
+        if self.edge_ends.is_empty() {
+            self.geometry.edge(group.edges[j])
+        } else {
+            let [a, b] = self.edge_ends[group.at + j];
+            (a, b)
+        }
+    }
+
+    /// Where the data a lookup in the leaf block at `offset` reads after the block lies in
+    /// memory, for prefetches: its run of `edge_ends`, or else the first vertex of its first
+    /// edge (the other edges of a leaf are mostly near it).
+    #[inline(always)]
+    pub fn leaf_edges_address(&self, offset: u32) -> Option<(*const u8, usize)> {
+        let mut groups = self.leaf_block(offset).1;
+        let first = groups.next()?;
+        if self.edge_ends.is_empty() {
+            let vertex = self.geometry.vertices.as_ptr().wrapping_add(first.edges.first().copied()? as usize);
+            return Some((vertex.cast(), 1));
+        }
+        let end = groups.last().map_or(first.at + first.edges.len(), |g| g.at + g.edges.len());
+        let ends = &self.edge_ends[first.at..end];
+        Some((ends.as_ptr().cast(), std::mem::size_of_val(ends)))
     }
 
     pub fn zone_set(&self, set: u32) -> &[u32] {
@@ -338,8 +410,8 @@ impl ZoneIndex {
         (x0 + (1i64 << shift), y0)
     }
 
-    /// Bytes of the index arrays in memory (geometry included).
-    pub fn heap_bytes(&self) -> usize {
+    /// Bytes of the serialized arrays (geometry included).
+    pub fn array_bytes(&self) -> usize {
         let g = &self.geometry;
         4 * (self.nodes.len()
             + self.set_offsets.len()
@@ -349,6 +421,12 @@ impl ZoneIndex {
             + g.polygon_rings.len()
             + g.ring_starts.len())
             + 8 * g.vertices.len()
+    }
+
+    /// Bytes of the index in memory: its arrays and the tables derived from them (not the
+    /// distance index, built only on first use).
+    pub fn heap_bytes(&self) -> usize {
+        self.array_bytes() + 4 * self.first_zone_of_set.len() + std::mem::size_of_val(&self.edge_ends[..])
     }
 
     /// Checks every invariant the query kernel relies on for memory safety and termination:
@@ -455,8 +533,8 @@ mod tests {
         let mut data = vec![7, 7];
         let edges = [[3u32, 9, 12], [40, 41, 0]];
         let groups = [
-            Group { zone: 5, odd_at_corner: true, straddling: 1, edges: &edges[0] },
-            Group { zone: 0, odd_at_corner: false, straddling: 0, edges: &edges[1][..2] },
+            Group { zone: 5, odd_at_corner: true, straddling: 1, edges: &edges[0], at: 0 },
+            Group { zone: 0, odd_at_corner: false, straddling: 0, edges: &edges[1][..2], at: 0 },
         ];
         let offset = write_leaf(&mut data, 2, groups.iter().copied());
         assert_eq!(offset, 2);

@@ -404,6 +404,16 @@ impl PyZoneIndex {
         })
     }
 
+    /// A copy of this index with the inline copy of its leaf edges or without it, whatever
+    /// its size (`index::INLINE_EDGES_FROM_BYTES`), for `tag_numpy` in tests and benchmarks.
+    /// Not registered in the process cache: expressions over its zones use the cached index.
+    /// Built only with the `testing` feature (release wheels do not enable it).
+    #[cfg(feature = "testing")]
+    fn with_inline_edges(&self, py: Python<'_>, inline: bool) -> Self {
+        let index = py.detach(|| Arc::new(ZoneIndex::clone(&self.index).with_inline_edges(inline)));
+        PyZoneIndex::new(index, self.fingerprint, self.build_seconds)
+    }
+
     fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyBytes>,))> {
         let py = slf.py();
         let from_bytes = py.get_type::<PyZoneIndex>().getattr("from_bytes")?.unbind();

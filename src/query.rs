@@ -24,27 +24,33 @@ const BLOCK: usize = 16 * 1024;
 fn group_contains(index: &ZoneIndex, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
     let mut odd = group.odd_at_corner;
     let (px, py) = (p.x as i64, p.y as i64);
-    let (straddling, rest) = group.edges.split_at(group.straddling);
-    for &e in straddling {
-        let (a, b) = index.edge(e);
+    let n = group.edges.len();
+    for j in 0..group.straddling {
+        let (a, b) = index.group_edge(&group, j);
         odd ^= path_crosses(a, b, px, py, x1, y0);
     }
-    for &e in rest {
-        let (a, b) = index.edge(e);
+    for j in group.straddling..n {
+        let (a, b) = index.group_edge(&group, j);
         odd ^= crosses_horizontal_leg(a, b, px, py, x1);
     }
     let on_edge = boundary != Boundary::HalfOpen
-        && group.edges.iter().any(|&e| {
-            let (a, b) = index.edge(e);
+        && (0..n).any(|j| {
+            let (a, b) = index.group_edge(&group, j);
             on_segment(a, b, p)
         });
     boundary.resolve(odd, on_edge)
 }
 
-/// The first edge of a leaf block, if it has one.
+/// Fetches what a lookup in a leaf reads after the leaf block: its edges' ends.
 #[inline(always)]
-fn first_leaf_edge(index: &ZoneIndex, leaf: u32) -> Option<u32> {
-    index.leaf_block(leaf).1.next().and_then(|group| group.edges.first().copied())
+fn prefetch_leaf_edges(index: &ZoneIndex, leaf: u32) {
+    if let Some((start, bytes)) = index.leaf_edges_address(leaf) {
+        for line in (0..bytes).step_by(64) {
+            prefetch(start.wrapping_add(line));
+        }
+        // The last line, when the run starts part-way into its first one.
+        prefetch(start.wrapping_add(bytes - 1));
+    }
 }
 
 /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
@@ -181,16 +187,13 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
     }
     // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
     // a lookup in a large index; the next points' leaves are known, so their blocks and then
-    // their first vertices are fetched ahead, overlapping those misses instead of queueing.
-    let vertices = index.geometry().vertices.as_ptr();
+    // their edges are fetched ahead, overlapping those misses instead of queueing.
     for k in 0..in_leaves.len() {
         if let Some(&(_, leaf, _)) = in_leaves.get(k + LEAF_AHEAD) {
             prefetch(index.leaf_address(leaf));
         }
-        if let Some(&(_, leaf, _)) = in_leaves.get(k + VERTICES_AHEAD) {
-            if let Some(edge) = first_leaf_edge(index, leaf) {
-                prefetch(vertices.wrapping_add(edge as usize));
-            }
+        if let Some(&(_, leaf, _)) = in_leaves.get(k + EDGES_AHEAD) {
+            prefetch_leaf_edges(index, leaf);
         }
         let (s, leaf, shift) = in_leaves[k];
         let (i, p) = sorted[s as usize];
@@ -240,10 +243,10 @@ fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
     (sorted, invalid)
 }
 
-/// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and the
-/// vertices of their first edge (by then the block has arrived).
+/// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and their
+/// edges (by then the block has arrived).
 const LEAF_AHEAD: usize = 8;
-const VERTICES_AHEAD: usize = 4;
+const EDGES_AHEAD: usize = 4;
 
 #[inline(always)]
 fn prefetch<T>(ptr: *const T) {
@@ -397,14 +400,17 @@ mod tests {
 
     /// Builds the default index (small-set options here), one with the large-set options, and
     /// one refined as deep as it goes (single-edge leaves from a single top cell), and checks
-    /// each against brute force.
+    /// each against brute force, with and without inline leaf edges.
     fn check_all(zones: &Zones, lattice_step: i32) {
         let g = geometry(zones);
         let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
         let large = BuildOptions::LARGE;
         for index in [build(g.clone()), build_with(g.clone(), large), build_with(g.clone(), deep)] {
-            for p in probe_points(&g, lattice_step) {
-                assert_agree(&index, p);
+            // Each both with its leaf edges copied inline and without (a large index has them).
+            for index in [index.clone().with_inline_edges(true), index.with_inline_edges(false)] {
+                for p in probe_points(&g, lattice_step) {
+                    assert_agree(&index, p);
+                }
             }
         }
     }
@@ -490,7 +496,8 @@ mod tests {
         // Degree-sized zones (units of 1e-7 degree): a checkerboard, one with a hole, and a
         // big overlapping one; points on and around them, some exactly on lattice lines and
         // some invalid, through every path of `tag_slices` (in order, and the two passes
-        // over spatially sorted blocks, each sequential and parallel).
+        // over spatially sorted blocks, each sequential and parallel), with the leaf edges
+        // read from the geometry and from their inline copy.
         const DEG: i32 = 10_000_000;
         let mut zones = Vec::new();
         for j in 0..8 {
@@ -517,12 +524,14 @@ mod tests {
                 .zip(&lon)
                 .map(|(&la, &lo)| snap_query(la, lo).map_or(NO_ZONE, |p| first_zone(&index, p, mode)))
                 .collect();
-            for n in [1_000, 100_000] {
-                for parallel in [false, true] {
-                    // A value no answer has: every element must be written (`tag_vec` relies on it).
-                    let mut out = vec![NO_ZONE - 1; n];
-                    tag_slices(&index, &lat[..n], &lon[..n], mode, &mut out, parallel);
-                    assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
+            for index in [&index, &index.clone().with_inline_edges(true)] {
+                for n in [1_000, 100_000] {
+                    for parallel in [false, true] {
+                        // A value no answer has: every element must be written (`tag_vec` relies on it).
+                        let mut out = vec![NO_ZONE - 1; n];
+                        tag_slices(index, &lat[..n], &lon[..n], mode, &mut out, parallel);
+                        assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
+                    }
                 }
             }
         }
