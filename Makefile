@@ -65,6 +65,7 @@ bench: build
 	$(PY) bench/scale_limits.py
 	$(PY) bench/leaf_sweep.py
 	$(PY) bench/inline_edges.py
+	$(PY) bench/block_size.py
 	$(PY) bench/tag_all_cost.py
 	$(PY) bench/visits.py
 

@@ -20,10 +20,7 @@ The differences between the rows are what Polars' side of the call costs.
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -31,19 +28,14 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from interleaved import interleaved_medians  # noqa: E402
+
 import polars_zones as pz  # noqa: E402
 from polars_zones._namespace import _call  # noqa: E402
 
 from run import points_file, zone_set  # noqa: E402
 
 ROUNDS = 9
-
-
-def timed(f: Callable[[], object]) -> tuple[float, float]:
-    c0, t0 = os.times(), time.perf_counter()
-    f()
-    wall, c1 = time.perf_counter() - t0, os.times()
-    return wall, (c1.user + c1.system) - (c0.user + c0.system)
 
 
 def main() -> None:
@@ -78,13 +70,7 @@ def main() -> None:
         }
         for step in steps.values():
             step()
-        results: dict[str, list[tuple[float, float]]] = {label: [] for label in steps}
-        for _ in range(ROUNDS):
-            for label, step in steps.items():
-                results[label].append(timed(step))
-        for label, runs in results.items():
-            wall = statistics.median(w for w, _ in runs)
-            cpu = statistics.median(c for _, c in runs)
+        for label, (wall, cpu) in interleaved_medians(steps, ROUNDS).items():
             print(f"| {name} | {label} | {wall:.3f} | {cpu:.2f} |", flush=True)
 
 

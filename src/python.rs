@@ -404,6 +404,27 @@ impl PyZoneIndex {
         })
     }
 
+    /// `tag_numpy` in spatially sorted blocks of `block` points, whatever the default for this
+    /// index and this many points (`query::spatial_block`), for benchmarks. Built only with the
+    /// `testing` feature (release wheels do not enable it).
+    #[cfg(feature = "testing")]
+    fn tag_numpy_in_blocks<'py>(
+        &self,
+        py: Python<'py>,
+        lat: PyReadonlyArray1<'py, f64>,
+        lon: PyReadonlyArray1<'py, f64>,
+        block: usize,
+    ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        if block == 0 {
+            return Err(PyValueError::new_err("block must be at least 1"));
+        }
+        first_zones(py, &lat, &lon, "half-open", |lat, lon, mode| {
+            let mut out = vec![0; lat.len()];
+            crate::query::tag_in_blocks(&self.index, lat, lon, mode, &mut out, true, block);
+            out
+        })
+    }
+
     /// A copy of this index with the inline copy of its leaf edges or without it, whatever
     /// its size (`index::INLINE_EDGES_FROM_BYTES`), for `tag_numpy` in tests and benchmarks.
     /// Not registered in the process cache: expressions over its zones use the cached index.

@@ -114,17 +114,53 @@ pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundar
     if out.len() < 4 * 1024 {
         return tag_in_order(index, lat, lon, boundary, out, parallel);
     }
+    tag_in_blocks(index, lat, lon, boundary, out, parallel, spatial_block(index, out.len(), parallel));
+}
+
+/// `tag_slices` in spatially sorted blocks of `size` points (and not in input order, whatever
+/// their number; `size` >= 1).
+pub fn tag_in_blocks(
+    index: &ZoneIndex,
+    lat: &[f64],
+    lon: &[f64],
+    boundary: Boundary,
+    out: &mut [u32],
+    parallel: bool,
+    size: usize,
+) {
+    assert!(lat.len() == lon.len() && lat.len() == out.len() && size > 0);
     let block = |(i, out): (usize, &mut [u32])| {
-        let base = i * SPATIAL_BLOCK;
+        let base = i * size;
         tag_spatially(index, &lat[base..base + out.len()], &lon[base..base + out.len()], boundary, out);
     };
     // One block runs on the calling thread: handing it to rayon would only add a hop.
-    if parallel && out.len() > SPATIAL_BLOCK {
-        out.par_chunks_mut(SPATIAL_BLOCK).enumerate().for_each(block);
+    if parallel && out.len() > size {
+        out.par_chunks_mut(size).enumerate().for_each(block);
     } else {
-        out.chunks_mut(SPATIAL_BLOCK).enumerate().for_each(block);
+        out.chunks_mut(size).enumerate().for_each(block);
     }
 }
+
+/// Points per block that is reordered for locality, for `n` points. For an index that stays
+/// in a core's cache: more than a Polars batch (100k rows), so a batch is one block, and few
+/// enough that a block's arrays (points, buckets, the sorted points, queued leaf lookups,
+/// answers: about 35 bytes a point) stay in cache too while the answers are written back out
+/// of order. For a larger index, what counts is how many points share each bucket, so that
+/// they share the index's cache lines: blocks of up to 2^20 points, as many as the threads
+/// or more, of equal size (`bench/block_size.py` measures both kinds of zone set).
+fn spatial_block(index: &ZoneIndex, n: usize, parallel: bool) -> usize {
+    const CACHED_INDEX_BLOCK: usize = 1 << 17;
+    const LARGE_INDEX_BLOCK: usize = 1 << 20;
+    if index.array_bytes() < LARGE_INDEX_FROM_BYTES {
+        return CACHED_INDEX_BLOCK;
+    }
+    let threads = if parallel { rayon::current_num_threads() } else { 1 };
+    let blocks = n.div_ceil(LARGE_INDEX_BLOCK).max(threads);
+    n.div_ceil(blocks).max(1)
+}
+
+/// From this size (`ZoneIndex::array_bytes`), an index is larger than a core's cache.
+pub const LARGE_INDEX_FROM_BYTES: usize = 4 << 20;
 
 /// `tag_slices` into a new vector. The kernel writes every element, so the vector starts as
 /// zeroed memory from the allocator (fresh pages, zeroed as the kernel's threads first touch
@@ -153,11 +189,6 @@ fn tag_in_order(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary,
     }
 }
 
-/// Points per block that is reordered for locality: more than a Polars batch (100k rows), so
-/// a batch is one block, and few enough that a block's arrays (points, buckets, the sorted
-/// points, queued leaf lookups, answers: about 35 bytes a point) stay in a core's L2 cache
-/// while the answers are written back out of order.
-const SPATIAL_BLOCK: usize = 1 << 17;
 /// Buckets are 2^24 units (1.68 degree) square: 215 × 108 of them cover the globe.
 const BUCKET_SHIFT: u32 = 24;
 const BUCKET_COLS: usize = 216;
@@ -532,6 +563,12 @@ mod tests {
                         tag_slices(index, &lat[..n], &lon[..n], mode, &mut out, parallel);
                         assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
                     }
+                }
+                // Sorted blocks of any size, the last one short (large indexes use larger ones).
+                for size in [1, 4_999, 33_333] {
+                    let mut out = vec![NO_ZONE - 1; 100_000];
+                    tag_in_blocks(index, &lat, &lon, mode, &mut out, true, size);
+                    assert_eq!(out, expected, "blocks of {size}, {mode:?}");
                 }
             }
         }
