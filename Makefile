@@ -66,6 +66,7 @@ bench: build
 	$(PY) bench/leaf_sweep.py
 	$(PY) bench/inline_edges.py
 	$(PY) bench/block_size.py
+	$(PY) bench/kernel_instructions.py
 	$(PY) bench/tag_all_cost.py
 	$(PY) bench/visits.py
 

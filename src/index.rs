@@ -302,16 +302,11 @@ impl ZoneIndex {
         self.grid
     }
 
-    /// The ends of a leaf group's `j`-th edge: from `edge_ends` if the index has them, from
-    /// the geometry otherwise (the same points either way).
+    /// The ends of a leaf group's edges, in order, if the index keeps them inline
+    /// (`edge_ends`); otherwise they are the geometry's edges `group.edges`.
     #[inline(always)]
-    pub fn group_edge(&self, group: &Group, j: usize) -> (Point, Point) {
-        if self.edge_ends.is_empty() {
-            self.geometry.edge(group.edges[j])
-        } else {
-            let [a, b] = self.edge_ends[group.at + j];
-            (a, b)
-        }
+    pub fn inline_edge_ends(&self, group: &Group) -> Option<&[[Point; 2]]> {
+        (!self.edge_ends.is_empty()).then(|| &self.edge_ends[group.at..group.at + group.edges.len()])
     }
 
     /// Where the data a lookup in the leaf block at `offset` reads after the block lies in

@@ -17,27 +17,38 @@ pub use crate::geometry::NO_ZONE;
 /// to balance coast-heavy blocks against open-sea ones.
 const BLOCK: usize = 16 * 1024;
 
-/// Whether a group's polygon contains `p`, from its parity at the leaf corner. The first
-/// `straddling` edges are the ones that can cross the path's vertical leg; the others (most
-/// of them) only need the horizontal one.
+/// Whether a group's polygon contains `p`, from its parity at the leaf corner.
 #[inline(always)]
 fn group_contains(index: &ZoneIndex, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+    // One branch per group, not per edge, on where the edges' ends are read from.
+    match index.inline_edge_ends(&group) {
+        Some(ends) => path_parity(&group, ends.iter().map(|&[a, b]| (a, b)), p, x1, y0, boundary),
+        None => path_parity(&group, group.edges.iter().map(|&e| index.geometry().edge(e)), p, x1, y0, boundary),
+    }
+}
+
+/// `group_contains` over the group's edges as (a, b). The first `straddling` edges are the
+/// ones that can cross the path's vertical leg; the others (most of them) only need the
+/// horizontal one.
+#[inline(always)]
+fn path_parity(
+    group: &Group,
+    edges: impl Iterator<Item = (Point, Point)> + Clone,
+    p: Point,
+    x1: i64,
+    y0: i64,
+    boundary: Boundary,
+) -> bool {
     let mut odd = group.odd_at_corner;
     let (px, py) = (p.x as i64, p.y as i64);
-    let n = group.edges.len();
-    for j in 0..group.straddling {
-        let (a, b) = index.group_edge(&group, j);
+    let mut rest = edges.clone();
+    for (a, b) in rest.by_ref().take(group.straddling) {
         odd ^= path_crosses(a, b, px, py, x1, y0);
     }
-    for j in group.straddling..n {
-        let (a, b) = index.group_edge(&group, j);
+    for (a, b) in rest {
         odd ^= crosses_horizontal_leg(a, b, px, py, x1);
     }
-    let on_edge = boundary != Boundary::HalfOpen
-        && (0..n).any(|j| {
-            let (a, b) = index.group_edge(&group, j);
-            on_segment(a, b, p)
-        });
+    let on_edge = boundary != Boundary::HalfOpen && edges.clone().any(|(a, b)| on_segment(a, b, p));
     boundary.resolve(odd, on_edge)
 }
 
@@ -45,8 +56,10 @@ fn group_contains(index: &ZoneIndex, group: Group, p: Point, x1: i64, y0: i64, b
 #[inline(always)]
 fn prefetch_leaf_edges(index: &ZoneIndex, leaf: u32) {
     if let Some((start, bytes)) = index.leaf_edges_address(leaf) {
-        for line in (0..bytes).step_by(64) {
+        let mut line = 0;
+        while line < bytes {
             prefetch(start.wrapping_add(line));
+            line += 64;
         }
         // The last line, when the run starts part-way into its first one.
         prefetch(start.wrapping_add(bytes - 1));
