@@ -115,9 +115,11 @@ impl<'a> Iterator for Groups<'a> {
             return None;
         }
         self.left -= 1;
-        let (zone_word, n, straddling) =
-            (self.data[self.at], self.data[self.at + 1] as usize, self.data[self.at + 2] as usize);
-        let edges = &self.data[self.at + 3..self.at + 3 + n];
+        let [zone_word, n, straddling, ref rest @ ..] = self.data[self.at..] else {
+            panic!("leaf group header past the end of leaf_data (the index was checked)")
+        };
+        let (n, straddling) = (n as usize, straddling as usize);
+        let edges = &rest[..n];
         self.at += 3 + n;
         Some(Group {
             zone: zone_word & !PARITY_BIT,
@@ -368,17 +370,18 @@ impl ZoneIndex {
         let dx = p.x as i64 - self.grid.origin_x;
         let dy = p.y as i64 - self.grid.origin_y;
         let mut shift = self.grid.shift;
-        let (col, row) = (dx >> shift, dy >> shift);
-        if dx < 0 || dy < 0 || col >= self.grid.cols as i64 || row >= self.grid.rows as i64 {
+        // Left of or below the grid, the shifted offsets are negative, so huge as u64.
+        let (col, row) = ((dx >> shift) as u64, (dy >> shift) as u64);
+        if col >= self.grid.cols as u64 || row >= self.grid.rows as u64 {
             return None;
         }
-        let mut node = Node::decode(self.nodes[(row * self.grid.cols as i64 + col) as usize]);
-        while let Node::Internal(first_child) = node {
+        let mut word = self.nodes[(row * self.grid.cols as u64 + col) as usize];
+        while word >> TAG_SHIFT == TAG_INTERNAL {
             shift -= 2;
-            let child = (((dy >> shift) & 3) * 4 + ((dx >> shift) & 3)) as u32;
-            node = Node::decode(self.nodes[(first_child + child) as usize]);
+            let child = ((dy >> shift) & 3) * 4 + ((dx >> shift) & 3);
+            word = self.nodes[(word & VALUE_MASK) as usize + child as usize];
         }
-        Some((node, shift))
+        Some((Node::decode(word), shift))
     }
 
     /// The cell a point falls in.

@@ -251,22 +251,23 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
 /// The points themselves are moved into that order, so both passes read them in sequence.
 fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
     let n = lat.len();
-    let mut points = Vec::with_capacity(n);
-    let mut bucket_of = Vec::with_capacity(n);
     let mut counts = vec![0u32; BUCKETS + 1];
-    for (&la, &lo) in lat.iter().zip(lon) {
-        let (p, bucket) = match snap_query(la, lo) {
-            Some(p) => {
-                let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
-                let by = ((p.y as i64 + 900_000_000) >> BUCKET_SHIFT) as usize;
-                (p, by * BUCKET_COLS + bx)
-            }
-            None => (Point::new(i32::MIN, i32::MIN), BUCKETS),
-        };
-        points.push(p);
-        bucket_of.push(bucket as u32);
-        counts[bucket] += 1;
-    }
+    let snapped: Vec<(Point, u32)> = lat
+        .iter()
+        .zip(lon)
+        .map(|(&la, &lo)| {
+            let (p, bucket) = match snap_query(la, lo) {
+                Some(p) => {
+                    let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
+                    let by = ((p.y as i64 + 900_000_000) >> BUCKET_SHIFT) as usize;
+                    (p, by * BUCKET_COLS + bx)
+                }
+                None => (Point::new(i32::MIN, i32::MIN), BUCKETS),
+            };
+            counts[bucket] += 1;
+            (p, bucket as u32)
+        })
+        .collect();
     let mut next = vec![0u32; BUCKETS + 1];
     let mut sum = 0;
     for (n, c) in next.iter_mut().zip(&counts) {
@@ -276,7 +277,7 @@ fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
     let valid = n - counts[BUCKETS] as usize;
     let mut sorted = vec![(0u32, Point::new(0, 0)); valid];
     let mut invalid = Vec::with_capacity(n - valid);
-    for (i, (&b, &p)) in bucket_of.iter().zip(&points).enumerate() {
+    for (i, &(p, b)) in snapped.iter().enumerate() {
         if b as usize == BUCKETS {
             invalid.push(i as u32);
         } else {
