@@ -27,7 +27,7 @@ use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
 use crate::nearest::Nearest;
-use crate::query::{nearest_slices, tag_all_slices, tag_vec, NO_ZONE};
+use crate::query::{nearest_slices, tag_all_slices, tag_chunks, Chunk, NO_ZONE};
 use crate::serialize::fingerprint_from_hex;
 use crate::sphere::max_chord2;
 use crate::store;
@@ -202,23 +202,56 @@ fn map_chunks<T: Send>(
     }
 }
 
+/// `f` over each chunk's zones (`first_zones_by_chunk`) and coordinates, in order; in
+/// parallel when the call may be, as `map_chunks`.
+fn map_zoned_chunks<T: Send>(
+    zones: Vec<Vec<u32>>,
+    lat: &Float64Chunked,
+    lon: &Float64Chunked,
+    parallel: bool,
+    f: impl Fn(Vec<u32>, &PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
+) -> Vec<T> {
+    let chunks: Vec<_> = zones.into_iter().zip(lat.downcast_iter().zip(lon.downcast_iter())).collect();
+    if parallel && chunks.len() > 1 {
+        chunks.into_par_iter().map(|(zones, (la, lo))| f(zones, la, lo)).collect()
+    } else {
+        chunks.into_iter().map(|(zones, (la, lo))| f(zones, la, lo)).collect()
+    }
+}
+
 /// The points that have a zone.
 fn found(zones: &[u32]) -> Bitmap {
     zones.iter().map(|&z| z != NO_ZONE).collect()
 }
 
-/// The first zone of every point of one chunk, `NO_ZONE` where none or invalid, and the
-/// mask of points that have one.
-fn first_zones(
+/// The first zone of every point, `NO_ZONE` where none or invalid, chunk by chunk as the
+/// inputs come. One kernel call covers all chunks, so that its blocks can span them.
+fn first_zones_by_chunk(
     index: &ZoneIndex,
-    lat: &PrimitiveArray<f64>,
-    lon: &PrimitiveArray<f64>,
+    lat: &Float64Chunked,
+    lon: &Float64Chunked,
     boundary: Boundary,
     parallel: bool,
-) -> (Vec<u32>, Bitmap) {
-    let zones = tag_vec(index, lat.values(), lon.values(), boundary, parallel);
-    let found = found(&zones);
-    (zones, found)
+) -> Vec<Vec<u32>> {
+    let chunks: Vec<Chunk> = lat
+        .downcast_iter()
+        .zip(lon.downcast_iter())
+        .map(|(la, lo)| (la.values().as_slice(), lo.values().as_slice()))
+        .collect();
+    // Zeroed pages from the allocator: the kernel writes every element (see `tag_vec`).
+    let mut zones = vec![0; lat.len()];
+    tag_chunks(index, &chunks, boundary, &mut zones, parallel);
+    if chunks.len() == 1 {
+        return vec![zones];
+    }
+    let mut start = 0;
+    chunks
+        .iter()
+        .map(|(la, _)| {
+            start += la.len();
+            zones[start - la.len()..start].to_vec()
+        })
+        .collect()
 }
 
 #[polars_expr(output_type_func_with_kwargs=tag_field)]
@@ -226,8 +259,8 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
-    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
-        let zones = tag_vec(&index, la.values(), lo.values(), kwargs.boundary, parallel);
+    let zones = first_zones_by_chunk(&index, &lat, &lon, kwargs.boundary, parallel);
+    let chunks = map_zoned_chunks(zones, &lat, &lon, parallel, |zones, la, lo| {
         marked(zones, input_validity(la, lo), kwargs.enum_codes)
     });
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
@@ -350,10 +383,10 @@ fn zones_within(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) 
     let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "within")?;
     let parallel = !context.parallel();
-    let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
-        let (_, inside) = first_zones(&index, la, lo, kwargs.boundary, parallel);
+    let zones = first_zones_by_chunk(&index, &lat, &lon, kwargs.boundary, parallel);
+    let chunks = map_zoned_chunks(zones, &lat, &lon, parallel, |zones, la, lo| {
         let valid: Bitmap = valid_points(la, lo);
-        BooleanArray::new(ArrowDataType::Boolean, inside, Some(and_validity(input_validity(la, lo), valid)))
+        BooleanArray::new(ArrowDataType::Boolean, found(&zones), Some(and_validity(input_validity(la, lo), valid)))
     });
     Ok(BooleanChunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series())
 }

@@ -420,7 +420,7 @@ impl PyZoneIndex {
         }
         first_zones(py, &lat, &lon, "half-open", |lat, lon, mode| {
             let mut out = vec![0; lat.len()];
-            crate::query::tag_in_blocks(&self.index, lat, lon, mode, &mut out, true, block);
+            crate::query::tag_in_blocks(&self.index, &[(lat, lon)], mode, &mut out, true, block);
             out
         })
     }

@@ -118,33 +118,42 @@ pub fn all_zones(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<
     }
 }
 
+/// Latitudes and longitudes of the same length: one chunk of a column of points.
+pub type Chunk<'a> = (&'a [f64], &'a [f64]);
+
 /// First zone of each (lat, lon) into `out` (`NO_ZONE` where none or invalid).
 pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32], parallel: bool) {
-    assert!(lat.len() == lon.len() && lat.len() == out.len());
+    tag_chunks(index, &[(lat, lon)], boundary, out, parallel);
+}
+
+/// `tag_slices` over consecutive chunks, `out` their concatenation. A column read from
+/// Parquet comes in one chunk per row group: blocks span chunks, so that a large index gets
+/// its large blocks.
+pub fn tag_chunks(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: &mut [u32], parallel: bool) {
     // Below this, zeroing and summing the buckets costs more than the two passes save (from
     // 4,000 points up, they were faster on every zone set; Polars hands over batches that
     // small when its morsels straddle chunk boundaries).
     if out.len() < 4 * 1024 {
-        return tag_in_order(index, lat, lon, boundary, out, parallel);
+        return tag_in_order(index, chunks, boundary, out);
     }
-    tag_in_blocks(index, lat, lon, boundary, out, parallel, spatial_block(index, out.len(), parallel));
+    tag_in_blocks(index, chunks, boundary, out, parallel, spatial_block(index, out.len(), parallel));
 }
 
-/// `tag_slices` in spatially sorted blocks of `size` points (and not in input order, whatever
+/// `tag_chunks` in spatially sorted blocks of `size` points (and not in input order, whatever
 /// their number; `size` >= 1).
 pub fn tag_in_blocks(
     index: &ZoneIndex,
-    lat: &[f64],
-    lon: &[f64],
+    chunks: &[Chunk],
     boundary: Boundary,
     out: &mut [u32],
     parallel: bool,
     size: usize,
 ) {
-    assert!(lat.len() == lon.len() && lat.len() == out.len() && size > 0);
+    assert!(chunks.iter().all(|(lat, lon)| lat.len() == lon.len()) && size > 0);
+    assert_eq!(out.len(), chunks.iter().map(|(lat, _)| lat.len()).sum::<usize>());
     let block = |(i, out): (usize, &mut [u32])| {
-        let base = i * size;
-        tag_spatially(index, &lat[base..base + out.len()], &lon[base..base + out.len()], boundary, out);
+        let start = i * size;
+        tag_spatially(index, &pieces(chunks, start..start + out.len()), boundary, out);
     };
     // One block runs on the calling thread: handing it to rayon would only add a hop.
     if parallel && out.len() > size {
@@ -152,6 +161,20 @@ pub fn tag_in_blocks(
     } else {
         out.chunks_mut(size).enumerate().for_each(block);
     }
+}
+
+/// The parts of `chunks` at `range` of their concatenation, in order.
+fn pieces<'a>(chunks: &[Chunk<'a>], range: std::ops::Range<usize>) -> Vec<Chunk<'a>> {
+    let mut parts = Vec::new();
+    let mut offset = 0;
+    for &(lat, lon) in chunks {
+        let (start, end) = (range.start.max(offset), range.end.min(offset + lat.len()));
+        if start < end {
+            parts.push((&lat[start - offset..end - offset], &lon[start - offset..end - offset]));
+        }
+        offset += lat.len();
+    }
+    parts
 }
 
 /// Points per block that is reordered for locality, for `n` points. For an index that stays
@@ -184,21 +207,13 @@ pub fn tag_vec(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, 
     out
 }
 
-fn tag_in_order(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32], parallel: bool) {
-    let block = |(i, out): (usize, &mut [u32])| {
-        let base = i * BLOCK;
-        let (lat, lon) = (&lat[base..base + out.len()], &lon[base..base + out.len()]);
-        for ((o, &la), &lo) in out.iter_mut().zip(lat).zip(lon) {
-            *o = match snap_query(la, lo) {
-                Some(p) => first_zone(index, p, boundary),
-                None => NO_ZONE,
-            };
-        }
-    };
-    if parallel && out.len() > BLOCK {
-        out.par_chunks_mut(BLOCK).enumerate().for_each(block);
-    } else {
-        out.chunks_mut(BLOCK).enumerate().for_each(block);
+fn tag_in_order(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: &mut [u32]) {
+    let points = chunks.iter().flat_map(|&(lat, lon)| lat.iter().zip(lon));
+    for (o, (&la, &lo)) in out.iter_mut().zip(points) {
+        *o = match snap_query(la, lo) {
+            Some(p) => first_zone(index, p, boundary),
+            None => NO_ZONE,
+        };
     }
 }
 
@@ -207,12 +222,13 @@ const BUCKET_SHIFT: u32 = 24;
 const BUCKET_COLS: usize = 216;
 const BUCKETS: usize = BUCKET_COLS * 108;
 
-/// Tags a block in the order of a counting sort by coarse spatial bucket, in two passes.
+/// Tags a block (the concatenation of `pieces`) in the order of a counting sort by coarse
+/// spatial bucket, in two passes.
 /// Lookups are latency-bound (a random point touches a few cache lines of a large index),
 /// and points that are near each other share those lines: in bucket order they stay in
 /// cache. The answers are written back in input order, so this changes speed only.
-fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary, out: &mut [u32]) {
-    let (sorted, invalid) = spatial_order(lat, lon);
+fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &mut [u32]) {
+    let (sorted, invalid) = spatial_order(pieces, out.len());
     for &i in &invalid {
         out[i as usize] = NO_ZONE;
     }
@@ -246,16 +262,15 @@ fn tag_spatially(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundary
     }
 }
 
-/// The valid points of a block with their positions in it, in the order of a counting sort
+/// The valid points of a block (`n` points in `pieces`) with their positions in it, in the
+/// order of a counting sort
 /// by coarse spatial bucket, and the positions of the invalid ones (`snap_query` gives None).
 /// The points themselves are moved into that order, so both passes read them in sequence.
-fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
-    let n = lat.len();
+fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
     let mut counts = vec![0u32; BUCKETS + 1];
-    let snapped: Vec<(Point, u32)> = lat
-        .iter()
-        .zip(lon)
-        .map(|(&la, &lo)| {
+    let mut snapped: Vec<(Point, u32)> = Vec::with_capacity(n);
+    for &(lat, lon) in pieces {
+        snapped.extend(lat.iter().zip(lon).map(|(&la, &lo)| {
             let (p, bucket) = match snap_query(la, lo) {
                 Some(p) => {
                     let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
@@ -266,8 +281,9 @@ fn spatial_order(lat: &[f64], lon: &[f64]) -> (Vec<(u32, Point)>, Vec<u32>) {
             };
             counts[bucket] += 1;
             (p, bucket as u32)
-        })
-        .collect();
+        }));
+    }
+    debug_assert_eq!(snapped.len(), n);
     let mut next = vec![0u32; BUCKETS + 1];
     let mut sum = 0;
     for (n, c) in next.iter_mut().zip(&counts) {
@@ -578,11 +594,37 @@ mod tests {
                         assert_eq!(out, expected[..n], "{n} points, {mode:?}, parallel {parallel}");
                     }
                 }
-                // Sorted blocks of any size, the last one short (large indexes use larger ones).
+                // The same points in uneven chunks (a column read from Parquet), in sorted
+                // blocks of any size that straddle them, the last one short (large indexes use
+                // larger blocks), and through `tag_chunks`.
+                let mut chunks = Vec::new();
+                let mut start = 0;
+                for len in [1, 4_095, 30_000, 17, 65_887] {
+                    chunks.push((&lat[start..start + len], &lon[start..start + len]));
+                    start += len;
+                }
+                assert_eq!(start, lat.len());
                 for size in [1, 4_999, 33_333] {
+                    for parts in [&[(&lat[..], &lon[..])][..], &chunks] {
+                        let mut out = vec![NO_ZONE - 1; 100_000];
+                        tag_in_blocks(index, parts, mode, &mut out, true, size);
+                        assert_eq!(out, expected, "blocks of {size}, {} chunks, {mode:?}", parts.len());
+                    }
+                }
+                for parallel in [false, true] {
                     let mut out = vec![NO_ZONE - 1; 100_000];
-                    tag_in_blocks(index, &lat, &lon, mode, &mut out, true, size);
-                    assert_eq!(out, expected, "blocks of {size}, {mode:?}");
+                    tag_chunks(index, &chunks, mode, &mut out, parallel);
+                    assert_eq!(out, expected, "chunks, {mode:?}, parallel {parallel}");
+                    // Under 4,096 points in all: in input order, not sorted.
+                    let mut out = vec![NO_ZONE - 1; 3_000];
+                    tag_chunks(
+                        index,
+                        &[(&lat[..1], &lon[..1]), (&lat[1..3_000], &lon[1..3_000])],
+                        mode,
+                        &mut out,
+                        parallel,
+                    );
+                    assert_eq!(out, expected[..3_000], "two small chunks, in order, {mode:?}");
                 }
             }
         }
