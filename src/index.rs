@@ -22,6 +22,7 @@
 //!
 //! Everything is flat arrays of integers, so the index serializes as it is.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::coords::Point;
@@ -274,20 +275,31 @@ impl ZoneIndex {
         self
     }
 
-    /// `edge_ends` for every leaf block.
+    /// `edge_ends` for every leaf block. Which words of `leaf_data` are edges takes a walk over
+    /// the leaves; the ends, scattered reads of the vertices, are then gathered in parallel.
+    /// (An edge word's ends depend on the word alone, so blocks that overlap, which only a
+    /// crafted index has, still get the ends they read; `check` bounds every edge word.)
     fn leaf_edge_ends(&self) -> Vec<[Point; 2]> {
-        let mut ends = vec![[Point::new(0, 0); 2]; self.leaf_data.len()];
+        let mut is_edge = vec![false; self.leaf_data.len()];
         for &word in &self.nodes {
             if let Node::Leaf(offset) = Node::decode(word) {
                 for group in self.leaf_block(offset).1 {
-                    for (end, &e) in ends[group.at..group.at + group.edges.len()].iter_mut().zip(group.edges) {
-                        let (a, b) = self.geometry.edge(e);
-                        *end = [a, b];
-                    }
+                    is_edge[group.at..group.at + group.edges.len()].fill(true);
                 }
             }
         }
-        ends
+        self.leaf_data
+            .par_iter()
+            .zip(&is_edge)
+            .with_min_len(1 << 16)
+            .map(|(&e, &is_edge)| match is_edge {
+                true => {
+                    let (a, b) = self.geometry.edge(e);
+                    [a, b]
+                }
+                false => [Point::new(0, 0); 2],
+            })
+            .collect()
     }
 
     pub fn geometry(&self) -> &ZoneGeometry {
