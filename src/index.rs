@@ -81,6 +81,11 @@ impl Node {
 /// the copy would only crowd it (`bench/inline_edges.py` measures both ways on each zone set:
 /// the 10 m zones, 44.7 MB, gain; the medium ones, 8.2 MB, do not).
 pub const INLINE_EDGES_FROM_BYTES: usize = 16 << 20;
+/// ... unless its leaves hold many times its edges (long edges copied into every cell they
+/// cross, as in a star of spikes: `bench/scale_limits.py`), where a copy four times the size
+/// of the leaf words would multiply that waste (2,000 bytes per vertex in that star). Real
+/// zone sets have about 3 leaf words per vertex.
+pub const INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX: usize = 8;
 
 /// In a group's zone word, the high bit is the polygon's parity at the leaf's reference corner.
 const PARITY_BIT: u32 = 1 << 31;
@@ -265,7 +270,8 @@ impl ZoneIndex {
         self.first_zone_of_set = (0..self.set_offsets.len().saturating_sub(1) as u32)
             .map(|set| self.zone_set(set).first().copied().unwrap_or(u32::MAX))
             .collect();
-        let inline = self.array_bytes() >= INLINE_EDGES_FROM_BYTES;
+        let inline = self.array_bytes() >= INLINE_EDGES_FROM_BYTES
+            && self.leaf_data.len() <= INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len();
         self.with_inline_edges(inline)
     }
 
