@@ -223,8 +223,7 @@ const BUCKET_COLS: usize = 216;
 const BUCKETS: usize = BUCKET_COLS * 108;
 
 /// Tags a block (the concatenation of `pieces`) in the order of a counting sort by coarse
-/// spatial bucket, in two passes.
-/// Lookups are latency-bound (a random point touches a few cache lines of a large index),
+/// spatial bucket, in two passes. Lookups are latency-bound (a random point touches a few cache lines of a large index),
 /// and points that are near each other share those lines: in bucket order they stay in
 /// cache. The answers are written back in input order, so this changes speed only.
 fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &mut [u32]) {
@@ -263,9 +262,9 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
 }
 
 /// The valid points of a block (`n` points in `pieces`) with their positions in it, in the
-/// order of a counting sort
-/// by coarse spatial bucket, and the positions of the invalid ones (`snap_query` gives None).
-/// The points themselves are moved into that order, so both passes read them in sequence.
+/// order of a counting sort by coarse spatial bucket, and the positions of the invalid ones
+/// (`snap_query` gives None). The points themselves are moved into that order, so both passes
+/// read them in sequence.
 fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
     let mut counts = vec![0u32; BUCKETS + 1];
     let mut snapped: Vec<(Point, u32)> = Vec::with_capacity(n);
