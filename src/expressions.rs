@@ -194,16 +194,10 @@ fn map_chunks<T: Send>(
     parallel: bool,
     f: impl Fn(&PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
 ) -> Vec<T> {
-    let chunks: Vec<_> = lat.downcast_iter().zip(lon.downcast_iter()).collect();
-    if parallel && chunks.len() > 1 {
-        chunks.into_par_iter().map(|(la, lo)| f(la, lo)).collect()
-    } else {
-        chunks.into_iter().map(|(la, lo)| f(la, lo)).collect()
-    }
+    in_order(lat.downcast_iter().zip(lon.downcast_iter()).collect(), parallel, |(la, lo)| f(la, lo))
 }
 
-/// `f` over each chunk's zones (`first_zones_by_chunk`) and coordinates, in order; in
-/// parallel when the call may be, as `map_chunks`.
+/// `f` over each chunk's zones (`first_zones_by_chunk`) and coordinates, as `map_chunks`.
 fn map_zoned_chunks<T: Send>(
     zones: Vec<Vec<u32>>,
     lat: &Float64Chunked,
@@ -211,11 +205,17 @@ fn map_zoned_chunks<T: Send>(
     parallel: bool,
     f: impl Fn(Vec<u32>, &PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
 ) -> Vec<T> {
-    let chunks: Vec<_> = zones.into_iter().zip(lat.downcast_iter().zip(lon.downcast_iter())).collect();
-    if parallel && chunks.len() > 1 {
-        chunks.into_par_iter().map(|(zones, (la, lo))| f(zones, la, lo)).collect()
+    let chunks = zones.into_iter().zip(lat.downcast_iter().zip(lon.downcast_iter())).collect();
+    in_order(chunks, parallel, |(zones, (la, lo))| f(zones, la, lo))
+}
+
+/// `f` over each item, results in order: on rayon's threads when `parallel` and there is more
+/// than one.
+fn in_order<I: Send, T: Send>(items: Vec<I>, parallel: bool, f: impl Fn(I) -> T + Sync) -> Vec<T> {
+    if parallel && items.len() > 1 {
+        items.into_par_iter().map(&f).collect()
     } else {
-        chunks.into_iter().map(|(zones, (la, lo))| f(zones, la, lo)).collect()
+        items.into_iter().map(f).collect()
     }
 }
 
