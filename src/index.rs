@@ -79,12 +79,11 @@ impl Node {
 /// in leaf order (`edge_ends`), which triples its memory. In a large index a leaf's edges lie
 /// scattered over the vertices and each costs a cache miss; a smaller one stays in cache, and
 /// the copy would only crowd it (`bench/inline_edges.py` measures both ways on each zone set:
-/// the 10 m zones, 44.7 MB, gain; the medium ones, 8.2 MB, do not).
+/// the 10 m zones gain; the medium ones do not).
 pub const INLINE_EDGES_FROM_BYTES: usize = 16 << 20;
 /// ... unless its leaves hold many times its edges (long edges copied into every cell they
-/// cross, as in a star of spikes: `bench/scale_limits.py`), where a copy four times the size
-/// of the leaf words would multiply that waste (2,000 bytes per vertex in that star). Real
-/// zone sets have about 3 leaf words per vertex.
+/// cross, as in the star of spikes of `bench/scale_limits.py`), where a copy four times the
+/// size of the leaf words would multiply that waste. Real zone sets stay far below this.
 pub const INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX: usize = 8;
 
 /// In a group's zone word, the high bit is the polygon's parity at the leaf's reference corner.
