@@ -327,7 +327,7 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
 ) -> PrimitiveArray<T> {
     let narrow = |&z: &u32| T::try_from(z).unwrap_or(no_zone);
     let codes: Vec<T> = if parallel {
-        zones.par_iter().with_min_len(1 << 16).map(narrow).collect()
+        zones.par_iter().with_min_len(1 << 18).map(narrow).collect()
     } else {
         zones.iter().map(narrow).collect()
     };

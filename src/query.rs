@@ -136,8 +136,17 @@ pub fn tag_chunks(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: 
     if out.len() < 4 * 1024 {
         return tag_in_order(index, chunks, boundary, out);
     }
-    tag_in_blocks(index, chunks, boundary, out, parallel, spatial_block(index, out.len(), parallel));
+    let threads = if parallel { rayon::current_num_threads().min(out.len() / MIN_POINTS_PER_THREAD) } else { 1 };
+    tag_in_blocks(index, chunks, boundary, out, threads > 1, spatial_block(index, out.len(), threads));
 }
+
+/// The fewest points worth a thread of their own. Polars' streaming engine calls a plugin
+/// from each of its threads at once, each with a batch of about 100k rows (its morsel, or a
+/// Parquet row group), and with `CallerContext::parallel()` false all the same: a call cannot
+/// tell it is one of several. Splitting a batch that small over rayon's threads only makes
+/// its blocks smaller and adds a hand-over, on cores that are busy already (the streaming and
+/// file-to-file rows of `bench/query_overhead.py`).
+const MIN_POINTS_PER_THREAD: usize = 1 << 18;
 
 /// `tag_chunks` in spatially sorted blocks of `size` points (and not in input order, whatever
 /// their number; `size` >= 1).
@@ -184,13 +193,12 @@ fn pieces<'a>(chunks: &[Chunk<'a>], range: std::ops::Range<usize>) -> Vec<Chunk<
 /// of order. For a larger index, what counts is how many points share each bucket, so that
 /// they share the index's cache lines: blocks of up to 2^20 points, as many as the threads
 /// or more, of equal size (`bench/block_size.py` measures both kinds of zone set).
-fn spatial_block(index: &ZoneIndex, n: usize, parallel: bool) -> usize {
+fn spatial_block(index: &ZoneIndex, n: usize, threads: usize) -> usize {
     const CACHED_INDEX_BLOCK: usize = 1 << 17;
     const LARGE_INDEX_BLOCK: usize = 1 << 20;
     if index.array_bytes() < LARGE_INDEX_FROM_BYTES {
         return CACHED_INDEX_BLOCK;
     }
-    let threads = if parallel { rayon::current_num_threads() } else { 1 };
     let blocks = n.div_ceil(LARGE_INDEX_BLOCK).max(threads);
     n.div_ceil(blocks).max(1)
 }
