@@ -100,6 +100,14 @@ LonColumn = Annotated[
 BoundaryRule = Annotated[Boundary, typer.Option(help="Where points exactly on a border go.")]
 SummaryTop = Annotated[int, typer.Option(help="Zones listed in the summary.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietTag = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress bar and no summary: only the line naming the output (the summary reads the output back).",
+    ),
+]
 ZonesLayer = Annotated[Optional[str], typer.Option(help="The layer of a multi-layer zones file (GeoPackage).")]
 ZonesWhere = Annotated[Optional[str], typer.Option(help="Only the zone features matching this attribute filter (SQL).")]
 
@@ -126,7 +134,8 @@ def tag_files(
 ) -> None:
     """`polars-zones tag`: `lat`/`lon` None are found among common names (`detect_coordinates`).
     With `nearest`, the zone column holds the nearest zone within `max_distance` metres and a
-    `distance_m` column is added."""
+    `distance_m` column is added. With `quiet`, neither the progress bar nor the summary, so
+    neither the row count it needs nor the second read of the output that counts the zones."""
     files = expand_points(points, output)
     if max_distance is not None and not nearest:
         raise UserError("--max-distance needs --nearest")
@@ -157,7 +166,7 @@ def tag_files(
         lf = empty_as_numbers(lf, schema, lat, lon)
         schema = lf.collect_schema()
         total = None
-        if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
+        if not quiet and all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
             total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
     except pl.exceptions.PolarsError as error:
         raise UserError(f"cannot read the points: {polars_message(error)}") from None
@@ -187,13 +196,18 @@ def tag_files(
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
-        written = pl.scan_parquet(tmp) if kind == "parquet" else pl.scan_csv(tmp, schema_overrides={column: pl.String})
-        counts = zone_counts(written, lat, lon, column)
+        counts = None
+        if not quiet:
+            if kind == "parquet":
+                written = pl.scan_parquet(tmp)
+            else:
+                written = pl.scan_csv(tmp, schema_overrides={column: pl.String})
+            counts = zone_counts(written, lat, lon, column)
         move_into_place(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
-    rows = int(counts["rows"].sum())
-    console.print(summary_table(counts, rows, seconds, top))
+    if counts is not None:
+        console.print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
     columns = (column, *((DISTANCE_COLUMN,) if nearest else ()), *keep_properties)
     added = ", ".join(repr(c) for c in columns)
     console.print(f"wrote {output} ({kind}, {'column' if len(columns) == 1 else 'columns'} {added} added)")
@@ -250,12 +264,12 @@ def tag_files_ray(
         except ConnectionError as error:
             raise UserError(f"cannot reach the Ray cluster: {error}") from None
         seconds = time.perf_counter() - t
-        counts = zone_counts(pl.scan_parquet(str(tmp / "*.parquet")), lat, lon, column)
+        counts = None if quiet else zone_counts(pl.scan_parquet(str(tmp / "*.parquet")), lat, lon, column)
         os.replace(tmp, output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    rows = int(counts["rows"].sum())
-    console.print(summary_table(counts, rows, seconds, top))
+    if counts is not None:
+        console.print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
     console.print(f"wrote {output}/ (a folder of Parquet files, column {column!r} added)")
 
 
@@ -273,7 +287,7 @@ def tag_command(
     boundary: BoundaryRule = Boundary.half_open,
     column: str = typer.Option("zone", help="Name of the added zone column."),
     top: SummaryTop = 20,
-    quiet: Quiet = False,
+    quiet: QuietTag = False,
     engine: Engine = typer.Option(
         Engine.polars,
         help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster.",

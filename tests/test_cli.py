@@ -230,6 +230,8 @@ def test_the_output_is_never_read_back_as_input(files, tmp_path):
         for _ in range(2):
             done = cli("tag", source, "--zones", BUNDLED, "-o", str(target), "-q")
             assert done.returncode == 0, done.stderr
+            # -q: no progress bar and no summary, only the line naming the output.
+            assert done.stdout.strip().splitlines() == [f"wrote {target} (csv, column 'zone' added)"]
             assert pl.read_csv(target).height == expected.height
         target.unlink()
     # A leftover temporary file of the output is not an input either.
