@@ -27,7 +27,7 @@ use crate::boundary::Boundary;
 use crate::coords::{looks_swapped, snap_query};
 use crate::index::ZoneIndex;
 use crate::nearest::Nearest;
-use crate::query::{nearest_slices, tag_all_slices, tag_chunks, Chunk, NO_ZONE};
+use crate::query::{nearest_slices, tag_all_slices, tag_chunks, Chunk, MIN_POINTS_PER_THREAD, NO_ZONE};
 use crate::serialize::fingerprint_from_hex;
 use crate::sphere::max_chord2;
 use crate::store;
@@ -327,7 +327,7 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
 ) -> PrimitiveArray<T> {
     let narrow = |&z: &u32| T::try_from(z).unwrap_or(no_zone);
     let codes: Vec<T> = if parallel {
-        zones.par_iter().with_min_len(1 << 18).map(narrow).collect()
+        zones.par_iter().with_min_len(MIN_POINTS_PER_THREAD).map(narrow).collect()
     } else {
         zones.iter().map(narrow).collect()
     };

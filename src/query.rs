@@ -146,7 +146,7 @@ pub fn tag_chunks(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: 
 /// tell it is one of several. Splitting a batch that small over rayon's threads only makes
 /// its blocks smaller and adds a hand-over, on cores that are busy already (the streaming and
 /// file-to-file rows of `bench/query_overhead.py`).
-const MIN_POINTS_PER_THREAD: usize = 1 << 18;
+pub const MIN_POINTS_PER_THREAD: usize = 1 << 18;
 
 /// `tag_chunks` in spatially sorted blocks of `size` points (and not in input order, whatever
 /// their number; `size` >= 1).
