@@ -46,6 +46,7 @@ def median_seconds(f, runs: int) -> float:
 
 
 def report(what: str, value: str, goal: str, before: str) -> None:
+    goal, before = goal or "-", before or "-"
     ROWS.append((what, value, goal, before))
     print(f"{what}: {value} (goal {goal}; before: {before})", flush=True)
 
@@ -226,22 +227,31 @@ def file_to_file(saved: Path, n: int, runs: int) -> None:
         "<= 1.3x",
         "1.2 s = 1.85x (copy 0.65 s)",
     )
-    copy_command = [
-        sys.executable,
-        "-c",
-        f"import polars as pl; pl.scan_parquet({str(source)!r}).sink_parquet({str(target)!r})",
-    ]
+
+    def copy_command(points: Path) -> list[str]:
+        script = f"import polars as pl; pl.scan_parquet({str(points)!r}).sink_parquet({str(target)!r})"
+        return [sys.executable, "-c", script]
+
     command = [str(Path(sys.executable).parent / "polars-zones"), "tag", str(source), "--zones", str(saved)]
     command += ["-o", str(target)]
+
+    # A command's fixed cost: 1,000 of the points, with the simplified zones, against a Python
+    # process copying them.
+    small, small_zones = OUT / "points-file-1000.parquet", OUT / "zones-simplified.pzi"
+    pl.read_parquet(source, n_rows=1000).write_parquet(small)
+    pz.Zones.from_geojson(zone_set("simplified"), id_property="A3").save(small_zones)
+    small_command = [*command[:2], str(small), "--zones", str(small_zones), "-o", str(target), "-q"]
 
     def process(cmd: list[str]) -> None:
         subprocess.run(cmd, check=True, capture_output=True)
 
     medians = interleaved_medians(
         {
-            "copy": lambda: process(copy_command),
+            "copy": lambda: process(copy_command(source)),
             "quiet": lambda: process([*command, "-q"]),
             "summary": lambda: process(command),
+            "small copy": lambda: process(copy_command(small)),
+            "small command": lambda: process(small_command),
         },
         runs,
     )
@@ -255,6 +265,13 @@ def file_to_file(saved: Path, n: int, runs: int) -> None:
     report(
         "the same command without -q (its summary table reads the output back)",
         f"{summary:.2f} s = {summary / copy_process:.2f}x the copy process",
+        "",
+        "",
+    )
+    small_copy_process, small_cli = medians["small copy"][0], medians["small command"][0]
+    report(
+        f"a command's start-up: 1,000 points x simplified zones, tag -q (copy process {small_copy_process:.2f} s)",
+        f"{small_cli:.2f} s = copy + {small_cli - small_copy_process:.2f} s",
         "",
         "",
     )
