@@ -37,9 +37,11 @@ def oracle_files(tmp_path_factory, oracle_points):
     return d, df
 
 
-def test_cli_engine_ray(oracle_files, tmp_path, bundled_zones):
+@pytest.mark.parametrize("quiet", [True, False])
+def test_cli_engine_ray(oracle_files, tmp_path, bundled_zones, quiet):
     """`polars-zones tag --engine ray` (its own local cluster): a folder of Parquet files
-    whose zones are the single-process ones. Runs before the module's cluster starts."""
+    whose zones are the single-process ones, and the summary read back from that folder unless
+    --quiet. Runs before the module's cluster starts."""
     d, df = oracle_files
     out = tmp_path / "tagged"
     command = [
@@ -54,15 +56,18 @@ def test_cli_engine_ray(oracle_files, tmp_path, bundled_zones):
         str(out),
         "--engine",
         "ray",
-        "--quiet",
+        *(["--quiet"] if quiet else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     got = pl.read_parquet(out / "*.parquet").sort("id")
     want = df.with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones).cast(pl.String))
     assert got.select("id", "zone").equals(want.select("id", "zone"))
-    # --quiet: no summary, so the output is not read back; only the line naming it.
-    assert "in no zone" not in done.stdout and done.stdout.startswith(f"wrote {out}/")
+    if quiet:  # no summary, so the output is not read back; only the line naming it
+        assert "in no zone" not in done.stdout and done.stdout.startswith(f"wrote {out}/")
+    else:  # the summary: rows in no zone, as the single-process tagging counts them
+        assert "in no zone" in done.stdout and f"{want['zone'].null_count():,}" in done.stdout
+        assert "rows/s" in done.stdout and f"wrote {out}/" in done.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tagged"]
 
 
