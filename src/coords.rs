@@ -10,8 +10,24 @@ use serde::{Deserialize, Serialize};
 /// Grid units per degree.
 pub const UNITS_PER_DEGREE: f64 = 1e7;
 
-/// A snapped point: `x` is longitude, `y` latitude, both in 1e-7 degree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+/// A snapped point: `x` is longitude, `y` latitude, both in 1e-7 degree. Plain old data (two
+/// `i32`, no padding), so an array of them is stored as its bytes (`serialize`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct Point {
     pub x: i32,
     pub y: i32,

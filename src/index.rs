@@ -250,6 +250,13 @@ impl ZoneIndex {
         set_zones: Vec<u32>,
         leaf_data: Vec<u32>,
     ) -> ZoneIndex {
+        ZoneIndex::from_stored(geometry, grid, [nodes, set_offsets, set_zones, leaf_data]).with_derived_tables()
+    }
+
+    /// An index from its stored arrays (`stored_arrays` order) without its derived tables:
+    /// decoded bytes, for `checked`.
+    pub fn from_stored(geometry: ZoneGeometry, grid: TopGrid, arrays: [Vec<u32>; 4]) -> ZoneIndex {
+        let [nodes, set_offsets, set_zones, leaf_data] = arrays;
         ZoneIndex {
             geometry,
             grid,
@@ -261,17 +268,43 @@ impl ZoneIndex {
             edge_ends: Vec::new(),
             near: Near::default(),
         }
-        .with_derived_tables()
     }
 
-    /// Fills in the tables derived from the serialized arrays (after a build or a decode).
-    pub fn with_derived_tables(mut self) -> Self {
+    /// The index's own arrays, beside its geometry and grid: nodes, zone set offsets, zone
+    /// sets, leaf data.
+    pub fn stored_arrays(&self) -> [&[u32]; 4] {
+        [&self.nodes, &self.set_offsets, &self.set_zones, &self.leaf_data]
+    }
+
+    /// Fills in the tables derived from the stored arrays (after a build).
+    pub fn with_derived_tables(self) -> Self {
+        let edge_ends = self.keeps_inline_edges().then(|| self.leaf_edge_ends());
+        self.with_tables(edge_ends)
+    }
+
+    /// `check`, then the derived tables: for decoded arrays, which `check` must pass first.
+    /// The inline edge copy reads only bounds-checked words, so it is gathered while `check`
+    /// runs.
+    pub fn checked(self) -> Result<Self, String> {
+        let (checked, edge_ends) =
+            rayon::join(|| self.check(), || self.keeps_inline_edges().then(|| self.leaf_edge_ends()));
+        checked?;
+        Ok(self.with_tables(edge_ends))
+    }
+
+    fn with_tables(mut self, edge_ends: Option<Vec<[Point; 2]>>) -> Self {
         self.first_zone_of_set = (0..self.set_offsets.len().saturating_sub(1) as u32)
             .map(|set| self.zone_set(set).first().copied().unwrap_or(u32::MAX))
             .collect();
-        let inline = self.array_bytes() >= INLINE_EDGES_FROM_BYTES
-            && self.leaf_data.len() <= INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len();
-        self.with_inline_edges(inline)
+        self.edge_ends = edge_ends.unwrap_or_default();
+        self
+    }
+
+    /// Whether the index is large enough for the inline edge copy (`INLINE_EDGES_FROM_BYTES`)
+    /// and its leaves few enough (`INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX`).
+    fn keeps_inline_edges(&self) -> bool {
+        self.array_bytes() >= INLINE_EDGES_FROM_BYTES
+            && self.leaf_data.len() <= INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len()
     }
 
     /// With `edge_ends` or without, whatever the index's size (for tests and benchmarks).
@@ -280,29 +313,21 @@ impl ZoneIndex {
         self
     }
 
-    /// `edge_ends` for every leaf block. Which words of `leaf_data` are edges takes a walk over
-    /// the leaves; the ends, scattered reads of the vertices, are then gathered in parallel.
-    /// (An edge word's ends depend on the word alone, so blocks that overlap, which only a
-    /// crafted index has, still get the ends they read; `check` bounds every edge word.)
+    /// `edge_ends` for every leaf block: for each word of `leaf_data`, the ends of the edge it
+    /// would name, gathered in parallel (scattered reads of the vertices). Lookups read only
+    /// the positions of edge words, so the other words (headers, zone sets) need not be told
+    /// apart, which would take a walk over every leaf first; where such a word names no edge,
+    /// its ends are zero. (An edge word's ends depend on the word alone, so blocks that
+    /// overlap, which only a crafted index has, still get the ends they read; `check` bounds
+    /// every edge word.)
     fn leaf_edge_ends(&self) -> Vec<[Point; 2]> {
-        let mut is_edge = vec![false; self.leaf_data.len()];
-        for &word in &self.nodes {
-            if let Node::Leaf(offset) = Node::decode(word) {
-                for group in self.leaf_block(offset).1 {
-                    is_edge[group.at..group.at + group.edges.len()].fill(true);
-                }
-            }
-        }
+        let vertices = &self.geometry.vertices;
         self.leaf_data
             .par_iter()
-            .zip(&is_edge)
             .with_min_len(1 << 16)
-            .map(|(&e, &is_edge)| match is_edge {
-                true => {
-                    let (a, b) = self.geometry.edge(e);
-                    [a, b]
-                }
-                false => [Point::new(0, 0); 2],
+            .map(|&word| match vertices.get(word as usize..(word as usize).saturating_add(2)) {
+                Some(&[a, b]) => [a, b],
+                _ => [Point::new(0, 0); 2],
             })
             .collect()
     }

@@ -5,12 +5,17 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `PLZONES\0` |
-//! | 8 | 4 | format version (`FORMAT_VERSION`; version 2 is still read) |
+//! | 8 | 4 | format version (`FORMAT_VERSION`; versions 2 and 3 are still read) |
 //! | 12 | 4 | flags: bit 0, the payload is zstd-compressed; bit 1, it ends with the zones' properties (zero in version 2) |
 //! | 16 | 16 | fingerprint: xxh3-128 of the zones (geometry and ids) |
 //! | 32 | 8 | stored payload length |
 //! | 40 | 8 | checksum: xxh3-64 of bytes 0..40 and the stored payload |
-//! | 48 | … | payload: the `ZoneIndex` in bincode (fixed-width integers), then (bit 1) the properties and their length as 8 bytes; compressed, the length of all that, then a zstd frame of it |
+//! | 48 | … | payload: the index (`Packed`, in bincode with fixed-width integers), then (bit 1) the properties and their length as 8 bytes; compressed, the length of all that, then a zstd frame of it |
+//!
+//! The payload holds the zones' geometry and the index's own arrays. From version 4 each
+//! array is one byte string of little-endian values (`Packed`), which decodes as a copy;
+//! versions 2 and 3 wrote each as a sequence of integers (the `ZoneIndex` itself in bincode),
+//! which decodes one call per element, and are still read that way.
 //!
 //! The properties are the zones' attribute table as the Python package writes it (Arrow IPC):
 //! opaque here, carried with the index so that a saved or pickled `Zones` keeps them, and
@@ -23,15 +28,24 @@
 //! Decoding checks all of these and then the index's own invariants, so a truncated,
 //! corrupted or foreign input is an error, never a panic or a wrong index.
 
+use std::borrow::Cow;
+
+use bytemuck::Pod;
+use serde::{Deserialize, Serialize};
+use serde_bytes::Bytes;
 use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
+use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
-use crate::index::ZoneIndex;
+use crate::index::{TopGrid, ZoneIndex};
 
 pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 /// 2: leaf groups record how many of their edges straddle the leaf's right side.
 /// 3: the header's reserved word holds flags (a compressed payload).
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: the payload's arrays are byte strings (`Packed`).
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest version read: 2 and 3 differ only in the header's flags.
+const OLDEST_VERSION: u32 = 2;
 const HEADER_LEN: usize = 48;
 const COMPRESSED: u32 = 1;
 const HAS_PROPERTIES: u32 = 2;
@@ -43,28 +57,123 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_fixed_int_encoding().with_little_endian()
 }
 
-/// Decodes a payload with bincode's byte limit set to the smallest power of 16 at least
-/// as large as the payload. bincode allocates a string or vector from its length prefix
-/// before reading it, so a damaged prefix could ask for exabytes and abort the process
-/// (found by `fuzz_decode`); with the limit, such a claim is an error, and no claim can
-/// exceed 16 times the payload's size.
-fn decode_payload(payload: &[u8]) -> Result<(ZoneIndex, usize), bincode::error::DecodeError> {
-    fn with_limit<const N: usize>(payload: &[u8]) -> Result<(ZoneIndex, usize), bincode::error::DecodeError> {
+/// Version 4's payload: the geometry's and the index's arrays, in the order versions 2 and 3
+/// wrote them, each as the bytes of its little-endian values.
+#[derive(Serialize, Deserialize)]
+struct Packed<'a> {
+    ids: Option<Vec<String>>,
+    zone_count: u32,
+    #[serde(borrow)]
+    polygon_zone: &'a Bytes,
+    #[serde(borrow)]
+    polygon_rings: &'a Bytes,
+    #[serde(borrow)]
+    ring_starts: &'a Bytes,
+    /// Each vertex's x, then its y.
+    #[serde(borrow)]
+    vertices: &'a Bytes,
+    grid: TopGrid,
+    /// `ZoneIndex::stored_arrays`, in its order.
+    #[serde(borrow)]
+    arrays: [&'a Bytes; 4],
+}
+
+/// The bytes of values made of 4-byte words (`u32`, `Point`), little-endian: the values'
+/// own memory on a little-endian machine.
+fn le_bytes<T: Pod>(values: &[T]) -> Cow<'_, [u8]> {
+    let bytes: &[u8] = bytemuck::cast_slice(values);
+    if cfg!(target_endian = "little") {
+        return Cow::Borrowed(bytes);
+    }
+    let mut swapped = bytes.to_vec();
+    swapped.chunks_exact_mut(4).for_each(<[u8]>::reverse);
+    Cow::Owned(swapped)
+}
+
+/// `le_bytes` read back: one copy (and, on a big-endian machine, a swap per word).
+fn from_le_bytes<T: Pod>(bytes: &Bytes) -> Result<Vec<T>, String> {
+    if bytes.len() % std::mem::size_of::<T>() != 0 {
+        return Err("corrupted zone index: an array's length is not a whole number of values".to_string());
+    }
+    let mut values: Vec<T> = bytemuck::pod_collect_to_vec(bytes);
+    if cfg!(target_endian = "big") {
+        bytemuck::cast_slice_mut::<T, u8>(&mut values).chunks_exact_mut(4).for_each(<[u8]>::reverse);
+    }
+    Ok(values)
+}
+
+fn encode_payload(index: &ZoneIndex) -> Vec<u8> {
+    let g = index.geometry();
+    let [a, b, c, d] = index.stored_arrays().map(le_bytes);
+    let (polygon_zone, polygon_rings, ring_starts, vertices) =
+        (le_bytes(&g.polygon_zone), le_bytes(&g.polygon_rings), le_bytes(&g.ring_starts), le_bytes(&g.vertices));
+    let packed = Packed {
+        ids: g.ids.clone(),
+        zone_count: g.zone_count,
+        polygon_zone: Bytes::new(&polygon_zone),
+        polygon_rings: Bytes::new(&polygon_rings),
+        ring_starts: Bytes::new(&ring_starts),
+        vertices: Bytes::new(&vertices),
+        grid: index.grid(),
+        arrays: [Bytes::new(&a), Bytes::new(&b), Bytes::new(&c), Bytes::new(&d)],
+    };
+    bincode::serde::encode_to_vec(&packed, config()).expect("index encodes")
+}
+
+/// The index of a payload of `version`, unchecked (`from_bytes` checks it).
+fn decode_payload(payload: &[u8], version: u32) -> Result<ZoneIndex, String> {
+    let corrupted = |e: bincode::error::DecodeError| format!("corrupted zone index: {e}");
+    if version < 4 {
+        let (index, read) = with_limit::<ZoneIndex>(payload).map_err(corrupted)?;
+        return whole(read, payload).map(|()| index);
+    }
+    let (packed, read) = with_limit::<Packed>(payload).map_err(corrupted)?;
+    whole(read, payload)?;
+    let geometry = ZoneGeometry {
+        ids: packed.ids,
+        zone_count: packed.zone_count,
+        polygon_zone: from_le_bytes(packed.polygon_zone)?,
+        polygon_rings: from_le_bytes(packed.polygon_rings)?,
+        ring_starts: from_le_bytes(packed.ring_starts)?,
+        vertices: from_le_bytes::<Point>(packed.vertices)?,
+    };
+    let [a, b, c, d] = packed.arrays;
+    let arrays = [from_le_bytes(a)?, from_le_bytes(b)?, from_le_bytes(c)?, from_le_bytes(d)?];
+    Ok(ZoneIndex::from_stored(geometry, packed.grid, arrays))
+}
+
+fn whole(read: usize, payload: &[u8]) -> Result<(), String> {
+    match read == payload.len() {
+        true => Ok(()),
+        false => Err("corrupted zone index: payload length mismatch".to_string()),
+    }
+}
+
+/// Decodes with bincode's byte limit set to the smallest power of 16 at least as large as the
+/// payload. bincode allocates a string or vector from its length prefix before reading it,
+/// so a damaged prefix could ask for exabytes and abort the process (found by
+/// `fuzz_decode`); with the limit, such a claim is an error, and no claim can exceed 16 times
+/// the payload's size.
+fn with_limit<'a, T: Deserialize<'a>>(payload: &'a [u8]) -> Result<(T, usize), bincode::error::DecodeError> {
+    fn with_limit<'a, T: Deserialize<'a>, const N: usize>(
+        payload: &'a [u8],
+    ) -> Result<(T, usize), bincode::error::DecodeError> {
         let config = bincode::config::standard().with_fixed_int_encoding().with_little_endian().with_limit::<N>();
-        bincode::serde::decode_from_slice(payload, config)
+        bincode::serde::borrow_decode_from_slice(payload, config)
     }
     match payload.len() {
-        n if n <= 1 << 16 => with_limit::<{ 1 << 16 }>(payload),
-        n if n <= 1 << 20 => with_limit::<{ 1 << 20 }>(payload),
-        n if n <= 1 << 24 => with_limit::<{ 1 << 24 }>(payload),
-        n if n <= 1 << 28 => with_limit::<{ 1 << 28 }>(payload),
-        n if n <= 1 << 32 => with_limit::<{ 1 << 32 }>(payload),
-        _ => with_limit::<{ 1 << 40 }>(payload),
+        n if n <= 1 << 16 => with_limit::<T, { 1 << 16 }>(payload),
+        n if n <= 1 << 20 => with_limit::<T, { 1 << 20 }>(payload),
+        n if n <= 1 << 24 => with_limit::<T, { 1 << 24 }>(payload),
+        n if n <= 1 << 28 => with_limit::<T, { 1 << 28 }>(payload),
+        n if n <= 1 << 32 => with_limit::<T, { 1 << 32 }>(payload),
+        _ => with_limit::<T, { 1 << 40 }>(payload),
     }
 }
 
 /// A stable content hash of the zones: same geometry and ids, same fingerprint, on any
-/// machine (bincode with fixed-width little-endian integers is platform-independent).
+/// machine (bincode with fixed-width little-endian integers is platform-independent), and in
+/// every format version (it hashes the `ZoneGeometry` as versions 2 and 3 stored it).
 pub fn fingerprint(geometry: &ZoneGeometry) -> [u8; 16] {
     let bytes = bincode::serde::encode_to_vec(geometry, config()).expect("geometry encodes");
     xxh3_128(&bytes).to_le_bytes()
@@ -95,17 +204,17 @@ pub struct Decoded {
 }
 
 pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<&[u8]>) -> Vec<u8> {
-    let mut payload = bincode::serde::encode_to_vec(index, config()).expect("index encodes");
-    let Some(properties) = properties else { return with_header(fp, 0, &payload) };
+    let mut payload = encode_payload(index);
+    let Some(properties) = properties else { return with_header(fp, FORMAT_VERSION, 0, &payload) };
     payload.extend_from_slice(properties);
     payload.extend_from_slice(&(properties.len() as u64).to_le_bytes());
-    with_header(fp, HAS_PROPERTIES, &payload)
+    with_header(fp, FORMAT_VERSION, HAS_PROPERTIES, &payload)
 }
 
-fn with_header(fp: &[u8; 16], flags: u32, payload: &[u8]) -> Vec<u8> {
+fn with_header(fp: &[u8; 16], version: u32, flags: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(fp);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
@@ -124,7 +233,8 @@ pub fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let (payload, _) = split_properties(&bytes[HEADER_LEN..], header.flags)?;
     let mut stored = (payload.len() as u64).to_le_bytes().to_vec();
     stored.extend(zstd::bulk::compress(payload, ZSTD_LEVEL).map_err(|e| format!("cannot compress the index: {e}"))?);
-    Ok(with_header(&header.fingerprint, COMPRESSED, &stored))
+    // Version 2 had no flags; version 3 has the same payload and can say it is compressed.
+    Ok(with_header(&header.fingerprint, header.version.max(3), COMPRESSED, &stored))
 }
 
 /// Covers the header (fingerprint included: a damaged one would file the index under
@@ -138,6 +248,7 @@ fn checksum(header: &[u8], payload: &[u8]) -> u64 {
 
 /// What the header says.
 struct Header {
+    version: u32,
     fingerprint: [u8; 16],
     flags: u32,
 }
@@ -156,16 +267,16 @@ fn check_header(data: &[u8]) -> Result<Header, String> {
         });
     }
     let version = u32::from_le_bytes(data[8..12].try_into().unwrap());
-    if version != FORMAT_VERSION && version != 2 {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(format!(
-            "zone index format version {version} is not supported (this polars-zones reads versions 2 and {FORMAT_VERSION}); rebuild the index from its GeoJSON"
+            "zone index format version {version} is not supported (this polars-zones reads versions {OLDEST_VERSION} to {FORMAT_VERSION}); rebuild the index from its GeoJSON"
         ));
     }
     let flags = u32::from_le_bytes(data[12..16].try_into().unwrap());
     if (version == 2 && flags != 0) || flags & !(COMPRESSED | HAS_PROPERTIES) != 0 {
         return Err("corrupted zone index: unknown header flags".to_string());
     }
-    Ok(Header { fingerprint: data[16..32].try_into().unwrap(), flags })
+    Ok(Header { version, fingerprint: data[16..32].try_into().unwrap(), flags })
 }
 
 pub fn from_bytes(data: &[u8]) -> Result<Decoded, String> {
@@ -179,24 +290,30 @@ pub fn from_bytes(data: &[u8]) -> Result<Decoded, String> {
     if stored.len() as u64 > len {
         return Err(format!("zone index has {} trailing bytes after its payload", stored.len() as u64 - len));
     }
-    if self::checksum(data, stored) != checksum {
-        return Err("corrupted zone index: checksum mismatch".to_string());
-    }
-    let decompressed;
-    let payload = if header.flags & COMPRESSED != 0 {
-        decompressed = decompress(stored)?;
-        &decompressed[..]
-    } else {
-        stored
+    let intact = || self::checksum(data, stored) == checksum;
+    let mismatch = || Err("corrupted zone index: checksum mismatch".to_string());
+    let decode = |payload: &[u8]| -> Result<_, String> {
+        let (payload, properties) = split_properties(payload, header.flags)?;
+        Ok((decode_payload(payload, header.version)?, properties.map(<[u8]>::to_vec)))
     };
-    let (payload, properties) = split_properties(payload, header.flags)?;
-    let (index, read) = decode_payload(payload).map_err(|e| format!("corrupted zone index: {e}"))?;
-    if read != payload.len() {
-        return Err("corrupted zone index: payload length mismatch".to_string());
-    }
-    index.check().map_err(|e| format!("corrupted zone index: {e}"))?;
-    let properties = properties.map(<[u8]>::to_vec);
-    Ok(Decoded { fingerprint: header.fingerprint, index: index.with_derived_tables(), properties })
+    let (index, properties) = if header.flags & COMPRESSED != 0 {
+        // Checked before decompressing: a damaged length could ask for gigabytes.
+        if !intact() {
+            return mismatch();
+        }
+        decode(&decompress(stored)?)?
+    } else {
+        // Decoded while the checksum is computed: decoding damaged bytes is an error, never a
+        // panic (`fuzz_decode`), with its allocations bounded (`with_limit`); a mismatch is
+        // still what is reported.
+        let (intact, decoded) = rayon::join(intact, || decode(stored));
+        if !intact {
+            return mismatch();
+        }
+        decoded?
+    };
+    let index = index.checked().map_err(|e| format!("corrupted zone index: {e}"))?;
+    Ok(Decoded { fingerprint: header.fingerprint, index, properties })
 }
 
 /// The index's part of a payload, and the properties that end it if the flags say so.
@@ -266,10 +383,17 @@ mod tests {
         let (index, fp) = sample();
         let plain = to_bytes(&index, &fp, None);
         let packed = compress(&plain).unwrap();
+        let legacy = legacy_bytes(&index, &fp, 3);
         let interesting: [&[u8]; 5] = [&[0xff; 4], &[0; 8], &[0x80, 0, 0, 0], &u32::MAX.to_le_bytes(), &[1, 0, 0, 0]];
         let mut accepted = 0;
         let cases = for_a_while("fuzz_decode", |rng, _| {
-            let valid = if rng.chance(2) { &plain } else { &packed };
+            let valid = if rng.chance(2) {
+                &plain
+            } else if rng.chance(2) {
+                &packed
+            } else {
+                &legacy
+            };
             let mut bytes = mutate(rng, valid, &interesting);
             if rng.chance(2) && bytes.len() >= HEADER_LEN {
                 // Keep the header well formed; damage only the payload, then re-seal it.
@@ -315,15 +439,44 @@ mod tests {
         assert_eq!(compress(&compressed).unwrap(), compressed);
     }
 
-    /// Files written by version 2 (flags zero, otherwise the same layout) still load.
+    /// Bytes as versions 2 and 3 wrote them: the `ZoneIndex` itself in bincode.
+    fn legacy_bytes(index: &ZoneIndex, fp: &[u8; 16], version: u32) -> Vec<u8> {
+        with_header(fp, version, 0, &bincode::serde::encode_to_vec(index, config()).unwrap())
+    }
+
+    /// Files written by versions 2 and 3 (arrays as sequences of integers) still load, as
+    /// the same index, and compress into a plan's bytes that load too.
     #[test]
-    fn version_2_bytes_still_load() {
+    fn version_2_and_3_bytes_still_load() {
         let (index, fp) = sample();
-        let mut bytes = to_bytes(&index, &fp, None);
-        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
-        let sum = checksum(&bytes, &bytes[HEADER_LEN..]);
-        bytes[40..48].copy_from_slice(&sum.to_le_bytes());
-        assert_eq!(from_bytes(&bytes).unwrap().index, index);
+        for version in [2, 3] {
+            let bytes = legacy_bytes(&index, &fp, version);
+            assert_ne!(bytes, to_bytes(&index, &fp, None));
+            assert_eq!(
+                from_bytes(&bytes).unwrap(),
+                Decoded { fingerprint: fp, index: index.clone(), properties: None }
+            );
+            let packed = compress(&bytes).unwrap();
+            assert_eq!(u32::from_le_bytes(packed[8..12].try_into().unwrap()), 3);
+            assert_eq!(from_bytes(&packed).unwrap().index, index);
+        }
+    }
+
+    /// Version 4 stores each array as its bytes: the payload is the arrays' bytes plus a few
+    /// words of lengths and grid, and an array whose length is not a whole number of values
+    /// is an error.
+    #[test]
+    fn arrays_are_stored_as_their_bytes() {
+        let (index, fp) = sample();
+        let bytes = to_bytes(&index, &fp, None);
+        assert!(bytes.len() < HEADER_LEN + index.array_bytes() + 200, "{} bytes", bytes.len());
+        let (_, payload) = bytes.split_at(HEADER_LEN);
+        let vertices = le_bytes(&index.geometry().vertices);
+        assert!(payload.windows(vertices.len()).any(|w| w == &vertices[..]));
+        assert!(from_le_bytes::<u32>(Bytes::new(&[1, 0, 0, 0, 2])).is_err());
+        assert_eq!(from_le_bytes::<u32>(Bytes::new(&[1, 0, 0, 0, 2, 1, 0, 0])).unwrap(), vec![1, 258]);
+        let points = [Point::new(-1, 7)];
+        assert_eq!(from_le_bytes::<Point>(Bytes::new(&le_bytes(&points))).unwrap(), points);
     }
 
     #[test]
