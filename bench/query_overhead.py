@@ -72,7 +72,7 @@ def expressions(zones: pz.Zones, runs: int) -> None:
         "distance": lambda: lat.distance("lon", polygons=zones, max_distance=50_000),
     }
     first = median_seconds(builds["tag"], 1)  # the first build of a Zones makes its plan literal
-    print(f"first expression of a new Zones (compresses the index for plans, once): {first * 1000:.0f} ms")
+    print(f"first expression of a new Zones (compresses the index, once: its to_bytes): {first * 1000:.0f} ms")
     for name, build in builds.items():
         report(
             f"building zones.{name}(...)",
@@ -289,11 +289,17 @@ def main() -> None:
     zones.save(saved)
     expressions(zones, 200)  # first: the first expression of a Zones compresses the index
     print(
-        f"{zones!r}: index {len(zones.to_bytes()) / 1e6:.1f} MB, "
+        f"{zones!r}: index {len(zones.to_bytes()) / 1e6:.1f} MB as saved (compressed), "
         f"in a plan {len(zones._index.plan_bytes()) / 1e6:.1f} MB"
     )
     plan = small_query(zones, 50)
     serialized_plan(plan, "built (the index compressed)", 7)
+    report(
+        "pz.Zones.load of the saved 10 m index (reads, checks and decodes it in full)",
+        f"{median_seconds(lambda: pz.Zones.load(saved), 7) * 1000:.1f} ms",
+        "-",
+        "-",
+    )
     loaded = pz.Zones.load(saved)
     first = median_seconds(lambda: pl.col("lat").zones.tag("lon", polygons=loaded), 1)
     print(f"first expression of a loaded Zones (its plan carries the file's bytes): {first * 1000:.0f} ms")

@@ -101,7 +101,7 @@ class Zones:
     def _plan_key(self) -> pl.Expr:
         """The expression that carries the index in a Polars plan (see src/expressions.rs):
         `zones_key` over a one-row List(Binary) literal of the index's plan bytes (the bytes it
-        was loaded from, or compressed when built here), made once per `Zones`, which Polars
+        was loaded from, or its `to_bytes()` when built here), made once per `Zones`, which Polars
         then shares rather than copies. Deterministic, so that plans over the same input share
         it (`pl.collect_all`); its literal is never hashed (Polars' common-subexpression pass
         skips nested literals)."""
@@ -353,7 +353,8 @@ class Zones:
         return cls(ZoneIndex.from_bytes(bytes(data)))
 
     def to_bytes(self) -> bytes:
-        """The index in its file format: magic, version, fingerprint, checksum, payload."""
+        """The index in its file format: magic, version, fingerprint, checksum, and the payload
+        compressed with zstd (in frames that decompress in parallel)."""
         return self._index.to_bytes()
 
     def save(self, path: str | os.PathLike[str]) -> None:

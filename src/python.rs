@@ -29,9 +29,9 @@ use crate::store;
 pub struct PyZoneIndex {
     index: Arc<ZoneIndex>,
     fingerprint: [u8; 16],
+    /// `to_bytes`, made once.
     bytes: OnceLock<Py<PyBytes>>,
-    /// The bytes a Polars plan carries: those it was decoded from, or `serialize::compress`
-    /// of `bytes`, made once.
+    /// The bytes a Polars plan carries when they are not `bytes`: those it was decoded from.
     plan_bytes: OnceLock<Py<PyBytes>>,
     /// Seconds `build` took (parsing excluded); 0 when decoded from bytes.
     #[pyo3(get)]
@@ -204,9 +204,8 @@ impl PyZoneIndex {
         Ok((zones, report_dict(py, report)?))
     }
 
-    /// The index of `to_bytes` or `plan_bytes` output. The bytes themselves are kept as the
-    /// plan's payload: any valid index is one, and compressing it again would cost a loaded
-    /// index more than its load.
+    /// The index of `to_bytes` output. The bytes themselves are kept as the plan's payload:
+    /// any valid index is one, of any format version this package reads.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: Bound<'_, PyBytes>) -> PyResult<Self> {
         let raw = data.as_bytes();
@@ -222,7 +221,8 @@ impl PyZoneIndex {
     fn with_properties(&self, py: Python<'_>, properties: Option<Py<PyBytes>>) -> Self {
         let mut zones = PyZoneIndex::new(self.index.clone(), self.fingerprint, self.build_seconds);
         zones.properties = properties;
-        if let Some(plan) = self.plan_bytes.get() {
+        // The plan's payload need not carry the properties: any bytes of the index will do.
+        if let Some(plan) = self.plan_bytes.get().or(self.bytes.get()) {
             let _ = zones.plan_bytes.set(plan.clone_ref(py));
         }
         zones
@@ -233,26 +233,24 @@ impl PyZoneIndex {
         self.properties.as_ref().map(|p| p.clone_ref(py))
     }
 
-    fn to_bytes(&self, py: Python<'_>) -> Py<PyBytes> {
-        self.bytes
-            .get_or_init(|| {
-                let properties = self.properties.as_ref().map(|p| p.as_bytes(py));
-                let bytes = py.detach(|| serialize::to_bytes(&self.index, &self.fingerprint, properties));
-                PyBytes::new(py, &bytes).unbind()
-            })
-            .clone_ref(py)
-    }
-
-    /// The index as a Polars plan carries it: the bytes it was loaded from, or, for an index
-    /// built here, compressed (about half the size), made once.
-    fn plan_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
-        if let Some(bytes) = self.plan_bytes.get() {
+    /// The index in its file format, compressed (`serialize::compress`), with its properties.
+    fn to_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        if let Some(bytes) = self.bytes.get() {
             return Ok(bytes.clone_ref(py));
         }
-        let plain = self.to_bytes(py);
-        let plain: &[u8] = plain.as_bytes(py);
-        let packed = py.detach(|| serialize::compress(plain)).map_err(PyValueError::new_err)?;
-        Ok(self.plan_bytes.get_or_init(|| PyBytes::new(py, &packed).unbind()).clone_ref(py))
+        let properties = self.properties.as_ref().map(|p| p.as_bytes(py));
+        let packed = py
+            .detach(|| serialize::compress(&serialize::to_bytes(&self.index, &self.fingerprint, properties)))
+            .map_err(PyValueError::new_err)?;
+        Ok(self.bytes.get_or_init(|| PyBytes::new(py, &packed).unbind()).clone_ref(py))
+    }
+
+    /// The index as a Polars plan carries it: the bytes it was loaded from, or `to_bytes`.
+    fn plan_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        match self.plan_bytes.get() {
+            Some(bytes) => Ok(bytes.clone_ref(py)),
+            None => self.to_bytes(py),
+        }
     }
 
     /// `plan_bytes` as the one-row List(Binary) Series a plan carries (src/expressions.rs),
@@ -438,6 +436,6 @@ impl PyZoneIndex {
     fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyBytes>,))> {
         let py = slf.py();
         let from_bytes = py.get_type::<PyZoneIndex>().getattr("from_bytes")?.unbind();
-        Ok((from_bytes, (slf.get().to_bytes(py),)))
+        Ok((from_bytes, (slf.get().to_bytes(py)?,)))
     }
 }
