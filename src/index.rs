@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
+use crate::memory;
 use crate::nearest::NearIndex;
 
 /// What a node word says about its cell: two tag bits, then 30 value bits.
@@ -322,6 +323,7 @@ impl ZoneIndex {
     /// every edge word.)
     fn leaf_edge_ends(&self) -> Vec<[Point; 2]> {
         let vertices = &self.geometry.vertices;
+        let mut ends = memory::vec_with_capacity(self.leaf_data.len());
         self.leaf_data
             .par_iter()
             .with_min_len(1 << 16)
@@ -329,7 +331,8 @@ impl ZoneIndex {
                 Some(&[a, b]) => [a, b],
                 _ => [Point::new(0, 0); 2],
             })
-            .collect()
+            .collect_into_vec(&mut ends);
+        ends
     }
 
     pub fn geometry(&self) -> &ZoneGeometry {

@@ -39,6 +39,7 @@ use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
 use crate::index::{TopGrid, ZoneIndex};
+use crate::memory;
 
 pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 /// 2: leaf groups record how many of their edges straddle the leaf's right side.
@@ -96,7 +97,8 @@ fn from_le_bytes<T: Pod>(bytes: &Bytes) -> Result<Vec<T>, String> {
     if bytes.len() % std::mem::size_of::<T>() != 0 {
         return Err("corrupted zone index: an array's length is not a whole number of values".to_string());
     }
-    let mut values: Vec<T> = bytemuck::pod_collect_to_vec(bytes);
+    let mut values: Vec<T> = memory::zeroed_vec(bytes.len() / std::mem::size_of::<T>());
+    bytemuck::cast_slice_mut::<T, u8>(&mut values).copy_from_slice(bytes);
     if cfg!(target_endian = "big") {
         bytemuck::cast_slice_mut::<T, u8>(&mut values).chunks_exact_mut(4).for_each(<[u8]>::reverse);
     }
@@ -388,7 +390,7 @@ fn decompress(stored: &[u8], version: u32) -> Result<Vec<u8>, String> {
     if !rest.is_empty() {
         return Err(corrupted("bytes after the last compressed frame"));
     }
-    let mut payload = vec![0u8; len as usize];
+    let mut payload: Vec<u8> = memory::zeroed_vec(len as usize);
     payload.par_chunks_mut(frame_bytes as usize).zip(frames).try_for_each(|(out, frame)| {
         match zstd::bulk::decompress_to_buffer(frame, out) {
             Ok(n) if n == out.len() => Ok(()),
