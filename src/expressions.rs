@@ -4,7 +4,7 @@
 //! kwargs when an expression is built, hashes them in its common-subexpression pass on every
 //! collect, and writes them byte by byte when a plan is serialized. So the index travels as
 //! a literal input instead: `zones_key(lit(payload))`, where the payload is the index's bytes
-//! (those it was loaded from, or the compressed `to_bytes` of a built one) in a one-row
+//! (those it was loaded from, or `serialize::to_compressed_bytes` of a built one) in a one-row
 //! List(Binary) Series that the `Zones` object keeps. Polars shares such a literal instead of
 //! copying it, its common-subexpression pass skips nested literals, and a plan serializes it
 //! as one byte string. `zones_key` runs once per query (it returns a scalar): it makes sure the

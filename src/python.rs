@@ -233,14 +233,14 @@ impl PyZoneIndex {
         self.properties.as_ref().map(|p| p.clone_ref(py))
     }
 
-    /// The index in its file format, compressed (`serialize::compress`), with its properties.
+    /// The index in its file format, compressed, with its properties.
     fn to_bytes(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
         if let Some(bytes) = self.bytes.get() {
             return Ok(bytes.clone_ref(py));
         }
         let properties = self.properties.as_ref().map(|p| p.as_bytes(py));
         let packed = py
-            .detach(|| serialize::compress(&serialize::to_bytes(&self.index, &self.fingerprint, properties)))
+            .detach(|| serialize::to_compressed_bytes(&self.index, &self.fingerprint, properties))
             .map_err(PyValueError::new_err)?;
         Ok(self.bytes.get_or_init(|| PyBytes::new(py, &packed).unbind()).clone_ref(py))
     }

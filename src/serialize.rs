@@ -21,9 +21,9 @@
 //! opaque here, carried with the index so that a saved or pickled `Zones` keeps them, and
 //! not part of the fingerprint, which names the geometry and ids the kernels answer from.
 //!
-//! Files, pickles and Polars plans carry the compressed form (`compress`): about half the
-//! size, which Polars copies and serializes with a plan, in frames that decompress on all
-//! cores. Uncompressed bytes (`to_bytes`) load too.
+//! Files, pickles and Polars plans carry the compressed form (`to_compressed_bytes`): about
+//! half the size, which Polars copies and serializes with a plan, in frames that decompress on
+//! all cores. Uncompressed bytes (`to_bytes`) load too.
 //!
 //! Decoding checks all of these and then the index's own invariants, so a truncated,
 //! corrupted or foreign input is an error, never a panic or a wrong index.
@@ -206,12 +206,26 @@ pub struct Decoded {
     pub properties: Option<Vec<u8>>,
 }
 
+/// The index's bytes, uncompressed: what `from_bytes` reads back, and the input of `compress`.
 pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<&[u8]>) -> Vec<u8> {
+    let (payload, flags) = payload(index, properties);
+    with_header(fp, FORMAT_VERSION, flags, &payload)
+}
+
+/// `compress(&to_bytes(..))` without the uncompressed bytes in between: what files, pickles
+/// and Polars plans carry.
+pub fn to_compressed_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let (payload, flags) = payload(index, properties);
+    Ok(with_header(fp, FORMAT_VERSION, flags | COMPRESSED, &compress_payload(&payload, FORMAT_VERSION)?))
+}
+
+/// The payload, uncompressed, and its flags: the index, then the properties if any.
+fn payload(index: &ZoneIndex, properties: Option<&[u8]>) -> (Vec<u8>, u32) {
     let mut payload = encode_payload(index);
-    let Some(properties) = properties else { return with_header(fp, FORMAT_VERSION, 0, &payload) };
+    let Some(properties) = properties else { return (payload, 0) };
     payload.extend_from_slice(properties);
     payload.extend_from_slice(&(properties.len() as u64).to_le_bytes());
-    with_header(fp, FORMAT_VERSION, HAS_PROPERTIES, &payload)
+    (payload, HAS_PROPERTIES)
 }
 
 fn with_header(fp: &[u8; 16], version: u32, flags: u32, payload: &[u8]) -> Vec<u8> {
@@ -485,11 +499,13 @@ mod tests {
         assert_eq!(back, Decoded { fingerprint: fp, index: index.clone(), properties: None });
         assert_eq!(peek_fingerprint(&bytes).unwrap(), fp);
         let compressed = compress(&bytes).unwrap();
+        assert_eq!(to_compressed_bytes(&index, &fp, None).unwrap(), compressed);
         assert_eq!(compressed[12], 1);
         assert_eq!(peek_fingerprint(&compressed).unwrap(), fp);
         assert_eq!(from_bytes(&compressed).unwrap().index, index);
         // Properties travel with the bytes, compressed or not.
         let with = to_bytes(&index, &fp, Some(b"a table"));
+        assert_eq!(to_compressed_bytes(&index, &fp, Some(b"a table")).unwrap(), compress(&with).unwrap());
         for with in [with.clone(), compress(&with).unwrap()] {
             let back = from_bytes(&with).unwrap();
             assert_eq!((back.index, back.properties), (index.clone(), Some(b"a table".to_vec())));
