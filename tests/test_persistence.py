@@ -65,6 +65,7 @@ def test_lazy_plan_is_self_contained_in_a_fresh_process(bundled_zones, points, t
     collect: identical results, and the index decoded exactly once there. A built index's plan
     carries its `to_bytes()` (compressed), a loaded one's the saved file's bytes."""
     zones = bundled_zones
+    assert zones.to_bytes()[12] & 1, "files, pickles and plans carry the index compressed"
     if made == "loaded":
         bundled_zones.save(tmp_path / "zones.pzi")
         zones = pz.Zones.load(tmp_path / "zones.pzi")
