@@ -48,6 +48,9 @@ pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 pub const FORMAT_VERSION: u32 = 4;
 /// The oldest version read: 2 and 3 differ only in the header's flags.
 const OLDEST_VERSION: u32 = 2;
+/// The first version whose arrays are byte strings (`Packed`) and whose compressed payload is
+/// in frames (`compress_payload`).
+const PACKED_SINCE: u32 = 4;
 const HEADER_LEN: usize = 48;
 const COMPRESSED: u32 = 1;
 const HAS_PROPERTIES: u32 = 2;
@@ -126,7 +129,7 @@ fn encode_payload(index: &ZoneIndex) -> Vec<u8> {
 /// The index of a payload of `version`, unchecked (`from_bytes` checks it).
 fn decode_payload(payload: &[u8], version: u32) -> Result<ZoneIndex, String> {
     let corrupted = |e: bincode::error::DecodeError| format!("corrupted zone index: {e}");
-    if version < 4 {
+    if version < PACKED_SINCE {
         let (index, read) = with_limit::<ZoneIndex>(payload).map_err(corrupted)?;
         return whole(read, payload).map(|()| index);
     }
@@ -262,7 +265,7 @@ const FRAME_BYTES: usize = 4 << 20;
 fn compress_payload(payload: &[u8], version: u32) -> Result<Vec<u8>, String> {
     let failed = |e: std::io::Error| format!("cannot compress the index: {e}");
     let mut stored = (payload.len() as u64).to_le_bytes().to_vec();
-    if version < 4 {
+    if version < PACKED_SINCE {
         stored.extend(zstd::bulk::compress(payload, ZSTD_LEVEL).map_err(failed)?);
         return Ok(stored);
     }
@@ -382,7 +385,7 @@ fn decompress(stored: &[u8], version: u32) -> Result<Vec<u8>, String> {
     if len > 1024 * (rest.len() as u64 + 64) {
         return Err(corrupted("implausible uncompressed length"));
     }
-    if version < 4 {
+    if version < PACKED_SINCE {
         let payload = zstd::bulk::decompress(rest, len as usize).map_err(|e| corrupted(&e.to_string()))?;
         return match payload.len() as u64 == len {
             true => Ok(payload),
