@@ -81,7 +81,22 @@ pub fn snap_wide(degrees: f64) -> i64 {
 /// (`t - trunc(t)` is exact for |t| < 2^52).
 #[inline(always)]
 fn round_half_away(t: f64) -> i64 {
-    let whole = t as i64;
+    round_from(t, t as i64)
+}
+
+/// `round_half_away` of a finite `t` within ±2^62, which the caller has checked: without the
+/// tests for NaN and overflow that `as` adds to each conversion, which every query point would
+/// otherwise pay twice.
+#[inline(always)]
+fn round_half_away_bounded(t: f64) -> i64 {
+    debug_assert!(t.abs() <= (1u64 << 62) as f64, "{t}");
+    // SAFETY: `t` is finite and its truncation fits an i64 (the caller's bound).
+    round_from(t, unsafe { t.to_int_unchecked::<i64>() })
+}
+
+/// Rounds `t` half away from zero, from its truncation `whole`.
+#[inline(always)]
+fn round_from(t: f64, whole: i64) -> i64 {
     let rest = t - whole as f64;
     whole + (rest >= 0.5) as i64 - (rest <= -0.5) as i64
 }
@@ -101,16 +116,24 @@ pub fn to_degrees(units: impl Into<i64>) -> f64 {
 /// meridian no zone reaches from the west.
 #[inline(always)]
 pub fn snap_query(lat: f64, lon: f64) -> Option<Point> {
-    if !((-90.0..=90.0).contains(&lat) && lon.is_finite()) {
+    if !(-90.0..=90.0).contains(&lat) {
         return None;
     }
     // Bring huge longitudes near the range first so the product fits (fmod is exact).
-    let lon = if lon.abs() <= 720.0 { lon } else { lon % 360.0 };
-    let mut x = snap_wide(lon);
+    let lon = if lon.abs() <= 720.0 {
+        lon
+    } else if lon.is_finite() {
+        lon % 360.0
+    } else {
+        return None;
+    };
+    // Both are finite, |lat| <= 90 and |lon| <= 720: far within the bound.
+    let mut x = round_half_away_bounded(lon * UNITS_PER_DEGREE);
+    let y = round_half_away_bounded(lat * UNITS_PER_DEGREE);
     if !(-HALF_TURN..HALF_TURN).contains(&x) {
         x = (x + HALF_TURN).rem_euclid(TURN) - HALF_TURN;
     }
-    Some(Point::new(x as i32, snap(lat)))
+    Some(Point::new(x as i32, y as i32))
 }
 
 /// Whether points look like (lon, lat) passed as (lat, lon): among the first 1,000 with finite
@@ -267,6 +290,7 @@ mod tests {
             x = (x * 1103.515245 + 0.12345).fract() * 3.6e9 - 1.8e9;
             for t in [x, x.trunc() + 0.5, x.trunc() - 0.5, 0.49999999999999994, -0.49999999999999994, i as f64 + 0.5] {
                 assert_eq!(round_half_away(t), t.round() as i64, "{t}");
+                assert_eq!(round_half_away_bounded(t), t.round() as i64, "{t}");
             }
         }
     }

@@ -276,39 +276,55 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
 fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
     let mut counts = vec![0u32; BUCKETS + 1];
     let mut snapped: Vec<(Point, u32)> = Vec::with_capacity(n);
-    for &(lat, lon) in pieces {
-        snapped.extend(lat.iter().zip(lon).map(|(&la, &lo)| {
-            let (p, bucket) = match snap_query(la, lo) {
-                Some(p) => {
-                    let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
-                    let by = ((p.y as i64 + 900_000_000) >> BUCKET_SHIFT) as usize;
-                    (p, by * BUCKET_COLS + bx)
-                }
-                None => (Point::new(i32::MIN, i32::MIN), BUCKETS),
-            };
-            counts[bucket] += 1;
-            (p, bucket as u32)
-        }));
+    let mut written = 0;
+    {
+        let slots = &mut snapped.spare_capacity_mut()[..n];
+        for &(lat, lon) in pieces {
+            for (slot, (&la, &lo)) in slots[written..written + lat.len()].iter_mut().zip(lat.iter().zip(lon)) {
+                let (p, bucket) = match snap_query(la, lo) {
+                    Some(p) => (p, bucket_of(p)),
+                    None => (Point::new(i32::MIN, i32::MIN), BUCKETS),
+                };
+                counts[bucket] += 1;
+                slot.write((p, bucket as u32));
+            }
+            written += lat.len();
+        }
     }
-    debug_assert_eq!(snapped.len(), n);
-    let mut next = vec![0u32; BUCKETS + 1];
+    assert_eq!(written, n);
+    // SAFETY: the pieces' points, `n` in all, filled slots 0..n in order.
+    unsafe { snapped.set_len(n) };
+    // Exclusive prefix sums: where each bucket's run starts.
+    let mut next = counts;
     let mut sum = 0;
-    for (n, c) in next.iter_mut().zip(&counts) {
-        *n = sum;
-        sum += c;
+    for slot in next.iter_mut() {
+        let count = *slot;
+        *slot = sum;
+        sum += count;
     }
-    let valid = n - counts[BUCKETS] as usize;
+    let valid = next[BUCKETS] as usize;
+    // Zeroed, though every slot is written below: the scatter was slower into memory left
+    // uninitialized, which the zeroing has brought into cache.
     let mut sorted = vec![(0u32, Point::new(0, 0)); valid];
     let mut invalid = Vec::with_capacity(n - valid);
     for (i, &(p, b)) in snapped.iter().enumerate() {
         if b as usize == BUCKETS {
             invalid.push(i as u32);
         } else {
-            sorted[next[b as usize] as usize] = (i as u32, p);
-            next[b as usize] += 1;
+            let slot = &mut next[b as usize];
+            sorted[*slot as usize] = (i as u32, p);
+            *slot += 1;
         }
     }
     (sorted, invalid)
+}
+
+/// The sort bucket of a snapped point.
+#[inline(always)]
+fn bucket_of(p: Point) -> usize {
+    let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
+    let by = ((p.y as i64 + 900_000_000) >> BUCKET_SHIFT) as usize;
+    by * BUCKET_COLS + bx
 }
 
 /// How many points ahead the second pass of `tag_spatially` fetches leaf blocks, and their
