@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use crate::boundary::Boundary;
-use crate::coords::{crosses_horizontal_leg, on_segment, path_crosses, snap_query, Point};
+use crate::coords::{crosses_horizontal_leg, on_segment, path_crosses, snap_query, Point, HALF_TURN};
 use crate::index::{Cell, Group, Node, ZoneIndex};
 use crate::nearest::Nearest;
 
@@ -322,8 +322,8 @@ fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
 /// The sort bucket of a snapped point.
 #[inline(always)]
 fn bucket_of(p: Point) -> usize {
-    let bx = ((p.x as i64 + 1_800_000_000) >> BUCKET_SHIFT) as usize;
-    let by = ((p.y as i64 + 900_000_000) >> BUCKET_SHIFT) as usize;
+    let bx = ((p.x as i64 + HALF_TURN) >> BUCKET_SHIFT) as usize;
+    let by = ((p.y as i64 + HALF_TURN / 2) >> BUCKET_SHIFT) as usize;
     by * BUCKET_COLS + bx
 }
 
