@@ -23,7 +23,8 @@
 //!
 //! Files, pickles and Polars plans carry the compressed form (`to_compressed_bytes`): about
 //! half the size, which Polars copies and serializes with a plan, in frames that decompress on
-//! all cores. Uncompressed bytes (`to_bytes`) load too.
+//! all cores. Uncompressed bytes (version 4's, and earlier versions' files) load too; the
+//! tests make them with `to_bytes` and `compress` them.
 //!
 //! Decoding checks all of these and then the index's own invariants, so a truncated,
 //! corrupted or foreign input is an error, never a panic or a wrong index.
@@ -209,7 +210,9 @@ pub struct Decoded {
     pub properties: Option<Vec<u8>>,
 }
 
-/// The index's bytes, uncompressed: what `from_bytes` reads back, and the input of `compress`.
+/// The index's bytes, uncompressed: a form `from_bytes` still reads, and the input of
+/// `compress`. Nothing writes it any more but the tests.
+#[cfg(test)]
 pub fn to_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<&[u8]>) -> Vec<u8> {
     let (payload, flags) = payload(index, properties);
     with_header(fp, FORMAT_VERSION, flags, &payload)
@@ -245,6 +248,8 @@ fn with_header(fp: &[u8; 16], version: u32, flags: u32, payload: &[u8]) -> Vec<u
 
 /// The compressed form of index bytes (`to_bytes` output), properties included: what files,
 /// pickles and Polars plans carry. Bytes that are compressed already are returned as they are.
+/// For the tests, which make every form `from_bytes` reads.
+#[cfg(test)]
 pub fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let header = check_header(bytes)?;
     if header.flags & COMPRESSED != 0 {
