@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `PLZONES\0` |
-//! | 8 | 4 | format version (`FORMAT_VERSION`; versions 2 and 3 are still read) |
+//! | 8 | 4 | format version (`FORMAT_VERSION`; versions 2 to 4 are still read) |
 //! | 12 | 4 | flags: bit 0, the payload is zstd-compressed; bit 1, it ends with the zones' properties (zero in version 2) |
 //! | 16 | 16 | fingerprint: xxh3-128 of the zones (geometry and ids) |
 //! | 32 | 8 | stored payload length |
@@ -13,9 +13,14 @@
 //! | 48 | … | payload: the index (`Packed`, in bincode with fixed-width integers), then (bit 1) the properties and their length as 8 bytes; compressed, the length of all that, then `compress_payload`'s frames of it |
 //!
 //! The payload holds the zones' geometry and the index's own arrays. From version 4 each
-//! array is one byte string of little-endian values (`Packed`), which decodes as a copy;
-//! versions 2 and 3 wrote each as a sequence of integers (the `ZoneIndex` itself in bincode),
-//! which decodes one call per element, and are still read that way.
+//! array is one byte string (`Packed`), which decodes as a copy: in version 4 the array's
+//! little-endian values; from version 5 its byte planes (`to_planes`: every value's lowest
+//! byte, then every value's next byte, ...), and the vertices as the differences between
+//! consecutive vertices (`vertex_deltas`) before that. Neighbouring vertices are close and
+//! most index words share their high bytes, so planes of small numbers compress to about
+//! a third less than the values themselves. Versions 2 and 3 wrote each array as a sequence
+//! of integers (the `ZoneIndex` itself in bincode), which decodes one call per element, and
+//! are still read that way.
 //!
 //! The properties are the zones' attribute table as the Python package writes it (Arrow IPC):
 //! opaque here, carried with the index so that a saved or pickled `Zones` keeps them, and
@@ -46,12 +51,15 @@ pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 /// 2: leaf groups record how many of their edges straddle the leaf's right side.
 /// 3: the header's reserved word holds flags (a compressed payload).
 /// 4: the payload's arrays are byte strings (`Packed`).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: those byte strings are byte planes, and the vertices deltas (`to_planes`).
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest version read: 2 and 3 differ only in the header's flags.
 const OLDEST_VERSION: u32 = 2;
 /// The first version whose arrays are byte strings (`Packed`) and whose compressed payload is
 /// in frames (`compress_payload`).
 const PACKED_SINCE: u32 = 4;
+/// The first version whose arrays are stored as byte planes, and vertices as deltas.
+const PLANES_SINCE: u32 = 5;
 const HEADER_LEN: usize = 48;
 const COMPRESSED: u32 = 1;
 const HAS_PROPERTIES: u32 = 2;
@@ -109,11 +117,80 @@ fn from_le_bytes<T: Pod>(bytes: &Bytes) -> Result<Vec<T>, String> {
     Ok(values)
 }
 
-fn encode_payload(index: &ZoneIndex) -> Vec<u8> {
+/// Version 5's form of an array of 4-byte words: byte 0 (the least significant) of every word,
+/// then byte 1 of every word, and so on. The same bytes on any machine.
+fn to_planes(words: &[u32]) -> Vec<u8> {
+    let mut planes = vec![0u8; words.len() * 4];
+    if words.is_empty() {
+        return planes;
+    }
+    planes.par_chunks_mut(words.len()).enumerate().for_each(|(k, plane)| {
+        for (byte, word) in plane.iter_mut().zip(words) {
+            *byte = (word >> (8 * k)) as u8;
+        }
+    });
+    planes
+}
+
+/// `to_planes` read back, on all cores.
+fn from_planes(bytes: &Bytes) -> Result<Vec<u32>, String> {
+    if bytes.len() % 4 != 0 {
+        return Err("corrupted zone index: an array's length is not a whole number of values".to_string());
+    }
+    let n = bytes.len() / 4;
+    let planes: [&[u8]; 4] = std::array::from_fn(|k| &bytes[k * n..(k + 1) * n]);
+    let mut words: Vec<u32> = memory::zeroed_vec(n);
+    const CHUNK: usize = 1 << 16;
+    words.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+        let at = c * CHUNK..c * CHUNK + out.len();
+        let [p0, p1, p2, p3] = planes.map(|plane| &plane[at.clone()]);
+        for (i, word) in out.iter_mut().enumerate() {
+            *word = u32::from_le_bytes([p0[i], p1[i], p2[i], p3[i]]);
+        }
+    });
+    Ok(words)
+}
+
+/// Each vertex coordinate as its difference from the previous vertex's (wrapping, so any
+/// coordinates round-trip), zigzag-encoded so that small negative differences, like small
+/// positive ones, have zero high bytes: x0, y0, x1 - x0, y1 - y0, ...
+fn vertex_deltas(vertices: &[Point]) -> Vec<u32> {
+    let coords: &[i32] = bytemuck::cast_slice(vertices);
+    let zigzag = |d: i32| ((d << 1) ^ (d >> 31)) as u32;
+    (0..coords.len()).map(|i| zigzag(coords[i].wrapping_sub(if i < 2 { 0 } else { coords[i - 2] }))).collect()
+}
+
+/// `vertex_deltas` undone.
+fn from_vertex_deltas(words: &[u32]) -> Result<Vec<Point>, String> {
+    if words.len() % 2 != 0 {
+        return Err("corrupted zone index: the vertices' length is not a whole number of points".to_string());
+    }
+    let unzigzag = |w: u32| ((w >> 1) as i32) ^ -((w & 1) as i32);
+    let mut vertices: Vec<Point> = memory::zeroed_vec(words.len() / 2);
+    let coords: &mut [i32] = bytemuck::cast_slice_mut(&mut vertices);
+    let mut previous = [0i32; 2];
+    for (i, (coord, word)) in coords.iter_mut().zip(words).enumerate() {
+        previous[i % 2] = previous[i % 2].wrapping_add(unzigzag(*word));
+        *coord = previous[i % 2];
+    }
+    Ok(vertices)
+}
+
+/// The payload's index part in the form of `version` (4 or 5; the tests write version 4's).
+fn encode_payload(index: &ZoneIndex, version: u32) -> Vec<u8> {
     let g = index.geometry();
-    let [a, b, c, d] = index.stored_arrays().map(le_bytes);
-    let (polygon_zone, polygon_rings, ring_starts, vertices) =
-        (le_bytes(&g.polygon_zone), le_bytes(&g.polygon_rings), le_bytes(&g.ring_starts), le_bytes(&g.vertices));
+    let planes = version >= PLANES_SINCE;
+    fn stored(words: &[u32], planes: bool) -> Cow<'_, [u8]> {
+        if planes {
+            Cow::Owned(to_planes(words))
+        } else {
+            le_bytes(words)
+        }
+    }
+    let vertices = if planes { Cow::Owned(to_planes(&vertex_deltas(&g.vertices))) } else { le_bytes(&g.vertices) };
+    let [polygon_zone, polygon_rings, ring_starts] =
+        [&g.polygon_zone, &g.polygon_rings, &g.ring_starts].map(|a| stored(a, planes));
+    let [a, b, c, d] = index.stored_arrays().map(|a| stored(a, planes));
     let packed = Packed {
         ids: g.ids.clone(),
         zone_count: g.zone_count,
@@ -136,16 +213,20 @@ fn decode_payload(payload: &[u8], version: u32) -> Result<ZoneIndex, String> {
     }
     let (packed, read) = with_limit::<Packed>(payload).map_err(corrupted)?;
     whole(read, payload)?;
+    let planes = version >= PLANES_SINCE;
+    let words = if planes { from_planes } else { from_le_bytes::<u32> };
+    let vertices =
+        if planes { from_vertex_deltas(&from_planes(packed.vertices)?)? } else { from_le_bytes(packed.vertices)? };
     let geometry = ZoneGeometry {
         ids: packed.ids,
         zone_count: packed.zone_count,
-        polygon_zone: from_le_bytes(packed.polygon_zone)?,
-        polygon_rings: from_le_bytes(packed.polygon_rings)?,
-        ring_starts: from_le_bytes(packed.ring_starts)?,
-        vertices: from_le_bytes::<Point>(packed.vertices)?,
+        polygon_zone: words(packed.polygon_zone)?,
+        polygon_rings: words(packed.polygon_rings)?,
+        ring_starts: words(packed.ring_starts)?,
+        vertices,
     };
     let [a, b, c, d] = packed.arrays;
-    let arrays = [from_le_bytes(a)?, from_le_bytes(b)?, from_le_bytes(c)?, from_le_bytes(d)?];
+    let arrays = [words(a)?, words(b)?, words(c)?, words(d)?];
     Ok(ZoneIndex::from_stored(geometry, packed.grid, arrays))
 }
 
@@ -227,7 +308,7 @@ pub fn to_compressed_bytes(index: &ZoneIndex, fp: &[u8; 16], properties: Option<
 
 /// The payload, uncompressed, and its flags: the index, then the properties if any.
 fn payload(index: &ZoneIndex, properties: Option<&[u8]>) -> (Vec<u8>, u32) {
-    let mut payload = encode_payload(index);
+    let mut payload = encode_payload(index, FORMAT_VERSION);
     let Some(properties) = properties else { return (payload, 0) };
     payload.extend_from_slice(properties);
     payload.extend_from_slice(&(properties.len() as u64).to_le_bytes());
@@ -464,6 +545,7 @@ mod tests {
         let plain = to_bytes(&index, &fp, None);
         let packed = compress(&plain).unwrap();
         let legacy = legacy_bytes(&index, &fp, 3);
+        let version_4 = version_4_bytes(&index, &fp);
         let interesting: [&[u8]; 5] = [&[0xff; 4], &[0; 8], &[0x80, 0, 0, 0], &u32::MAX.to_le_bytes(), &[1, 0, 0, 0]];
         let mut accepted = 0;
         let cases = for_a_while("fuzz_decode", |rng, _| {
@@ -471,6 +553,8 @@ mod tests {
                 &plain
             } else if rng.chance(2) {
                 &packed
+            } else if rng.chance(2) {
+                &version_4
             } else {
                 &legacy
             };
@@ -544,13 +628,18 @@ mod tests {
         }
     }
 
+    /// Version 4's bytes: each array as its little-endian values.
+    fn version_4_bytes(index: &ZoneIndex, fp: &[u8; 16]) -> Vec<u8> {
+        with_header(fp, 4, 0, &encode_payload(index, 4))
+    }
+
     /// Version 4 stores each array as its bytes: the payload is the arrays' bytes plus a few
     /// words of lengths and grid, and an array whose length is not a whole number of values
-    /// is an error.
+    /// is an error. Such files still load, as the same index, compressed or not.
     #[test]
-    fn arrays_are_stored_as_their_bytes() {
+    fn version_4_arrays_are_stored_as_their_bytes() {
         let (index, fp) = sample();
-        let bytes = to_bytes(&index, &fp, None);
+        let bytes = version_4_bytes(&index, &fp);
         assert!(bytes.len() < HEADER_LEN + index.array_bytes() + 200, "{} bytes", bytes.len());
         let (_, payload) = bytes.split_at(HEADER_LEN);
         let vertices = le_bytes(&index.geometry().vertices);
@@ -559,6 +648,36 @@ mod tests {
         assert_eq!(from_le_bytes::<u32>(Bytes::new(&[1, 0, 0, 0, 2, 1, 0, 0])).unwrap(), vec![1, 258]);
         let points = [Point::new(-1, 7)];
         assert_eq!(from_le_bytes::<Point>(Bytes::new(&le_bytes(&points))).unwrap(), points);
+        for bytes in [bytes.clone(), compress(&bytes).unwrap()] {
+            assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 4);
+            assert_eq!(
+                from_bytes(&bytes).unwrap(),
+                Decoded { fingerprint: fp, index: index.clone(), properties: None }
+            );
+        }
+        assert_ne!(bytes, to_bytes(&index, &fp, None));
+    }
+
+    /// Version 5 stores each array as its byte planes and the vertices as zigzagged deltas
+    /// first: the same length as version 4's, and the nodes' planes are in the payload.
+    #[test]
+    fn version_5_arrays_are_stored_as_byte_planes() {
+        let (index, fp) = sample();
+        let bytes = to_bytes(&index, &fp, None);
+        assert_eq!(bytes.len(), version_4_bytes(&index, &fp).len());
+        let nodes = to_planes(index.stored_arrays()[0]);
+        assert!(bytes[HEADER_LEN..].windows(nodes.len()).any(|w| w == &nodes[..]));
+        assert_eq!(to_planes(&[0x0403_0201, 0x0807_0605]), [1, 5, 2, 6, 3, 7, 4, 8]);
+        assert_eq!(to_planes(&[]), Vec::<u8>::new());
+        assert!(from_planes(Bytes::new(&[1, 2, 3])).is_err());
+        let words: Vec<u32> = (0..200_000u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+        assert_eq!(from_planes(Bytes::new(&to_planes(&words))).unwrap(), words);
+        let extremes = [i32::MIN, i32::MAX, 0, -1, 1, i32::MIN + 1, i32::MAX - 1];
+        let vertices: Vec<Point> =
+            extremes.iter().flat_map(|&x| extremes.iter().map(move |&y| Point::new(x, y))).collect();
+        assert_eq!(from_vertex_deltas(&vertex_deltas(&vertices)).unwrap(), vertices);
+        assert_eq!(vertex_deltas(&[Point::new(5, -5), Point::new(4, -3)]), [10, 9, 1, 4]);
+        assert!(from_vertex_deltas(&[1, 2, 3]).is_err());
     }
 
     /// A payload of several frames (the last one shorter) comes back whole; damaged frame
