@@ -8,19 +8,37 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 import threading
 import uuid
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 import polars_zones as pz
 from polars_zones._internal import INDEX_MAGIC, points_seen
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+# rich is imported when a table or a progress bar is first drawn, not with the command:
+# messages are plain lines, so a `tag -q` never needs it, and importing it takes tens of
+# milliseconds of every command's start.
+@cache
+def console() -> Console:
+    """Standard output, for tables."""
+    from rich.console import Console
+
+    return Console()
+
+
+def note(line: str) -> None:
+    """A line on standard error (notes and errors), printed as it is."""
+    print(line, file=sys.stderr, flush=True)
+
 
 # Column names taken as coordinates when --lat/--lon are not given (compared case-insensitively):
 # the first group with a match wins, so `lat`/`lon` columns are preferred over `x`/`y` ones.
@@ -110,7 +128,7 @@ def load_zones(path: str, id_property: str | None, layer: str | None = None, whe
     try:
         if head == INDEX_MAGIC:
             if id_property is not None:
-                errors.print(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
+                note(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
             return pz.Zones.load(p)
         return pz.Zones.from_file(p, id_property=id_property, layer=layer, where=where)
     except (ValueError, UnicodeDecodeError, ImportError, OSError) as error:
@@ -157,11 +175,9 @@ def coordinates(schema: pl.Schema, lat: str | None, lon: str | None) -> tuple[st
     """`detect_coordinates`, saying on stderr which columns it chose when it chose any."""
     chosen = detect_coordinates(schema, lat=lat, lon=lon)
     if lat is None or lon is None:
-        errors.print(
+        note(
             f"note: coordinates from columns {chosen[0]!r} (latitude) and {chosen[1]!r} (longitude); "
-            "choose others with --lat/--lon",
-            markup=False,
-            highlight=False,
+            "choose others with --lat/--lon"
         )
     return chosen
 
@@ -287,6 +303,9 @@ def sink_with_progress(
     if quiet:
         worker.join()
     else:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         columns = [
             SpinnerColumn(),
             TextColumn("tagging"),
@@ -295,7 +314,7 @@ def sink_with_progress(
             TextColumn("rows"),
             TimeElapsedColumn(),
         ]
-        with Progress(*columns, console=errors, transient=False) as progress:
+        with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
             task = progress.add_task("tagging", total=total)
             while worker.is_alive():
                 worker.join(0.1)

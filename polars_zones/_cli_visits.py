@@ -191,8 +191,8 @@ def visits_files(
     n = int(summary["visits"].sum())
     how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
     title = f"{n:,} visits from {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s, {how})"
-    console.print(visits_table(summary, column, title, top))
-    console.print(f"wrote {output} ({kind}, one row per visit)")
+    console().print(visits_table(summary, column, title, top))
+    print(f"wrote {output} ({kind}, one row per visit)")
 
 
 def by_bucket(

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def zone_counts(tagged: pl.LazyFrame, lat: str, lon: str, column: str) -> pl.DataFrame:
@@ -27,6 +29,8 @@ def summary_table(counts: pl.DataFrame, rows: int, seconds: float, top: int) -> 
     zoned = counts.filter(pl.col("zone").is_not_null() & pl.col("valid")).sort("rows", descending=True)
     outside = counts.filter(pl.col("zone").is_null() & pl.col("valid"))["rows"].sum()
     invalid = counts.filter(~pl.col("valid"))["rows"].sum()
+    from rich.table import Table
+
     table = Table(title=f"{rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s)")
     table.add_column("zone")
     table.add_column("rows", justify="right")
@@ -80,6 +84,8 @@ def visits_summary(visits: pl.LazyFrame, column: str, by: list[str]) -> pl.DataF
 
 
 def visits_table(summary: pl.DataFrame, column: str, title: str, top: int) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for name in ("zone", "visits", "vessels", "median time in zone", "total time in zone", "positions"):
         table.add_column(name, justify="left" if name == "zone" else "right")

@@ -23,11 +23,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import polars as pl
 import typer
-from rich.table import Table
 
 import polars_zones as pz
 from polars_zones._cli_io import (
@@ -39,11 +38,11 @@ from polars_zones._cli_io import (
     coordinates,
     detect_coordinates,
     empty_as_numbers,
-    errors,
     expand_points,
     join_properties,
     load_zones,
     move_into_place,
+    note,
     output_format,
     parse_distance,
     polars_message,
@@ -54,6 +53,9 @@ from polars_zones._cli_io import (
     temporary_path,
 )
 from polars_zones._report import summary_table, zone_counts
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # `detect_coordinates` is the rule the README names for other commands, here as before.
 __all__ = ["app", "detect_coordinates", "main"]
@@ -207,10 +209,10 @@ def tag_files(
     finally:
         tmp.unlink(missing_ok=True)
     if counts is not None:
-        console.print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
+        console().print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
     columns = (column, *((DISTANCE_COLUMN,) if nearest else ()), *keep_properties)
     added = ", ".join(repr(c) for c in columns)
-    console.print(f"wrote {output} ({kind}, {'column' if len(columns) == 1 else 'columns'} {added} added)")
+    print(f"wrote {output} ({kind}, {'column' if len(columns) == 1 else 'columns'} {added} added)")
 
 
 def tag_files_ray(
@@ -269,8 +271,8 @@ def tag_files_ray(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if counts is not None:
-        console.print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
-    console.print(f"wrote {output}/ (a folder of Parquet files, column {column!r} added)")
+        console().print(summary_table(counts, int(counts["rows"].sum()), seconds, top))
+    print(f"wrote {output}/ (a folder of Parquet files, column {column!r} added)")
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -402,12 +404,14 @@ def index_build(
     seconds = time.perf_counter() - t
     require_output_dir(output)
     built.save(output)
-    console.print(f"built {built!r} in {seconds:.2f} s")
-    console.print(info_table(built, output))
+    console().print(f"built {built!r} in {seconds:.2f} s")
+    console().print(info_table(built, output))
 
 
 def info_table(zones: pz.Zones, path: Path) -> Table:
     size = path.stat().st_size
+    from rich.table import Table
+
     table = Table(title=str(path), show_header=False)
     table.add_column("field")
     table.add_column("value")
@@ -429,7 +433,7 @@ def info_table(zones: pz.Zones, path: Path) -> Table:
 def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -> None:
     """Describe a saved index (checks it in full)."""
     zones = load_zones(str(path), None)
-    console.print(info_table(zones, path))
+    console().print(info_table(zones, path))
 
 
 @app.command("demo")
@@ -442,7 +446,7 @@ def demo_command(
     """Tag synthetic vessel tracks with the bundled maritime zones; print positions and visits per zone, draw a map."""
     from polars_zones.demo import run_demo
 
-    run_demo(points=points, seed=seed, png=None if no_map else png, console=console)
+    run_demo(points=points, seed=seed, png=None if no_map else png, console=console())
 
 
 def interrupt_once(signum: int, frame: object) -> None:
@@ -460,13 +464,13 @@ def main() -> None:
     try:
         app()
     except UserError as error:
-        errors.print(f"error: {error}", markup=False, highlight=False)
+        note(f"error: {error}")
         sys.exit(1)
     except MemoryError:
-        errors.print("error: out of memory", markup=False)
+        note("error: out of memory")
         sys.exit(1)
     except KeyboardInterrupt:
-        errors.print("interrupted", markup=False)
+        note("interrupted")
         sys.exit(130)
 
 
