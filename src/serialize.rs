@@ -28,8 +28,9 @@
 //!
 //! Files, pickles and Polars plans carry the compressed form (`to_compressed_bytes`): about a
 //! third of the index's bytes from version 5 (half in version 4), which is what Polars copies
-//! and serializes with a plan, in frames that decompress on all cores. Uncompressed bytes (version 4's, and earlier versions' files) load too; the
-//! tests make them with `to_bytes` and `compress` them.
+//! and serializes with a plan, in frames that decompress on all cores. Uncompressed bytes
+//! (version 4's, and earlier versions' files) load too; the tests make them with `to_bytes`
+//! and `compress` them.
 //!
 //! Decoding checks all of these and then the index's own invariants, so a truncated,
 //! corrupted or foreign input is an error, never a panic or a wrong index.
