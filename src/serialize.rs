@@ -106,12 +106,17 @@ fn le_bytes<T: Pod>(values: &[T]) -> Cow<'_, [u8]> {
     Cow::Owned(swapped)
 }
 
+/// How many values of `size` bytes a stored array holds, or an error if not a whole number.
+fn value_count(bytes: &Bytes, size: usize) -> Result<usize, String> {
+    match bytes.len() % size {
+        0 => Ok(bytes.len() / size),
+        _ => Err("corrupted zone index: an array's length is not a whole number of values".to_string()),
+    }
+}
+
 /// `le_bytes` read back: one copy (and, on a big-endian machine, a swap per word).
 fn from_le_bytes<T: Pod>(bytes: &Bytes) -> Result<Vec<T>, String> {
-    if bytes.len() % std::mem::size_of::<T>() != 0 {
-        return Err("corrupted zone index: an array's length is not a whole number of values".to_string());
-    }
-    let mut values: Vec<T> = memory::zeroed_vec(bytes.len() / std::mem::size_of::<T>());
+    let mut values: Vec<T> = memory::zeroed_vec(value_count(bytes, std::mem::size_of::<T>())?);
     bytemuck::cast_slice_mut::<T, u8>(&mut values).copy_from_slice(bytes);
     if cfg!(target_endian = "big") {
         bytemuck::cast_slice_mut::<T, u8>(&mut values).chunks_exact_mut(4).for_each(<[u8]>::reverse);
@@ -136,10 +141,7 @@ fn to_planes(words: &[u32]) -> Vec<u8> {
 
 /// `to_planes` read back, on all cores.
 fn from_planes(bytes: &Bytes) -> Result<Vec<u32>, String> {
-    if bytes.len() % 4 != 0 {
-        return Err("corrupted zone index: an array's length is not a whole number of values".to_string());
-    }
-    let n = bytes.len() / 4;
+    let n = value_count(bytes, 4)?;
     let planes: [&[u8]; 4] = std::array::from_fn(|k| &bytes[k * n..(k + 1) * n]);
     let mut words: Vec<u32> = memory::zeroed_vec(n);
     const CHUNK: usize = 1 << 16;
