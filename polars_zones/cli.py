@@ -93,11 +93,13 @@ ZonesSource = Annotated[
 ]
 IdProperty = Annotated[Optional[str], typer.Option(help="Feature property (attribute) that names the zones.")]
 LatColumn = Annotated[
-    Optional[str], typer.Option(help="Latitude column [default: found among lat, latitude, y, in any case].")
+    Optional[str],
+    # As show_default, not in the help text: rich reads "[...]" in help as markup and drops it.
+    typer.Option(help="Latitude column.", show_default="found among lat, latitude, y, in any case"),
 ]
 LonColumn = Annotated[
     Optional[str],
-    typer.Option(help="Longitude column [default: found among lon, lng, long, longitude, x, in any case]."),
+    typer.Option(help="Longitude column.", show_default="found among lon, lng, long, longitude, x, in any case"),
 ]
 BoundaryRule = Annotated[Boundary, typer.Option(help="Where points exactly on a border go.")]
 SummaryTop = Annotated[int, typer.Option(help="Zones listed in the summary.")]

@@ -49,6 +49,10 @@ def test_help():
         assert command in done.stdout
     done = cli("tag", "--help")
     assert done.returncode == 0 and "--zones" in done.stdout and "--id-property" in done.stdout
+    # The coordinate options say how they are found when not given (rich's markup once ate it).
+    text = " ".join(done.stdout.replace("│", " ").split())
+    assert "found among lat, latitude, y, in any case" in text, done.stdout
+    assert "found among lon, lng, long, longitude, x, in any case" in text, done.stdout
 
 
 @pytest.mark.parametrize("source", ["points.parquet", "points.csv", "points.ndjson"])
