@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 # milliseconds of every command's start.
 @cache
 def console() -> Console:
-    """Standard output, for tables."""
+    """Standard output, for tables. Without markup: a zone name or a path is printed as it is,
+    brackets and all, where rich would read "[...]" as a style (or fail on "[/]")."""
     from rich.console import Console
 
-    return Console()
+    return Console(markup=False)
 
 
 def note(line: str) -> None:

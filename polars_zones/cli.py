@@ -102,7 +102,7 @@ LonColumn = Annotated[
     typer.Option(help="Longitude column.", show_default="found among lon, lng, long, longitude, x, in any case"),
 ]
 BoundaryRule = Annotated[Boundary, typer.Option(help="Where points exactly on a border go.")]
-SummaryTop = Annotated[int, typer.Option(help="Zones listed in the summary.")]
+SummaryTop = Annotated[int, typer.Option(min=0, help="Zones listed in the summary.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 QuietTag = Annotated[
     bool,
@@ -440,7 +440,7 @@ def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -
 
 @app.command("demo")
 def demo_command(
-    points: int = typer.Option(2_000_000, help="Synthetic vessel positions to tag (2,000 per vessel)."),
+    points: int = typer.Option(2_000_000, min=0, help="Synthetic vessel positions to tag (2,000 per vessel)."),
     seed: int = typer.Option(42, help="Seed of the generator (same seed, same points)."),
     png: Path = typer.Option(Path("polars-zones-demo.png"), help="Where to write the map."),
     no_map: bool = typer.Option(False, "--no-map", help="Draw no map (without matplotlib, the map is skipped anyway)."),

@@ -638,3 +638,48 @@ def test_bad_distances_are_one_error_line(files, tmp_path, args, message):
     assert last.startswith("error: --max-distance") and message in last
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_brackets_in_zone_names_and_paths_print_as_they_are(tmp_path):
+    # rich reads "[...]" as markup: "[/]" once crashed the summary after the output was written,
+    # and "Zone [north]" printed as "Zone ".
+    names = ["[/]", "[red]Red Sea", "Zone [north]"]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"n": name},
+            "geometry": {"type": "Polygon", "coordinates": [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]]},
+        }
+        for x, name in enumerate(names)
+    ]
+    zones = tmp_path / "[v2] zones.geojson"
+    zones.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    points = tmp_path / "points.csv"
+    pl.DataFrame({"lat": [0.5] * 3, "lon": [0.5, 1.5, 2.5], "t": [0, 1, 2]}).write_csv(points)
+    runs = {
+        "tag": cli("tag", str(points), "-z", str(zones), "--id-property", "n", "-o", str(tmp_path / "t.parquet")),
+        "visits": cli(
+            "visits", str(points), "-z", str(zones), "--id-property", "n", "--time", "t", "-o", str(tmp_path / "v.csv")
+        ),
+        "index": cli("index", "build", str(zones), "--id-property", "n", "-o", str(tmp_path / "[out].pzi")),
+    }
+    for command, done in runs.items():
+        assert done.returncode == 0, (command, done.stderr)
+        assert "Traceback" not in done.stderr
+        for name in names:
+            assert name in done.stdout, (command, name, done.stdout)
+    assert "[out].pzi" in runs["index"].stdout
+    tagged = pl.read_parquet(tmp_path / "t.parquet")
+    assert tagged["zone"].cast(pl.String).to_list() == names
+
+
+def test_negative_counts_are_usage_errors(tmp_path):
+    points = tmp_path / "points.csv"
+    pl.DataFrame({"lat": [0.5], "lon": [0.5]}).write_csv(points)
+    for args, option in [
+        (["tag", str(points), "-z", BUNDLED, "-o", str(tmp_path / "out.parquet"), "--top", "-1"], "--top"),
+        (["demo", "--points", "-5", "--no-map"], "--points"),
+    ]:
+        done = cli(*args)
+        assert done.returncode == 2 and option in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "out.parquet").exists()
