@@ -69,6 +69,9 @@ fn prefetch_leaf_edges(index: &ZoneIndex, leaf: u32) {
 /// The first zone (lowest index) containing `p`, or `NO_ZONE`.
 #[inline]
 pub fn first_zone(index: &ZoneIndex, p: Point, boundary: Boundary) -> u32 {
+    if on_seam(p, boundary) {
+        return seam_first_zone(index, p);
+    }
     first_zone_at(index, index.locate(p), p, boundary)
 }
 
@@ -93,6 +96,14 @@ fn first_zone_at(index: &ZoneIndex, cell: Cell, p: Point, boundary: Boundary) ->
 
 /// Every zone containing `p`, ascending, appended to `out`.
 pub fn all_zones(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<u32>) {
+    if on_seam(p, boundary) {
+        return seam_zones(index, p, out);
+    }
+    zones_at(index, p, boundary, out)
+}
+
+/// `all_zones` at `p` in the plane, whatever its longitude.
+fn zones_at(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<u32>) {
     let start = out.len();
     match index.locate(p) {
         Cell::Outside => {}
@@ -116,6 +127,72 @@ pub fn all_zones(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<
             out.truncate(kept);
         }
     }
+}
+
+// ---- Points on the antimeridian. A longitude of ±180 snaps to x = -HALF_TURN, where the
+// zones west of the meridian (read from -180) start; the zones east of it end at x = HALF_TURN.
+// The half-open rule nudges the point east, so x = -HALF_TURN alone answers it; under the
+// exclusive rule it lies on an edge at either place (a cut where a zone was split when read
+// is an edge, as in the cut polygons shapely sees). Under the inclusive rule it is in every
+// zone whose closure holds either place, a zone that ends at 180 included.
+
+/// Whether `p` (snapped) lies on the antimeridian and `boundary` needs both of its places.
+#[inline(always)]
+fn on_seam(p: Point, boundary: Boundary) -> bool {
+    boundary == Boundary::Inclusive && p.x as i64 == -HALF_TURN
+}
+
+/// `all_zones` of a point on the antimeridian under the inclusive rule (`on_seam`),
+/// ascending, appended to `out`.
+fn seam_zones(index: &ZoneIndex, p: Point, out: &mut Vec<u32>) {
+    let mut zones = Vec::new();
+    for place in [p, Point::new(HALF_TURN as i32, p.y)] {
+        zones_closing_on_meridian(index, place, &mut zones);
+    }
+    zones.sort_unstable();
+    zones.dedup();
+    out.extend_from_slice(&zones);
+}
+
+/// The zones whose closure holds `q`, a point on the meridian x = ±HALF_TURN (unsorted,
+/// appended to `out`). Clipping a ring at the meridian (`antimeridian`) can leave edges along
+/// it where the zone lies on neither side (the clipped ring runs up the meridian and back down
+/// across a gap), so lying on an edge along the meridian says nothing by itself. A polygon
+/// holds `q` when `q` lies on one of its other edges, or when a point beside `q` on the inner
+/// side of the meridian, nudged up or down along it, is inside: a ray from there away from
+/// the meridian crosses only the polygon's edges along the meridian, so that is their parity
+/// (the edges of a gap cancel out). Those edges all pass through `q`, so `q`'s leaf has them.
+fn zones_closing_on_meridian(index: &ZoneIndex, q: Point, out: &mut Vec<u32>) {
+    match index.locate(q) {
+        Cell::Outside => {}
+        Cell::Resolved(set) => out.extend_from_slice(index.zone_set(set)),
+        Cell::Leaf { leaf, .. } => {
+            let (base, groups) = index.leaf_block(leaf);
+            out.extend_from_slice(index.zone_set(base));
+            for group in groups {
+                let (mut above, mut below, mut on_edge) = (false, false, false);
+                for (a, b) in group.edges.iter().map(|&e| index.geometry().edge(e)) {
+                    if a.x == q.x && b.x == q.x {
+                        let (lo, hi) = (a.y.min(b.y), a.y.max(b.y));
+                        above ^= lo <= q.y && q.y < hi;
+                        below ^= lo < q.y && q.y <= hi;
+                    } else {
+                        on_edge |= on_segment(a, b, q);
+                    }
+                }
+                if on_edge || above || below {
+                    out.push(group.zone);
+                }
+            }
+        }
+    }
+}
+
+/// `first_zone` of a point on the antimeridian (`on_seam`).
+fn seam_first_zone(index: &ZoneIndex, p: Point) -> u32 {
+    let mut zones = Vec::new();
+    seam_zones(index, p, &mut zones);
+    zones.first().copied().unwrap_or(NO_ZONE)
 }
 
 /// Latitudes and longitudes of the same length: one chunk of a column of points.
@@ -266,6 +343,21 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
         let (i, p) = sorted[s as usize];
         let (x1, y0) = index.leaf_corner(p, shift);
         out[i as usize] = first_zone_at(index, Cell::Leaf { leaf, x1, y0 }, p, boundary);
+    }
+    if boundary == Boundary::Inclusive {
+        retag_seam_points(index, &sorted, out);
+    }
+}
+
+/// Tags again the points on the antimeridian of a sorted block, where the inclusive rule needs
+/// both of their places (few or none). Kept out of line: in `tag_spatially`, this loop made
+/// the compiler lay out the passes above differently, and the kernel slower (by hand, A/B).
+#[inline(never)]
+fn retag_seam_points(index: &ZoneIndex, sorted: &[(u32, Point)], out: &mut [u32]) {
+    for &(i, p) in sorted {
+        if on_seam(p, Boundary::Inclusive) {
+            out[i as usize] = seam_first_zone(index, p);
+        }
     }
 }
 
@@ -563,6 +655,79 @@ mod tests {
             ],
         ];
         check_all(&zones, 1_250);
+    }
+
+    #[test]
+    fn points_on_the_antimeridian_are_in_the_zones_on_both_sides() {
+        // Zone 0 crosses the meridian (cut into two pieces when read); zones 1 and 2 meet at
+        // it; zone 3 has a piece on each side, at different latitudes. Inclusive: the zones on
+        // either side; exclusive: none (the cut is an edge); half-open: the side east of it.
+        const DEG: i32 = 10_000_000;
+        let rect = |x0: i32, y0: i32, x1: i32, y1: i32| {
+            vec![(x0 * DEG, y0 * DEG), (x1 * DEG, y0 * DEG), (x1 * DEG, y1 * DEG), (x0 * DEG, y1 * DEG)]
+        };
+        let zones = vec![
+            vec![vec![rect(170, 0, 180, 10)], vec![rect(-180, 0, -170, 10)]],
+            vec![vec![rect(170, 20, 180, 30)]],
+            vec![vec![rect(-180, 20, -170, 30)]],
+            vec![vec![rect(170, 40, 180, 50)], vec![rect(-180, 45, -170, 55)]],
+            // A U open to the west, from 176 to 184, as clipping it at 180 leaves its western
+            // part: its edges along the meridian overlap across the gap 62..68.
+            vec![vec![[(176, 60), (180, 60), (180, 70), (176, 70), (176, 68), (180, 68), (180, 62), (176, 62)]
+                .iter()
+                .map(|&(x, y)| (x * DEG, y * DEG))
+                .collect()]],
+        ];
+        let index = build(geometry(&zones));
+        // (latitude, half-open, inclusive, exclusive)
+        type Case = (i32, &'static [u32], &'static [u32], &'static [u32]);
+        let cases: [Case; 14] = [
+            (61, &[], &[4], &[]),
+            (62, &[], &[4], &[]),
+            (65, &[], &[], &[]),
+            (68, &[], &[4], &[]),
+            (70, &[], &[4], &[]),
+            (5, &[0], &[0], &[]),
+            (0, &[0], &[0], &[]),
+            (10, &[], &[0], &[]),
+            (25, &[2], &[1, 2], &[]),
+            (47, &[3], &[3], &[]),
+            (42, &[], &[3], &[]),
+            (52, &[3], &[3], &[]),
+            (45, &[3], &[3], &[]),
+            (35, &[], &[], &[]),
+        ];
+        for (lat, half_open, inclusive, exclusive) in cases {
+            for lon in [180.0, -180.0, 540.0] {
+                let p = snap_query(lat as f64, lon).unwrap();
+                for (mode, expected) in [
+                    (Boundary::HalfOpen, half_open),
+                    (Boundary::Inclusive, inclusive),
+                    (Boundary::Exclusive, exclusive),
+                ] {
+                    let mut got = Vec::new();
+                    all_zones(&index, p, mode, &mut got);
+                    assert_eq!(got, expected, "all_zones at ({lat}, {lon}), {mode:?}");
+                    assert_eq!(first_zone(&index, p, mode), expected.first().copied().unwrap_or(NO_ZONE));
+                    assert_eq!(
+                        zones_containing(index.geometry(), p, mode),
+                        expected,
+                        "reference at ({lat}, {lon}), {mode:?}"
+                    );
+                }
+            }
+        }
+        // The kernel's sorted blocks too (more points than it tags in order).
+        let lats = [5.0, 0.0, 10.0, 25.0, 47.0, 42.0, 52.0, 45.0, 35.0, 61.0, 62.0, 65.0, 68.0, 70.0];
+        let lat: Vec<f64> = (0..5_000).map(|k| lats[k % lats.len()]).collect();
+        let lon = vec![180.0; lat.len()];
+        for mode in MODES {
+            let mut out = vec![0; lat.len()];
+            tag_slices(&index, &lat, &lon, mode, &mut out, true);
+            for (k, &zone) in out.iter().enumerate() {
+                assert_eq!(zone, first_zone(&index, snap_query(lat[k], 180.0).unwrap(), mode), "point {k}, {mode:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! index is tested against and is never on the hot path.
 
 use crate::boundary::Boundary;
-use crate::coords::{on_segment, ray_crosses, Point};
+use crate::coords::{on_segment, ray_crosses, Point, HALF_TURN};
 use crate::geometry::ZoneGeometry;
 
 /// Whether polygon `p` contains `pt`: even-odd over all its rings, then the boundary rule.
@@ -21,8 +21,32 @@ pub fn polygon_contains(zones: &ZoneGeometry, p: usize, pt: Point, boundary: Bou
 
 /// Every zone that contains `pt`, ascending.
 pub fn zones_containing(zones: &ZoneGeometry, pt: Point, boundary: Boundary) -> Vec<u32> {
+    containing(zones, |_, _| true, pt, boundary)
+}
+
+/// `zones_containing` that skips polygons whose bounds (from `polygon_bounds`) exclude
+/// the point: exact, since a polygon contains nothing outside its bounds, and fast enough
+/// to check the index on a million points.
+pub fn zones_containing_bounded(zones: &ZoneGeometry, bounds: &[[i32; 4]], pt: Point, boundary: Boundary) -> Vec<u32> {
+    let near = |p: usize, pt: Point| {
+        let [x0, y0, x1, y1] = bounds[p];
+        pt.x >= x0 && pt.x <= x1 && pt.y >= y0 && pt.y <= y1
+    };
+    containing(zones, near, pt, boundary)
+}
+
+/// The zones of the polygons that `near` admits and that contain `pt`, ascending.
+fn containing(zones: &ZoneGeometry, near: impl Fn(usize, Point) -> bool, pt: Point, boundary: Boundary) -> Vec<u32> {
     let mut out: Vec<u32> = (0..zones.polygon_count())
-        .filter(|&p| polygon_contains(zones, p, pt, boundary))
+        .filter(|&p| {
+            if boundary == Boundary::Inclusive && pt.x as i64 == -HALF_TURN {
+                let twin = Point::new(HALF_TURN as i32, pt.y);
+                (near(p, pt) && closes_on_meridian(zones, p, pt))
+                    || (near(p, twin) && closes_on_meridian(zones, p, twin))
+            } else {
+                near(p, pt) && polygon_contains(zones, p, pt, boundary)
+            }
+        })
         .map(|p| zones.polygon_zone[p])
         .collect();
     out.sort_unstable();
@@ -30,20 +54,23 @@ pub fn zones_containing(zones: &ZoneGeometry, pt: Point, boundary: Boundary) -> 
     out
 }
 
-/// `zones_containing` that skips polygons whose bounds (from `polygon_bounds`) exclude
-/// the point: exact, since a polygon contains nothing outside its bounds, and fast enough
-/// to check the index on a million points.
-pub fn zones_containing_bounded(zones: &ZoneGeometry, bounds: &[[i32; 4]], pt: Point, boundary: Boundary) -> Vec<u32> {
-    let mut out: Vec<u32> = (0..zones.polygon_count())
-        .filter(|&p| {
-            let [x0, y0, x1, y1] = bounds[p];
-            pt.x >= x0 && pt.x <= x1 && pt.y >= y0 && pt.y <= y1 && polygon_contains(zones, p, pt, boundary)
-        })
-        .map(|p| zones.polygon_zone[p])
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+/// A point at longitude ±180 (x = -HALF_TURN) has two places in the plane, x = ±HALF_TURN;
+/// under the inclusive rule a polygon holds it when its closure holds either place. At a place
+/// `q` on the meridian, the edges along the meridian may be left by cutting the polygon there,
+/// with the polygon on neither side, so: `q` lies on one of its other edges, or the point beside
+/// `q` on the inner side, nudged up or down, is inside, which is the parity of the edges along
+/// the meridian that span it (a ray from there away from the meridian crosses only those).
+fn closes_on_meridian(zones: &ZoneGeometry, p: usize, q: Point) -> bool {
+    let (mut above, mut below, mut on_edge) = (false, false, false);
+    for (a, b) in zones.polygon_edges(p).map(|e| zones.edge(e)) {
+        if a.x == q.x && b.x == q.x {
+            above ^= a.y.min(b.y) <= q.y && q.y < a.y.max(b.y);
+            below ^= a.y.min(b.y) < q.y && q.y <= a.y.max(b.y);
+        } else {
+            on_edge |= on_segment(a, b, q);
+        }
+    }
+    on_edge || above || below
 }
 
 /// The bounds of every polygon, for `zones_containing_bounded`.

@@ -200,3 +200,75 @@ def test_wrapped_points_match_unwrapped_ones():
     base = zones.tag_numpy(lat, lon)
     for shift in (360.0, -360.0, 720.0):
         assert (zones.tag_numpy(lat, lon + shift) == base).all()
+
+
+def test_points_on_180_under_each_boundary_rule_match_shapely():
+    # A point at longitude 180 (or -180, or 540) is one point with two places in the plane.
+    # Inclusive: in every zone whose closure holds either place, a zone that ends at 180
+    # included; exclusive: on an edge at both places (a cut is an edge, as in the cut polygons
+    # shapely sees), so in none; half-open: nudged east, into the zones that start at -180.
+    zones_geo = {
+        "E": box(170, 20, 180, 30),  # ends at 180
+        "W": box(-180, 20, -170, 30),  # starts at -180
+        "C": Polygon([(170, 0), (190, 0), (190, 10), (170, 10)]),  # crosses it (past 180)
+        "F": box(175, 40, 180, 50),  # ends at 180, nothing beyond
+        # A U open to the west across 180: cut there, its western part runs up the meridian
+        # and back down across the hollow (62..68), which is outside.
+        "U": Polygon([(176, 60), (184, 60), (184, 70), (176, 70), (176, 68), (182, 68), (182, 62), (176, 62)]),
+    }
+    zones = pz.Zones.from_geojson(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": {"n": n}, "geometry": mapping(g)} for n, g in zones_geo.items()
+            ],
+        },
+        id_property="n",
+    )
+    world = box(-180, -90, 180, 90)
+    # The oracle's pieces: each zone cut to [-180, 180] from itself and its copy 360 degrees west.
+    # (Only parts with area: E's copy touches the world along -180, a line.)
+    cuts = {
+        n: [g.intersection(world), shapely.affinity.translate(g, -360).intersection(world)]
+        for n, g in zones_geo.items()
+    }
+    pieces = {n: shapely.union_all([part for part in parts if part.area > 0]) for n, parts in cuts.items()}
+    lats = [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 60.0, 61.0, 62.0, 65.0, 68.0, 70.0]
+    lons = [180.0, -180.0, 540.0, 179.99999999]
+    frame = pl.DataFrame({"lat": [a for a in lats for _ in lons], "lon": [o for _ in lats for o in lons]})
+    names = list(zones_geo)
+    for boundary in ("inclusive", "exclusive", "half-open"):
+        tagged = frame.select(
+            all=pl.col("lat").zones.tag_all("lon", polygons=zones, boundary=boundary),
+            first=pl.col("lat").zones.tag("lon", polygons=zones, boundary=boundary),
+            within=pl.col("lat").zones.within("lon", polygons=zones, boundary=boundary),
+            distance=pl.col("lat").zones.distance("lon", polygons=zones, boundary=boundary),
+        )
+        for (lat, lon), got in zip(frame.iter_rows(), tagged.iter_rows(named=True)):
+            if boundary == "inclusive":
+                places = [shapely.Point(180, lat), shapely.Point(-180, lat)]
+                expected = [n for n in names if any(pieces[n].covers(q) for q in places)]
+            elif boundary == "exclusive":
+                expected = [n for n in names if pieces[n].contains(shapely.Point(-180, lat))]
+                assert expected == []
+            else:  # nudged east (and less, north) of -180
+                expected = [n for n in names if pieces[n].contains(shapely.Point(-180 + 1e-9, lat + 1e-12))]
+            where = f"({lat}, {lon}), {boundary}"
+            assert [str(z) for z in got["all"]] == expected, where
+            assert got["first"] == (expected[0] if expected else None), where
+            assert got["within"] == bool(expected), where
+            if expected:
+                assert got["distance"] == 0.0, where
+        if boundary == "inclusive":
+            tagged_lats = {lat for (lat, _), z in zip(frame.iter_rows(), tagged["first"]) if z is not None}
+            assert {20.0, 25.0, 30.0, 40.0, 45.0, 50.0} <= tagged_lats  # E, F: they end at 180
+    # numpy in, the kernel's sorted blocks (more than 4,096 points).
+    lat = np.tile(np.array(lats), 500)
+    got = zones.tag_numpy(lat, np.full(lat.size, 180.0), boundary="inclusive")
+    expected = [
+        names.index(zones_at[0])
+        if (zones_at := [n for n in names if any(pieces[n].covers(shapely.Point(x, a)) for x in (180, -180))])
+        else -1
+        for a in lats
+    ]
+    assert (got == np.tile(np.array(expected), 500)).all()
