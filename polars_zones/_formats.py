@@ -14,6 +14,7 @@ compiled module parses the WKB.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 import warnings
@@ -292,8 +293,10 @@ def zone_name(value: Any) -> str:
 
 
 def zone_names(values: list[Any], what: str) -> list[str]:
+    """`zone_name` of each id; a missing one (None, NaN, pandas' NA or NaT) is an error."""
     for i, value in enumerate(values):
-        if value is None:
+        missing = isinstance(value, float) and math.isnan(value)
+        if value is None or missing or type(value).__name__ in ("NAType", "NaTType"):
             raise ValueError(f"{what} {i}: the id is null")
     return [zone_name(v) for v in values]
 

@@ -312,7 +312,8 @@ class Zones:
         if hasattr(geometries, "__geo_interface__") and not hasattr(geometries, "__len__"):
             geometries = [geometries]
         geometries = list(geometries)
-        names = None if ids is None else [str(i) for i in ids]
+        # Named as the other constructors name zones (`from_geojson`'s id_property).
+        names = None if ids is None else _formats.zone_names(_formats.plain_list(ids), "element")
         if names is not None and len(names) != len(geometries):
             raise ValueError(f"{len(geometries)} geometries but {len(names)} ids")
         elements = []

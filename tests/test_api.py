@@ -91,6 +91,22 @@ def test_from_shapely_and_geopandas():
         pz.Zones.from_geopandas(frame, id_column="nope")
 
 
+def test_shapely_and_geopandas_ids_name_zones_as_the_other_constructors_do():
+    squares = [Polygon([(x, 0), (x + 1, 0), (x + 1, 1), (x, 1)]) for x in range(4)]
+    ids = [1, 1.0, np.float64(2.0), "1"]
+    expected = pz.Zones.from_wkb([g.wkb for g in squares], ids=ids)
+    assert expected.ids == ["1", "2"]
+    assert pz.Zones.from_shapely(squares, ids=ids).fingerprint == expected.fingerprint
+    frame = gpd.GeoDataFrame({"id": [1.0, 2.0, 3.5]}, geometry=squares[:3], crs=4326)
+    assert pz.Zones.from_geopandas(frame, id_column="id").ids == ["1", "2", "3.5"]
+    # A missing id is an error, as in from_wkb, not a zone named "None" or "nan".
+    for missing in (None, float("nan")):
+        with pytest.raises(ValueError, match="element 1: the id is null"):
+            pz.Zones.from_shapely(squares[:2], ids=["a", missing])
+    with pytest.raises(ValueError, match="element 2: the id is null"):
+        pz.Zones.from_geopandas(frame.assign(id=[1.0, 2.0, np.nan]), id_column="id")
+
+
 def test_fingerprint_is_content_based_and_bytes_round_trip(bundled_zones, bundled_collection):
     again = pz.Zones.from_geojson(json.dumps(bundled_collection), id_property="A3")
     assert again.fingerprint == bundled_zones.fingerprint
