@@ -211,7 +211,7 @@ def by_bucket(
     key = pl.struct(by).hash(seed=0) % buckets if by else pl.lit(0, dtype=pl.UInt64)
     positions = staging / "positions"
     sink_with_progress(
-        tagged, pl.PartitionBy(positions, key={"_bucket": key}, include_key=False), "parquet", total, quiet
+        tagged, pl.PartitionBy(positions, key={"__visits_bucket": key}, include_key=False), "parquet", total, quiet
     )
     parts = []
     for k, directory in enumerate(sorted(p for p in positions.iterdir() if p.is_dir())):

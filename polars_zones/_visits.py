@@ -24,9 +24,10 @@ them:
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union, cast
 
 import polars as pl
 
@@ -35,6 +36,8 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 DurationLike = Union[dt.timedelta, str, int, float, None]
 
 OUTPUT_COLUMNS = ("enter", "exit", "duration", "points")
+# The prefix of the helper columns of a visits query; no column it reads may start with it.
+_HELPER = "__visits_"
 _UNITS = {"w": 604_800.0, "d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|w|d|h|m|s)")
 
@@ -89,11 +92,17 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
         return pl.lit(value, dtype=pl.Duration("us"))
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not _is_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
+    value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
     return pl.lit(value)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number, numpy's scalars included, and not a boolean (Python's or numpy's)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
 
 
 def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
@@ -116,11 +125,16 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
         )
     if zone == time or zone in by or time in by or len(set(by)) != len(by):
         raise ValueError(f"visits: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
-    clash = [b for b in by if b in OUTPUT_COLUMNS]
-    if clash or zone in OUTPUT_COLUMNS:
+    # The time column becomes `enter`, so it may be called that.
+    clash = [c for c in [*by, zone, time] if c in OUTPUT_COLUMNS and not c == time == "enter"]
+    if clash:
         raise ValueError(
-            f"visits: column {(clash or [zone])[0]!r} would clash with an output column "
-            f"({', '.join(OUTPUT_COLUMNS)}); rename it"
+            f"visits: column {clash[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it"
+        )
+    helper = [c for c in [*by, zone, time] if c.startswith(_HELPER)]
+    if helper:
+        raise ValueError(
+            f"visits: column {helper[0]!r} starts with {_HELPER!r}, which its helper columns use; rename it"
         )
 
 
@@ -193,8 +207,8 @@ def _changed(columns: list[str], before: list[str]) -> pl.Expr:
 
 
 def _with_previous(lf: pl.LazyFrame, columns: list[str]) -> tuple[pl.LazyFrame, list[str]]:
-    """`lf` with each column's value in the row before, as `_prev_<i>` (one shift each)."""
-    names = [f"_prev_{i}" for i in range(len(columns))]
+    """`lf` with each column's value in the row before, as `<_HELPER>prev_<i>` (one shift each)."""
+    names = [f"{_HELPER}prev_{i}" for i in range(len(columns))]
     return lf.with_columns(pl.col(c).shift(1).alias(n) for c, n in zip(columns, names)), names
 
 
@@ -210,13 +224,16 @@ def _visits_lazy(
 ) -> pl.LazyFrame:
     schema = lf.collect_schema()
     _check(schema, zone, time, by)
-    if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 1:
+    if not (_is_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
         raise ValueError(f"min_points must be an integer >= 1, not {min_points!r}")
+    min_points = int(min_points)
     gap_limit = _threshold("max_gap", max_gap, time, schema[time])
     min_length = _threshold("min_duration", min_duration, time, schema[time])
 
     t = pl.col(time)
-    ordered, check = _sorted(lf.select(*by, zone, time).filter(t.is_not_null()), by, time, schema)
+    # A NaN time is no time, as a null is.
+    known = t.is_not_null() & t.is_not_nan() if schema[time].is_float() else t.is_not_null()
+    ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema)
     ordered, before = _with_previous(ordered, [time, *by, zone])
     prev = pl.col(before[0])
     # Times are never null after the filter, so a null previous time marks the first row.
@@ -225,39 +242,39 @@ def _visits_lazy(
     start = new_vessel | _changed([zone], before[-1:]) | gap
 
     rows = (
-        ordered.with_columns(_start=start, _gap=gap)
-        .select(*by, zone, time, "_start", "_gap")
-        .with_row_index("_i")
-        .with_columns(_end=pl.col("_start").shift(-1).fill_null(True))
+        ordered.with_columns(start.alias(f"{_HELPER}start"), gap.alias(f"{_HELPER}gap"))
+        .select(*by, zone, time, f"{_HELPER}start", f"{_HELPER}gap")
+        .with_row_index(f"{_HELPER}i")
+        .with_columns(pl.col(f"{_HELPER}start").shift(-1).fill_null(True).alias(f"{_HELPER}end"))
     )
     # Each run's first and last rows (one row when the run has one position): the last row
     # gives the exit time and the row count.
-    single = pl.col("_end")
+    single, row = pl.col(f"{_HELPER}end"), pl.col(f"{_HELPER}i")
     runs = (
-        rows.filter(pl.col("_start") | pl.col("_end"))
+        rows.filter(pl.col(f"{_HELPER}start") | pl.col(f"{_HELPER}end"))
         .with_columns(
             exit=pl.when(single).then(t).otherwise(t.shift(-1)),
-            points=pl.when(single).then(1).otherwise(pl.col("_i").shift(-1) - pl.col("_i") + 1).cast(pl.UInt32),
+            points=pl.when(single).then(1).otherwise(row.shift(-1) - row + 1).cast(pl.UInt32),
         )
-        .filter(pl.col("_start"))
+        .filter(pl.col(f"{_HELPER}start"))
         .rename({time: "enter"})
         # Gap breaks counted over every run, dropped ones included: two runs are separated
         # by a gap break exactly when their counts differ.
-        .with_columns(_segment=pl.col("_gap").cum_sum())
+        .with_columns(pl.col(f"{_HELPER}gap").cum_sum().alias(f"{_HELPER}segment"))
     )
     if check is not None:
         runs = runs.with_columns(points=pl.col("points") + check)
     keep = pl.col("points") >= min_points
     if min_length is not None:
         keep = keep & ((pl.col("exit") - pl.col("enter")) >= min_length)
-    kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, "_segment"])
-    joined = pl.col(before[0]).is_null() | _changed([*by, zone, "_segment"], before[1:])
+    kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, f"{_HELPER}segment"])
+    joined = pl.col(before[0]).is_null() | _changed([*by, zone, f"{_HELPER}segment"], before[1:])
     return (
-        kept.with_columns(_visit=joined.cum_sum())
+        kept.with_columns(joined.cum_sum().alias(f"{_HELPER}visit"))
         .filter(pl.col(zone).is_not_null())
-        .group_by("_visit", *by, zone)
+        .group_by(f"{_HELPER}visit", *by, zone)
         .agg(enter=pl.col("enter").min(), exit=pl.col("exit").max(), points=pl.col("points").sum())
-        .sort([*by, "enter", "_visit"])
+        .sort([*by, "enter", f"{_HELPER}visit"])
         .select(*by, zone, "enter", "exit", duration=pl.col("exit") - pl.col("enter"), points="points")
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import re
 import tempfile
@@ -572,7 +573,11 @@ def check_max_distance(max_distance: float | None) -> float | None:
     """`max_distance` in metres: None (anywhere) or a finite number >= 0."""
     if max_distance is None:
         return None
-    if isinstance(max_distance, bool) or not isinstance(max_distance, (int, float)):
+    if (
+        isinstance(max_distance, bool)
+        or type(max_distance).__name__ == "bool_"
+        or not isinstance(max_distance, numbers.Real)
+    ):
         raise TypeError(f"max_distance must be a number of metres or None, not {type(max_distance).__name__}")
     if not math.isfinite(max_distance) or max_distance < 0:
         raise ValueError(f"max_distance must be a finite number of metres >= 0, not {max_distance!r}")

@@ -261,3 +261,23 @@ def test_a_serialized_plan_computes_distances_in_a_fresh_process(bundled_zones, 
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert pl.read_json(__import__("io").StringIO(out)).equals(lf.collect())
+
+
+def test_max_distance_takes_any_real_number_and_refuses_the_rest():
+    square = pz.Zones.from_geojson({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]})
+    frame = pl.DataFrame({"lat": [0.5, 3.0], "lon": [0.5, 3.0]})
+
+    def distances(limit):
+        return frame.select(pl.col("lat").zones.distance("lon", polygons=square, max_distance=limit))["lat"].to_list()
+
+    far = distances(None)[1]
+    assert far > 300_000
+    for limit in (1_000_000, np.float32(1e6), np.int64(1_000_000)):
+        assert distances(limit) == [0.0, far]
+    assert distances(np.float64(1_000.0)) == [0.0, None]
+    for bad in (True, np.bool_(True), "1km"):
+        with pytest.raises(TypeError, match="max_distance must be a number of metres or None"):
+            distances(bad)
+    for bad in (-1, float("nan"), np.float32("inf")):
+        with pytest.raises(ValueError, match="max_distance must be a finite number of metres >= 0"):
+            distances(bad)

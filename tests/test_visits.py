@@ -428,3 +428,38 @@ def test_the_sorts_stay_single_column():
     plan = pz.visits(lf, by=["fleet", "vessel"]).explain()
     for column in ("time", "vessel", "fleet"):
         assert f'SORT BY [maintain_order: true] [col("{column}")]' in plan
+
+
+def test_any_column_names_work_or_are_refused_clearly():
+    base = pl.DataFrame({"mmsi": [1] * 5, "t": [0, 10, 20, 30, 40], "zone": ["a", "a", None, "b", "b"]})
+    expected = [(1, "a", 0, 10, 10, 2), (1, "b", 30, 40, 10, 2)]
+    assert pz.visits(base, by="mmsi", time="t").rows() == expected
+    # Names the plan's helper columns once had gave wrong visits without an error.
+    for column, name in [("t", "_prev_0"), ("zone", "_segment"), ("mmsi", "_prev_0"), ("mmsi", "_i"), ("t", "enter")]:
+        renamed = base.rename({column: name})
+        roles = {"by": "mmsi", "time": "t", "zone": "zone"}
+        roles = {role: name if value == column else value for role, value in roles.items()}
+        assert pz.visits(renamed, **roles).rows() == expected, (column, name)
+    with pytest.raises(ValueError, match="column 'exit' would clash with an output column"):
+        pz.visits(base.rename({"t": "exit"}), by="mmsi", time="exit")
+    with pytest.raises(ValueError, match="column '__visits_t' starts with '__visits_'"):
+        pz.visits(base.rename({"t": "__visits_t"}), by="mmsi", time="__visits_t")
+
+
+def test_nan_times_are_ignored_like_nulls():
+    df = pl.DataFrame({"time": [0.0, float("nan"), 2.0, None], "zone": ["a", "a", "a", "a"]})
+    assert pz.visits(df, max_gap=1).rows() == [("a", 0.0, 0.0, 0.0, 1), ("a", 2.0, 2.0, 0.0, 1)]
+    assert pz.visits(df).rows() == [("a", 0.0, 2.0, 2.0, 2)]
+
+
+def test_numpy_scalars_are_numbers():
+    np = pytest.importorskip("numpy")
+    df = pl.DataFrame({"time": [0, 1, 5], "zone": ["a", "a", "a"]})
+    assert pz.visits(df, min_points=np.int64(2)).rows() == pz.visits(df, min_points=2).rows()
+    assert pz.visits(df, max_gap=np.int64(2)).rows() == pz.visits(df, max_gap=2).rows()
+    assert pz.visits(df, min_duration=np.float32(0.5)).rows() == pz.visits(df, min_duration=0.5).rows()
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(ValueError, match="min_points must be an integer >= 1"):
+            pz.visits(df, min_points=flag)
+        with pytest.raises(TypeError, match="max_gap must be a number"):
+            pz.visits(df, max_gap=flag)
