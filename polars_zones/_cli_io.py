@@ -262,11 +262,11 @@ def require_output_dir(path: Path) -> None:
 
 
 def output_format(path: Path) -> str:
+    if path.is_dir():
+        raise UserError(f"output {str(path)!r} is a directory; name a .parquet or .csv file")
     kind = OUTPUT_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"output {str(path)!r}: unknown format {path.suffix!r} (use .parquet or .csv)")
-    if path.is_dir():
-        raise UserError(f"output {str(path)!r} is a directory; name a .parquet or .csv file")
     require_output_dir(path)
     return kind
 

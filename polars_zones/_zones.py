@@ -670,8 +670,14 @@ def _geojson_text(source: Any, where: str) -> str:
 
 
 def _is_geojson_text(text: str) -> bool:
-    """A string is GeoJSON text, else a file name."""
-    return text.lstrip().startswith(("{", "["))
+    """A string is GeoJSON text, else a file name: it starts with "{" or "[" and names no file
+    ("[v2] zones.geojson" does)."""
+    if not text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        return len(text) > 4096 or not os.path.isfile(text)
+    except ValueError:  # a NUL in the text
+        return True
 
 
 def _decoded(data: bytes, where: str, name: str) -> str:

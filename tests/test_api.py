@@ -353,3 +353,13 @@ def test_version_is_the_installed_distributions():
     """`__version__` is the installed distribution's, which maturin takes from Cargo.toml."""
     assert pz.__version__ == importlib.metadata.version("polars-zones")
     assert re.fullmatch(r"\d+\.\d+\.\d+", pz.__version__), pz.__version__
+
+
+def test_a_relative_path_starting_with_a_bracket_is_a_file(tmp_path, monkeypatch, bundled_collection):
+    monkeypatch.chdir(tmp_path)
+    Path("[v2] zones.geojson").write_text(json.dumps(bundled_collection))
+    zones = pz.Zones.from_geojson("[v2] zones.geojson", id_property="A3")
+    assert zones.fingerprint == pz.Zones.from_geojson(bundled_collection, id_property="A3").fingerprint
+    # Text that names no file is still GeoJSON text.
+    with pytest.raises(ValueError, match="invalid JSON"):
+        pz.Zones.from_geojson("[v3] zones.geojson")

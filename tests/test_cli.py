@@ -196,6 +196,10 @@ ERROR_CASES = {
         lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "o.parquet"))],
         "is a directory",
     ),
+    "output is a directory without a suffix": (
+        lambda d, t: ["tag", str(d / "points.parquet"), "--zones", BUNDLED, "-o", str(directory(t / "out"))],
+        "is a directory",
+    ),
     "Parquet files of different columns": (
         lambda d, t: ["tag", str(d / "points.parquet"), str(with_extra_column(d, t)), "--zones", BUNDLED],
         "extra column in file outside of expected schema: extra",
