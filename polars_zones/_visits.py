@@ -31,6 +31,8 @@ from typing import Any, Generic, TypeVar, Union, cast
 
 import polars as pl
 
+from polars_zones._types import is_real_number
+
 # A DataFrame in gives a DataFrame out, a LazyFrame a LazyFrame.
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 DurationLike = Union[dt.timedelta, str, int, float, None]
@@ -92,17 +94,12 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
         return pl.lit(value, dtype=pl.Duration("us"))
-    if not _is_number(value):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
     value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
     return pl.lit(value)
-
-
-def _is_number(value: Any) -> bool:
-    """A real number, numpy's scalars included, and not a boolean (Python's or numpy's)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
 
 
 def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
@@ -224,7 +221,7 @@ def _visits_lazy(
 ) -> pl.LazyFrame:
     schema = lf.collect_schema()
     _check(schema, zone, time, by)
-    if not (_is_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
+    if not (is_real_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
         raise ValueError(f"min_points must be an integer >= 1, not {min_points!r}")
     min_points = int(min_points)
     gap_limit = _threshold("max_gap", max_gap, time, schema[time])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import re
 import tempfile
@@ -17,7 +16,7 @@ import polars as pl
 
 from polars_zones import _formats, _properties
 from polars_zones._internal import INDEX_MAGIC, ZoneIndex, ZonesWarning
-from polars_zones._types import Boundary, GeoJSONSource
+from polars_zones._types import Boundary, GeoJSONSource, is_real_number
 
 if TYPE_CHECKING:
     # numpy is imported where arrays are read: a command that never reads one starts faster.
@@ -573,11 +572,7 @@ def check_max_distance(max_distance: float | None) -> float | None:
     """`max_distance` in metres: None (anywhere) or a finite number >= 0."""
     if max_distance is None:
         return None
-    if (
-        isinstance(max_distance, bool)
-        or type(max_distance).__name__ == "bool_"
-        or not isinstance(max_distance, numbers.Real)
-    ):
+    if not is_real_number(max_distance):
         raise TypeError(f"max_distance must be a number of metres or None, not {type(max_distance).__name__}")
     if not math.isfinite(max_distance) or max_distance < 0:
         raise ValueError(f"max_distance must be a finite number of metres >= 0, not {max_distance!r}")
