@@ -228,6 +228,10 @@ def _visits_lazy(
     min_length = _threshold("min_duration", min_duration, time, schema[time])
 
     t = pl.col(time)
+    # Differences of signed times wrap around past the type's range (Int64 times 2^63 apart
+    # give -2). Within a vessel a later time minus an earlier one is never negative, so a
+    # negative difference is a wrapped one: longer than any threshold.
+    wraps = schema[time].is_signed_integer() or isinstance(schema[time], pl.Datetime)
     # A NaN time is no time, as a null is.
     known = t.is_not_null() & t.is_not_nan() if schema[time].is_float() else t.is_not_null()
     ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema)
@@ -235,7 +239,9 @@ def _visits_lazy(
     prev = pl.col(before[0])
     # Times are never null after the filter, so a null previous time marks the first row.
     new_vessel = prev.is_null() | _changed(by, before[1:-1])
-    gap = (~new_vessel & ((t - prev) > gap_limit)) if gap_limit is not None else pl.lit(False)
+    gap = pl.lit(False)
+    if gap_limit is not None:
+        gap = ~new_vessel & (_beyond(t - prev, gap_limit) if wraps else (t - prev) > gap_limit)
     start = new_vessel | _changed([zone], before[-1:]) | gap
 
     rows = (
@@ -263,8 +269,10 @@ def _visits_lazy(
         runs = runs.with_columns(points=pl.col("points") + check)
     keep = pl.col("points") >= min_points
     if min_length is not None:
-        keep = keep & ((pl.col("exit") - pl.col("enter")) >= min_length)
+        length = pl.col("exit") - pl.col("enter")
+        keep = keep & ((length >= min_length) | (length < 0) if wraps else length >= min_length)
     kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, f"{_HELPER}segment"])
+    duration = pl.col("exit") - pl.col("enter")
     joined = pl.col(before[0]).is_null() | _changed([*by, zone, f"{_HELPER}segment"], before[1:])
     return (
         kept.with_columns(joined.cum_sum().alias(f"{_HELPER}visit"))
@@ -272,8 +280,31 @@ def _visits_lazy(
         .group_by(f"{_HELPER}visit", *by, zone)
         .agg(enter=pl.col("enter").min(), exit=pl.col("exit").max(), points=pl.col("points").sum())
         .sort([*by, "enter", f"{_HELPER}visit"])
-        .select(*by, zone, "enter", "exit", duration=pl.col("exit") - pl.col("enter"), points="points")
+        .select(
+            *by,
+            zone,
+            "enter",
+            "exit",
+            duration=duration,
+            points=pl.col("points") + _fits(schema[time]) if wraps else "points",
+        )
     )
+
+
+def _beyond(difference: pl.Expr, limit: pl.Expr) -> pl.Expr:
+    """`difference > limit` for a difference that may have wrapped around (then negative)."""
+    return (difference > limit) | (difference < 0)
+
+
+def _fits(dtype: pl.DataType) -> pl.Expr:
+    """0 to add to the visits' `points`, failing the query where a visit's exit - enter does
+    not fit the time column's type (the same trick as the check in `_sorted`)."""
+    problem = (
+        f"visits: a visit lasts longer than a difference of {dtype} times can hold (exit - enter wraps around); "
+        "cast the time column to Float64 or to a coarser unit"
+    )
+    wrapped = (pl.col("exit") - pl.col("enter")) < 0
+    return pl.when(wrapped).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
 
 
 def _run(frame: FrameT, build: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:

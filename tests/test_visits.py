@@ -463,3 +463,24 @@ def test_numpy_scalars_are_numbers():
             pz.visits(df, min_points=flag)
         with pytest.raises(TypeError, match="max_gap must be a number"):
             pz.visits(df, max_gap=flag)
+
+
+def test_time_differences_past_the_types_range_are_gaps_or_an_error():
+    """Int64 times 2^64 - 2 apart: exit - enter wraps around to -2 in Int64 (and Datetime)
+    arithmetic. Gaps and min_duration see the true length; a duration that cannot be
+    written in the column's type stops the query instead of reading -2."""
+    lo, hi = -(2**63) + 1, 2**63 - 1
+    df = pl.DataFrame({"vessel": [1, 1, 2, 2], "zone": ["a", "a", "b", "b"], "time": [lo, hi, 0, 5]})
+    split = [(1, "a", lo, lo, 0, 1), (1, "a", hi, hi, 0, 1), (2, "b", 0, 5, 5, 2)]
+    for engine in ENGINES:
+        assert run(df, engine, by="vessel", max_gap=10).rows() == split
+        assert run(df, engine, by="vessel", max_gap=10, min_duration=3).rows() == [split[-1]]
+        for times in (df, df.with_columns(pl.col("time").cast(pl.Datetime("ns")))):
+            with pytest.raises(pl.exceptions.PolarsError, match="a visit lasts longer than a difference of"):
+                run(times, engine, by="vessel")
+        # Long enough for min_duration, so kept, and then too long to write.
+        with pytest.raises(pl.exceptions.PolarsError, match="a visit lasts longer than a difference of Int64"):
+            run(df, engine, by="vessel", min_duration=2**62)
+    # The same span in Float64 is fine.
+    wide = pz.visits(df.with_columns(pl.col("time").cast(pl.Float64)), by="vessel")
+    assert wide["duration"].to_list() == [float(hi) - float(lo), 5.0]
