@@ -139,8 +139,8 @@ def visits_files(
             shown = ", ".join(list(schema.names())[:12])
             raise UserError(f"{role} column {name!r} not found; the points have columns: {shown}")
     time_expr = pl.col(time_column)
-    if schema[time_column] == pl.String:  # CSV and NDJSON: ISO 8601 text, UTC unless it has an offset
-        time_expr = time_expr.str.to_datetime(time_zone="UTC")
+    if schema[time_column] == pl.String:  # CSV and NDJSON
+        time_expr = iso_times(time_column)
     tag = pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary)  # type: ignore[attr-defined]
     tagged = lf.select(*by, time_expr, tag.alias(column))
     options: dict[str, Any] = dict(zone=column, time=time_column, by=by, min_points=min_points)
@@ -178,21 +178,43 @@ def visits_files(
             else:
                 os.replace(visits_parquet, tmp)
         except pl.exceptions.PolarsError as error:
-            raise UserError(f"visits failed: {polars_message(error)}") from None
+            message = polars_message(error)
+            if schema[time_column] == pl.String and ("parse dates" in message or "from `str`" in message):
+                message = f"cannot read time column {time_column!r} as ISO 8601 times: {message}"
+            raise UserError(f"visits failed: {message}") from None
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
         seconds = time.perf_counter() - t
         rows = points_seen() - seen  # every row goes through the tagging plugin once
-        summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
+        summary = None
+        if not quiet:
+            summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
         move_into_place(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
-    n = int(summary["visits"].sum())
-    how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
-    title = f"{n:,} visits from {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9) / 1e6:.1f}M rows/s, {how})"
-    console().print(visits_table(summary, column, title, top))
+    if summary is not None:
+        n = int(summary["visits"].sum())
+        how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
+        rate = rows / max(seconds, 1e-9) / 1e6
+        title = f"{n:,} visits from {rows:,} rows in {seconds:.2f} s ({rate:.1f}M rows/s, {how})"
+        console().print(visits_table(summary, column, title, top))
     print(f"wrote {output} ({kind}, one row per visit)")
+
+
+# An ISO 8601 time that ends in a UTC offset (Z, +02:00, +0200, -05) after its minutes or seconds.
+_HAS_OFFSET = r":\d\d(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+
+
+def iso_times(column: str) -> pl.Expr:
+    """A text column of ISO 8601 times as UTC Datetimes: each with an offset by its offset,
+    each without as UTC, so a file may mix the two (one parse of the whole column infers one
+    format from its first value and fails on the other kind)."""
+    text = pl.col(column).str.strip_chars()
+    offset = text.str.contains(_HAS_OFFSET)
+    aware = pl.when(offset).then(text).str.to_datetime(time_unit="us", time_zone="UTC")
+    naive = pl.when(~offset).then(text).str.to_datetime(time_unit="us").dt.replace_time_zone("UTC")
+    return pl.when(offset).then(aware).otherwise(naive).alias(column)
 
 
 def by_bucket(

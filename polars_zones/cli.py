@@ -66,6 +66,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def print_version(value: bool) -> None:
+    if value:
+        print(f"polars-zones {pz.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(
+        False, "--version", callback=print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Tag points with the polygon zone that contains them (a compiled Polars plugin)."""
+
+
 index_app = typer.Typer(help="Build and inspect saved zone indexes (.pzi files).", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
@@ -82,7 +99,9 @@ class Boundary(str, enum.Enum):
 
 
 # Arguments `tag` and `visits` share, declared once so their help cannot drift apart.
-PointFiles = Annotated[List[str], typer.Argument(help="Point files (Parquet, CSV, NDJSON), globs or directories.")]
+PointFiles = Annotated[
+    List[str], typer.Argument(metavar="POINTS...", help="Point files (Parquet, CSV, NDJSON), globs or directories.")
+]
 ZonesSource = Annotated[
     str,
     typer.Option(
@@ -103,8 +122,7 @@ LonColumn = Annotated[
 ]
 BoundaryRule = Annotated[Boundary, typer.Option(help="Where points exactly on a border go.")]
 SummaryTop = Annotated[int, typer.Option(min=0, help="Zones listed in the summary.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-QuietTag = Annotated[
+Quiet = Annotated[
     bool,
     typer.Option(
         "--quiet",
@@ -291,7 +309,7 @@ def tag_command(
     boundary: BoundaryRule = Boundary.half_open,
     column: str = typer.Option("zone", help="Name of the added zone column."),
     top: SummaryTop = 20,
-    quiet: QuietTag = False,
+    quiet: Quiet = False,
     engine: Engine = typer.Option(
         Engine.polars,
         help="polars: one process, streaming. ray: Parquet in, a folder of Parquet out, on a Ray cluster.",
@@ -394,7 +412,9 @@ def visits_command(
 
 @index_app.command("build")
 def index_build(
-    zones: str = typer.Argument(..., help="A zone file: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf."),
+    zones: str = typer.Argument(
+        ..., metavar="ZONES", help="A zone file: GeoJSON, GeoParquet, Shapefile, GeoPackage, FlatGeobuf."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Index file to write (.pzi)."),
     id_property: Optional[str] = typer.Option(None, help="Feature property that names the zones."),
     layer: Optional[str] = typer.Option(None, help="The layer of a multi-layer file (GeoPackage)."),
@@ -432,7 +452,7 @@ def info_table(zones: pz.Zones, path: Path) -> Table:
 
 
 @index_app.command("info")
-def index_info(path: Path = typer.Argument(..., help="A saved index (.pzi).")) -> None:
+def index_info(path: Path = typer.Argument(..., metavar="ZONES.pzi", help="A saved index (.pzi).")) -> None:
     """Describe a saved index (checks it in full)."""
     zones = load_zones(str(path), None)
     console().print(info_table(zones, path))

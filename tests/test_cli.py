@@ -53,6 +53,10 @@ def test_help():
     text = " ".join(done.stdout.replace("│", " ").split())
     assert "found among lat, latitude, y, in any case" in text, done.stdout
     assert "found among lon, lng, long, longitude, x, in any case" in text, done.stdout
+    # Arguments are named as the README names them (typer showed the list as "{points}").
+    assert "Usage: polars-zones tag [OPTIONS] {POINTS...}" in text, done.stdout
+    done = cli("--version")
+    assert done.returncode == 0 and done.stdout == f"polars-zones {pz.__version__}\n", done.stdout
 
 
 @pytest.mark.parametrize("source", ["points.parquet", "points.csv", "points.ndjson"])

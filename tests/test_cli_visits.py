@@ -71,6 +71,8 @@ def test_visits_from_csv_to_csv(points, tmp_path):
         "visits", str(d / "tracks.csv"), "--zones", BUNDLED, "--id-property", "A3", *FLAGS, "-o", str(target), "-q"
     )
     assert done.returncode == 0, done.stderr
+    # -q: no progress bar and no summary, only the line naming the output.
+    assert done.stdout.strip() == f"wrote {target} (csv, one row per visit)", done.stdout
     got = pl.read_csv(target, try_parse_dates=True)
     assert got.columns == ["mmsi", "zone", "enter", "exit", "duration", "points"]
     assert (
@@ -137,9 +139,37 @@ def test_visits_of_an_empty_csv_and_the_output_among_the_inputs(tmp_path):
         "mmsi",
         "-o",
         str(target),
-        "-q",
     )
     assert done.returncode == 0, done.stderr
     assert pl.read_parquet(target).height == 0 and "0 visits from 0 rows" in done.stdout
     done = cli("visits", str(target), "--zones", BUNDLED, "--time", "enter", "-o", str(target))
     assert done.returncode == 1 and "is also an input" in done.stderr
+
+
+def test_text_times_with_and_without_offsets_in_one_file(tmp_path):
+    """ISO 8601 text: a time with an offset is read by its offset, one without as UTC, and one
+    file may hold both (a single parse of the column failed on the second kind)."""
+    # Two positions in the Gulf of Finland (FIN), one in open water, one more in FIN.
+    lat, lon = [60.0, 60.0, 0.0, 60.0], [24.6, 24.6, -20.0, 24.6]
+    times = ["2024-05-01T10:00:00Z", "2024-05-01 12:30:00+02:00", "2024-05-01T11:00:00", "2024-05-01T14:00:00.5"]
+    source = tmp_path / "mixed.csv"
+    pl.DataFrame({"mmsi": [7] * 4, "t": times, "lat": lat, "lon": lon}).write_csv(source)
+    target = tmp_path / "visits.parquet"
+    done = cli("visits", str(source), "--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    utc = [pl.datetime(2024, 5, 1, h, m, s, time_zone="UTC") for h, m, s in [(10, 0, 0), (10, 30, 0)]]
+    expected = pl.select(enter=utc[0], exit=utc[1]).row(0)
+    got = pl.read_parquet(target)
+    assert got.select("zone", "enter", "exit").rows()[0] == ("FIN", *expected), got
+    # (11:00 at sea splits the visits: the last position is a second visit to FIN.)
+    assert got["zone"].to_list() == ["FIN", "FIN"] and got["points"].to_list() == [2, 1]
+    pl.DataFrame({"mmsi": [7, 7], "t": ["2024-05-01T10:00:00Z", "soon"], "lat": lat[:2], "lon": lon[:2]}).write_csv(
+        source
+    )
+    done = cli("visits", str(source), "--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q")
+    assert done.returncode == 1 and "error: visits failed: cannot read time column 't' as ISO 8601" in done.stderr
+    times = ["2024-05-01T10:00:00", "soon"]
+    pl.DataFrame({"mmsi": [7, 7], "t": times, "lat": lat[:2], "lon": lon[:2]}).write_csv(source)
+    done = cli("visits", str(source), "--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q")
+    assert done.returncode == 1 and "cannot read time column 't'" in done.stderr and "soon" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.csv", "visits.parquet"]
