@@ -128,6 +128,11 @@ def load_zones(path: str, id_property: str | None, layer: str | None = None, whe
             head = f.read(len(INDEX_MAGIC))
     try:
         if head == INDEX_MAGIC:
+            if layer is not None or where is not None:
+                raise UserError(
+                    f"{path} is a saved index: its zones are fixed, so a layer or an attribute filter (where) "
+                    "cannot choose among them; give the zone file it was built from"
+                )
             if id_property is not None:
                 note(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
             return pz.Zones.load(p)

@@ -216,6 +216,11 @@ class Zones:
         """
         saved = cls._saved(path, id_property)
         if saved is not None:
+            if layer is not None or where is not None:
+                raise ValueError(
+                    f"{str(path)!r} is a saved index: its zones are fixed, so layer and where cannot choose "
+                    "among them; give the zone file it was built from"
+                )
             return saved
         path = Path(path)
         if path.suffix.lower() in _formats.GEOJSON_SUFFIXES and layer is None and where is None:
@@ -489,7 +494,9 @@ class Zones:
     ) -> npt.NDArray[np.int32]:
         """Zone index of each point as int32, -1 for no zone or an invalid point.
 
-        Contiguous float64 arrays are read in place; anything else is converted first.
+        Contiguous float64 arrays are read in place; other float and integer arrays are
+        converted first. None and masked entries are no point; text, booleans, dates and
+        complex numbers are a TypeError.
 
         Two squares sharing the edge at longitude 1, and points (lat, lon) at (0.5, 0.5), on that
         edge at (0.5, 1), and at (0.5, 5), in no zone; the edge's point is the east square's
@@ -558,14 +565,29 @@ class Zones:
 def _coordinate_arrays(
     lat: npt.ArrayLike, lon: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Contiguous float64 arrays (read in place when they already are), one-dimensional."""
+    """Contiguous, aligned float64 arrays (read in place when they already are), one-dimensional."""
+    return _coordinate_array(lat, "lat"), _coordinate_array(lon, "lon")
+
+
+def _coordinate_array(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+    """Numbers only, as the expressions take them: integers and floats, None and masked
+    entries as NaN (no point). Text, booleans, dates and complex numbers are refused rather
+    than converted (numpy would read "1" as 1 and a date as a count of days)."""
     import numpy as np
 
-    lats = np.ascontiguousarray(lat, dtype=np.float64)
-    lons = np.ascontiguousarray(lon, dtype=np.float64)
-    if lats.ndim != 1 or lons.ndim != 1:
+    if isinstance(values, np.ma.MaskedArray):
+        values = np.ma.filled(values.astype(np.float64), np.nan)
+    array = np.asarray(values)
+    if array.dtype == object:
+        wrong = next((v for v in array.flat if v is not None and not is_real_number(v)), None)
+        if wrong is not None:
+            raise TypeError(f"{name} must hold numbers, not {type(wrong).__name__} ({wrong!r})")
+    elif array.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold numbers, not {array.dtype} values")
+    array = np.require(array, dtype=np.float64, requirements=["C", "A"])
+    if array.ndim != 1:
         raise ValueError("lat and lon must be one-dimensional")
-    return lats, lons
+    return array
 
 
 def check_max_distance(max_distance: float | None) -> float | None:
@@ -574,9 +596,13 @@ def check_max_distance(max_distance: float | None) -> float | None:
         return None
     if not is_real_number(max_distance):
         raise TypeError(f"max_distance must be a number of metres or None, not {type(max_distance).__name__}")
-    if not math.isfinite(max_distance) or max_distance < 0:
+    try:
+        metres = float(max_distance)
+    except OverflowError:  # an int past float's range
+        metres = math.inf
+    if not math.isfinite(metres) or metres < 0:
         raise ValueError(f"max_distance must be a finite number of metres >= 0, not {max_distance!r}")
-    return float(max_distance)
+    return metres
 
 
 def _warn_repairs(report: IngestReport, null_geometries: str) -> None:

@@ -334,6 +334,14 @@ fn narrow_codes<T: polars_arrow::types::NativeType + TryFrom<u32>>(
     PrimitiveArray::new(T::PRIMITIVE.into(), codes.into(), validity)
 }
 
+/// Builds the index's distance index, if it is not built yet, before any parallel work. Its
+/// build runs on rayon's threads too: a chunk's job that started it would wait for its parts,
+/// and, waiting, could pick up another chunk's job, which would then wait for the build it
+/// is itself part of.
+fn build_near_index_first(index: &ZoneIndex) {
+    index.near();
+}
+
 /// The nearest zone of every point of one chunk within the kwargs' distance, `Nearest::NONE`
 /// where none or invalid.
 fn nearest_chunk(
@@ -351,6 +359,7 @@ fn nearest_chunk(
 #[polars_expr(output_type_func=distance_field)]
 fn zones_distance(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
     let index = kwargs.index()?;
+    build_near_index_first(&index);
     let (lat, lon) = coordinates(inputs, "distance")?;
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
@@ -367,6 +376,7 @@ fn zones_distance(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs
 #[polars_expr(output_type_func_with_kwargs=tag_field)]
 fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> PolarsResult<Series> {
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
+    build_near_index_first(&index);
     let (lat, lon) = coordinates(inputs, "nearest")?;
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {

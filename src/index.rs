@@ -340,7 +340,8 @@ impl ZoneIndex {
     }
 
     /// The index for distances and nearest zones, built on first use (by one thread; others
-    /// wait for it).
+    /// wait for it). The build is parallel: the first call must not come from inside a rayon
+    /// job that other jobs calling this may be stolen into (see `expressions`).
     pub fn near(&self) -> &NearIndex {
         self.near.0.get_or_init(|| std::sync::Arc::new(NearIndex::build(&self.geometry)))
     }

@@ -34,6 +34,13 @@ pub fn unit(lon: f64, lat: f64) -> Vec3 {
     [cos_lat * cos_lon, cos_lat * sin_lon, sin_lat]
 }
 
+/// sin² of the shortest arc measured as an arc (1e-12 radians, 6 µm); a shorter one is measured
+/// as its ends. Its a × b is then mostly rounding error, and the great circle it gives is
+/// arbitrary: two vertices at a pole (latitude 90 at two longitudes, as in a polar grid cell)
+/// are the same point but for the 6e-17 that cos(π/2) leaves, and measured as an arc put every
+/// point near one meridian at a distance of almost nothing.
+const SHORTEST_ARC_SIN2: f64 = 1e-24;
+
 /// The squared chord from `p` to the nearest point of the shorter great-circle arc a–b.
 ///
 /// The foot of `p` on the arc's great circle lies between a and b when (a × p)·(a × b) and
@@ -46,7 +53,7 @@ pub fn chord2_to_arc(p: Vec3, a: Vec3, b: Vec3) -> f64 {
     if pb - ab * pa >= 0.0 && pa - ab * pb >= 0.0 && pa + pb > 0.0 {
         let n = cross(a, b);
         let nn = dot(n, n);
-        if nn > 0.0 {
+        if nn > SHORTEST_ARC_SIN2 {
             let pn = dot(p, n);
             let sin2 = (pn * pn / nn).min(1.0);
             return 2.0 * sin2 / (1.0 + (1.0 - sin2).sqrt());
@@ -146,6 +153,17 @@ mod tests {
         // Small distances keep their precision.
         let centimetre = chord2_to_metres(chord2_to_arc(deg(10.0 + 1e-7, 5.0), a, b));
         assert!((centimetre - 0.011_08).abs() < 1e-4, "{centimetre}");
+    }
+
+    #[test]
+    fn arcs_along_a_pole_are_the_pole() {
+        // The edge (0, 90)–(10, 90) of a polar grid cell is a single point.
+        let (a, b) = (deg(0.0, 90.0), deg(10.0, 90.0));
+        for (lon, lat) in [(100.0, 45.0), (100.0, 89.9), (5.0, 85.0), (-170.0, 0.0)] {
+            let got = chord2_to_metres(chord2_to_arc(deg(lon, lat), a, b));
+            let pole = EARTH_RADIUS_M * (90.0 - lat).to_radians();
+            assert!((got - pole).abs() < 1e-3, "({lon}, {lat}): {got} m, not {pole}");
+        }
     }
 
     #[test]

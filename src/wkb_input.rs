@@ -17,6 +17,15 @@ pub(crate) fn read_wkb(
     rule: Antimeridian,
 ) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
     let geometry = wkb::reader::read_wkb(bytes).map_err(|e| error(at, format!("invalid WKB: {e}")))?;
+    // The reader stops after one geometry: bytes after it (a second geometry written into the
+    // same row, or garbage) would be lost without a word.
+    let used = geometry.buf().len();
+    if used != bytes.len() {
+        return Err(error(
+            at,
+            format!("invalid WKB: {} bytes after the geometry's {used} (one geometry per row)", bytes.len() - used),
+        ));
+    }
     let mut polygons = Vec::new();
     collect(&geometry, at, rule, &mut polygons)?;
     Ok(polygons)
@@ -139,7 +148,9 @@ mod tests {
             p
         };
         let far = polygon(&[&[(0.0, 0.0), (1.0, 0.0), (1.0, 95.0), (0.0, 0.0)]]);
+        let two = [&good[..], &good[..]].concat();
         for (bytes, message) in [
+            (&two[..], "row 1: invalid WKB: 93 bytes after the geometry's 93 (one geometry per row)"),
             (&good[..good.len() - 3], "row 1: invalid WKB"),
             (&point[..], "row 1: a Point is not a zone"),
             (&far[..], "row 1, polygon 0, ring 0, vertex 2: latitude 95 is outside [-90, 90]"),

@@ -138,6 +138,24 @@ def test_tag_numpy_reads_non_contiguous_and_other_dtypes():
     assert zones.tag_numpy(lat, lon).dtype == np.int32
     with pytest.raises(ValueError, match="differ in length"):
         zones.tag_numpy(np.zeros(3), np.zeros(2))
+    # Integers, big-endian and misaligned floats are numbers; None and masked entries no point.
+    assert zones.tag_numpy(np.array([0, 2], dtype=">i8"), [0.5, 0.5]).tolist() == [0, -1]
+    misaligned = np.frombuffer(b"\0" + np.array([0.5, 0.5]).tobytes(), dtype=np.float64, offset=1)
+    assert not misaligned.flags.aligned and zones.tag_numpy(misaligned, misaligned).tolist() == [0, 0]
+    assert zones.tag_numpy([0.5, None], [0.5, 0.5]).tolist() == [0, -1]
+    masked = np.ma.array([0.5, 0.5], mask=[False, True])
+    assert zones.tag_numpy(masked, [0.5, 0.5]).tolist() == [0, -1]
+    assert zones.distance_numpy(masked, [0.5, 0.5])[1] != zones.distance_numpy(masked, [0.5, 0.5])[1]  # NaN
+    # What numpy would convert (text, booleans, dates, complex numbers) is refused, as by the expressions.
+    for bad, message in [
+        (["0.5", "0.5"], "lat must hold numbers, not <U3 values"),
+        (np.array([True, False]), "lat must hold numbers, not bool values"),
+        (np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"), "not datetime64"),
+        (np.array([0.5 + 0j, 0.5]), "not complex128"),
+        (np.array([0.5, "x"], dtype=object), "lat must hold numbers, not str"),
+    ]:
+        with pytest.raises(TypeError, match=message):
+            zones.tag_numpy(bad, [0.5, 0.5])
 
 
 def test_degenerate_rings_are_dropped_with_one_warning():

@@ -147,6 +147,13 @@ def test_index_build_and_info(tmp_path, bundled_zones):
     assert info.returncode == 0
     for text in ("250", f"{bundled_zones.num_vertices:,}", bundled_zones.fingerprint, "bytes"):
         assert text in info.stdout
+    # An attribute filter cannot apply to a saved index: refused, not ignored.
+    points = tmp_path / "points.csv"
+    pl.DataFrame({"lat": [60.0], "lon": [24.6]}).write_csv(points)
+    args = [str(points), "--zones", str(index), "--zones-where", "A3 = 'NOR'", "-o", str(tmp_path / "out.csv")]
+    done = cli("tag", *args)
+    assert done.returncode == 1 and "is a saved index: its zones are fixed" in done.stderr, done.stderr
+    assert not (tmp_path / "out.csv").exists()
 
 
 def bad_geojson(tmp_path: Path) -> Path:

@@ -237,6 +237,10 @@ def test_geojson_goes_through_from_geojson(bundled_zones):
 def test_a_saved_index(bundled_zones, tmp_path):
     bundled_zones.save(tmp_path / "z.pzi")
     assert pz.Zones.from_file(tmp_path / "z.pzi").fingerprint == bundled_zones.fingerprint
+    # Its zones are fixed: a filter or a layer would be ignored, so it is refused.
+    for options in ({"where": "A3 = 'NOR'"}, {"layer": "zones"}):
+        with pytest.raises(ValueError, match="z.pzi' is a saved index: its zones are fixed, so layer and where"):
+            pz.Zones.from_file(tmp_path / "z.pzi", **options)
 
 
 def test_null_geometries_are_skipped_like_geojson_features(frame, tmp_path):
@@ -264,6 +268,9 @@ SQUARE = shapely.to_wkb(shapely.box(0, 0, 1, 1))
         ([shapely.to_wkb(shapely.LineString([(0, 0), (1, 1)]))], "row 0: a LineString is not a zone"),
         ([shapely.to_wkb(shapely.box(0, 0, 1, 95))], "row 0, polygon 0, ring 0, vertex "),
         ([b"", SQUARE], "row 0: invalid WKB"),
+        # A second polygon in the same row, or garbage after the first, was dropped silently.
+        ([SQUARE, SQUARE + shapely.to_wkb(shapely.box(5, 5, 6, 6))], r"row 1: invalid WKB: 93 bytes after"),
+        ([SQUARE + b"garbage"], r"row 0: invalid WKB: 7 bytes after the geometry's 93"),
     ],
 )
 def test_bad_wkb_names_the_row(rows, message):
