@@ -13,6 +13,7 @@ compiled module parses the WKB.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -280,29 +281,48 @@ def srid_crs(rows: list[bytes | None]) -> str | None:
 
 def zone_name(value: Any) -> str:
     """The string form of an id, as `from_geojson` names zones: a whole number without a
-    fraction, true/false in lower case."""
+    fraction, other numbers in positional notation (0.00001, not 1e-05), true/false in lower
+    case. numpy scalars and Decimals are the numbers they hold."""
+    value = _plain_scalar(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))  # -0.0 too: "0"
+        # The shortest digits that read back as the value (as the GeoJSON reader writes
+        # them): 1e+20 is 100000000000000000000, not 2^53's neighbours' exact digits.
+        return format(decimal.Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 
+def _plain_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (np.float32(1.0) is 1.0, np.True_ True)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def zone_names(values: list[Any], what: str) -> list[str]:
     """`zone_name` of each id; a missing one (None, NaN, pandas' NA or NaT) is an error."""
     for i, value in enumerate(values):
-        missing = isinstance(value, float) and math.isnan(value)
+        value = _plain_scalar(value)
+        missing = isinstance(value, (float, decimal.Decimal)) and math.isnan(value)
         if value is None or missing or type(value).__name__ in ("NAType", "NaTType"):
             raise ValueError(f"{what} {i}: the id is null")
     return [zone_name(v) for v in values]
 
 
 def plain_list(values: Any) -> list[Any]:
-    """ids given as a list, a numpy array, a polars Series or an Arrow array."""
+    """ids given as a list, a numpy array, a polars Series or an Arrow array (not a string,
+    which would be its characters)."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"ids must be one id per geometry (a list, an array or a Series), not the string {values!r}")
     for method in ("to_list", "to_pylist", "tolist"):
         if hasattr(values, method):
             return list(getattr(values, method)())

@@ -251,12 +251,18 @@ class Zones:
             if values.null_count():
                 first = positions[values.is_null().arg_true()[0]]
                 raise ValueError(f"{source}: feature {first}: {id_property!r} is null")
-            names = _formats.zone_names(values.to_list(), "feature")
+            try:
+                names = _formats.zone_names(values.to_list(), "row")
+            except ValueError as error:  # a NaN id: named by its feature in the file
+                raise ValueError(f"{source}: {_feature_numbers(str(error), positions)}") from None
         try:
             rows = _formats.lonlat_rows(rows, features.crs, source)
             index, report = ZoneIndex.from_wkb(rows, names, planar=planar)
         except ValueError as error:
-            raise ValueError(f"{source}: {_feature_numbers(str(error), positions)}") from None
+            message = str(error)
+            if message.startswith(source):  # lonlat_rows' own, about the whole file
+                raise
+            raise ValueError(f"{source}: {_feature_numbers(message, positions)}") from None
         _warn_repairs(report, "feature(s) whose geometry is null (they contain no point)")
         return cls._with_attributes(index, _properties.first_per_zone(attributes, names), id_property)
 
@@ -325,7 +331,10 @@ class Zones:
         for i, g in enumerate(geometries):
             if g is None or not hasattr(g, "__geo_interface__"):
                 raise ValueError(f"element {i}: {g!r} is not a geometry")
-            geometry = _shapely_json(g)
+            try:
+                geometry = _shapely_json(g)
+            except ValueError as error:
+                raise ValueError(f"element {i}, {error}") from None
             if names is None:
                 elements.append(geometry)
             else:
@@ -340,18 +349,24 @@ class Zones:
         cls, frame_or_series: Any, *, id_column: str | None = None, antimeridian: str = "split"
     ) -> Zones:
         """Zones from a GeoDataFrame or GeoSeries, one zone per row (or per distinct
-        `id_column` value). Coordinates are taken as lon/lat; a frame in another CRS is
-        refused rather than silently mis-tagged."""
+        `id_column` value), read as `from_wkb` reads rows: a missing geometry is an empty zone
+        (so that zone i stays row i). A frame in a CRS other than longitude/latitude on WGS84
+        is reprojected to it first (`to_crs`, as `from_file` reprojects a file), one without a
+        CRS is taken as longitude/latitude. `properties` is the id column, named `id_column`."""
+        import numpy as np
+        import shapely
+
         crs = getattr(frame_or_series, "crs", None)
-        if crs is not None and not getattr(crs, "is_geographic", True):
-            raise ValueError(f"the frame's CRS is {crs.name!r}; convert it to lon/lat first with .to_crs(4326)")
-        geometries = getattr(frame_or_series, "geometry", frame_or_series)
+        if crs is not None and not crs.equals("OGC:CRS84", ignore_axis_order=True):
+            frame_or_series = frame_or_series.to_crs("OGC:CRS84")
+        geometries = np.asarray(getattr(frame_or_series, "geometry", frame_or_series), dtype=object)
         ids = None
         if id_column is not None:
             if id_column not in getattr(frame_or_series, "columns", ()):
                 raise ValueError(f"no column {id_column!r} in the frame")
             ids = frame_or_series[id_column].tolist()
-        return cls.from_shapely(list(geometries), ids=ids, antimeridian=antimeridian)
+        zones = cls.from_wkb(list(shapely.to_wkb(geometries)), ids=ids, antimeridian=antimeridian)
+        return zones if id_column is None else cls._with_attributes(zones._index, None, id_column)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Zones:
@@ -654,13 +669,31 @@ def _describe_problem(problem: dict[str, Any]) -> str:
     return f"{', '.join(where)}: {problem['kind']} at ({problem['lon']:.7f}, {problem['lat']:.7f}): {problem['detail']}"
 
 
+def _non_finite_member(obj: Any) -> str:
+    """Where a dict holds the NaN or infinity that JSON cannot: 'features[1].properties["depth"]
+    is nan (JSON has no NaN or infinity)'. Iterative, so any nesting is fine."""
+    stack: list[tuple[Any, str]] = [(obj, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{path.lstrip('.') or 'the value'} is {value} (JSON has no NaN or infinity)"
+        if isinstance(value, dict):
+            stack.extend(
+                (v, f"{path}.{k}" if re.fullmatch(r"\w+", str(k)) else f"{path}[{k!r}]")
+                for k, v in reversed(value.items())
+            )
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return "a number is not finite"
+
+
 def _geojson_text(source: Any, where: str) -> str:
     if isinstance(source, dict):
         try:
             return json.dumps(source, allow_nan=False)
         except ValueError:
-            problem = _locate_bad_coordinate(source)
-            raise ValueError(f"{where}: {problem or 'a number is not finite'}") from None
+            problem = _locate_bad_coordinate(source) or _non_finite_member(source)
+            raise ValueError(f"{where}: {problem}") from None
         except (TypeError, RecursionError) as error:
             raise ValueError(f"{where}: not JSON-serializable: {error}") from None
     if isinstance(source, bytes):
@@ -705,7 +738,13 @@ def _decoded(data: bytes, where: str, name: str) -> str:
     """File or bytes content as text; "utf-8-sig" drops a leading byte order mark."""
     if data.startswith(INDEX_MAGIC):
         raise ValueError(f"{where}: {name} is a saved index, not GeoJSON: use Zones.load")
-    return data.decode("utf-8-sig")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:  # RFC 7946: GeoJSON is UTF-8
+        raise ValueError(
+            f"{where}: {name} is not UTF-8 text (byte {error.start}: {data[error.start : error.start + 1]!r}); "
+            "GeoJSON is UTF-8: convert it first (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
 
 
 def _saved_index(source: Any) -> bytes | None:
@@ -749,6 +788,10 @@ def _better_message(texts: list[str], message: str, each_is_zone: bool) -> str:
         except (ValueError, RecursionError):  # Python cannot read it either: Rust's message stands
             continue
         if problem:
+            # Only where Rust stopped: a problem in a later feature is not this error.
+            named = re.search(r"\bfeature (\d+)\b", message)
+            if named is not None and not problem.startswith(f"feature {named.group(1)},"):
+                return message
             return f"element {i}, {problem}" if each_is_zone else problem
     return message
 

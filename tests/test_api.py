@@ -85,8 +85,20 @@ def test_from_shapely_and_geopandas():
     assert from_frame.ids == ["A", "B"]
     assert from_frame.fingerprint == pz.Zones.from_shapely([a, b], ids=["A", "B"]).fingerprint
     assert len(pz.Zones.from_geopandas(frame.geometry)) == 2
-    with pytest.raises(ValueError, match="to_crs"):
-        pz.Zones.from_geopandas(frame.to_crs(3857))
+    # Another CRS is reprojected, as from_file reprojects a file: a projected one, and a
+    # geographic one that is not WGS84 lon/lat (NTF Paris: grads from the Paris meridian) too.
+    mercator = pz.Zones.from_geopandas(frame.to_crs(3857), id_column="name")
+    assert mercator.ids == ["A", "B"] and at(mercator, 7.9, 7.1) == 1 and at(mercator, 0.6, 0.2) == 0
+    paris = gpd.GeoDataFrame({"name": ["P"]}, geometry=[Polygon([(2, 48), (3, 48), (3, 49), (2, 49)])], crs=4807)
+    reprojected = pz.Zones.from_geopandas(paris, id_column="name")
+    assert reprojected.fingerprint == pz.Zones.from_geopandas(paris.to_crs(4326), id_column="name").fingerprint
+    assert reprojected.bounds[0] > 4.1  # 2 grads east of Paris, not 2 degrees east of Greenwich
+    assert paris.crs.to_epsg() == 4807  # the frame itself is not changed
+    # The id column keeps its name; a missing geometry is an empty zone, as in from_wkb.
+    assert from_frame.properties.columns == ["name"]
+    with pytest.warns(pz.ZonesWarning, match="1 null geometries"):
+        gaps = pz.Zones.from_geopandas(gpd.GeoDataFrame(geometry=[a, None, b], crs=4326))
+    assert len(gaps) == 3 and at(gaps, 7.9, 7.1) == 2
     with pytest.raises(ValueError, match="no column 'nope'"):
         pz.Zones.from_geopandas(frame, id_column="nope")
 
@@ -103,8 +115,36 @@ def test_shapely_and_geopandas_ids_name_zones_as_the_other_constructors_do():
     for missing in (None, float("nan")):
         with pytest.raises(ValueError, match="element 1: the id is null"):
             pz.Zones.from_shapely(squares[:2], ids=["a", missing])
-    with pytest.raises(ValueError, match="element 2: the id is null"):
+    with pytest.raises(ValueError, match="row 2: the id is null"):
         pz.Zones.from_geopandas(frame.assign(id=[1.0, 2.0, np.nan]), id_column="id")
+
+
+def test_ids_of_every_kind_are_named_as_the_geojson_reader_names_them():
+    """The GeoJSON reader (Rust) is the rule; the Python constructors' names must match it."""
+    import decimal
+
+    ids = [1.5, 1e-05, 1e20, 1e300, -0.0, 2.5e-10, 2.0**60, 12345678901234567890, True, "x"]
+    features = [
+        {"type": "Feature", "properties": {"k": v}, "geometry": {"type": "Polygon", "coordinates": [square(i)]}}
+        for i, v in enumerate(ids)
+    ]
+    rule = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="k").ids
+    wkb = [Polygon(square(i)[:-1]).wkb for i in range(len(ids))]
+    assert pz.Zones.from_wkb(wkb, ids=ids).ids == rule
+    # numpy scalars and Decimals are the numbers they hold.
+    held = [np.float32(1.5), decimal.Decimal("0.00001"), np.float64(1e20), 1e300, np.float32(-0.0), 2.5e-10]
+    held += [np.float64(2.0**60), np.uint64(12345678901234567890), np.True_, np.str_("x")]
+    assert pz.Zones.from_wkb(wkb, ids=held).ids == rule
+    for missing in (np.float32("nan"), decimal.Decimal("NaN")):
+        with pytest.raises(ValueError, match="row 1: the id is null"):
+            pz.Zones.from_wkb(wkb[:2], ids=["a", missing])
+    # A string is not a list of ids (it was its characters: "A3" named two zones, A and 3).
+    with pytest.raises(TypeError, match="ids must be one id per geometry .* not the string 'A3'"):
+        pz.Zones.from_wkb(wkb[:2], ids="A3")
+
+
+def square(x):
+    return [[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]
 
 
 def test_fingerprint_is_content_based_and_bytes_round_trip(bundled_zones, bundled_collection):
@@ -203,6 +243,19 @@ NAN_RING = [[0, 0], [1, 0], [float("nan"), 1], [0, 0]]
             collection(feature({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]})),
             r"feature 0, polygon 0, ring 0, vertex 1: a position needs 2 numbers",
         ),
+        # A NaN elsewhere than in a coordinate: where it is.
+        (
+            collection(feature(SQUARE, name="a"), feature(SQUARE, depth=float("nan"))),
+            r"input: features\[1\]\.properties\.depth is nan \(JSON has no NaN or infinity\)",
+        ),
+        # The first problem is the one reported, not a bad coordinate further on.
+        (
+            collection(
+                feature({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
+                feature({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]}),
+            ),
+            r"^feature 0: a LineString is not a zone",
+        ),
     ],
 )
 def test_bad_input_says_what_and_where(source, message):
@@ -215,6 +268,11 @@ def test_missing_id_property_and_missing_file(tmp_path):
         pz.Zones.from_geojson(collection(feature(SQUARE, name="a"), feature(FAR)), id_property="name")
     with pytest.raises(FileNotFoundError, match="no such GeoJSON file"):
         pz.Zones.from_geojson(str(tmp_path / "missing.geojson"))
+    latin1 = tmp_path / "latin1.geojson"
+    latin1.write_bytes(json.dumps(feature(SQUARE, name="Zürich"), ensure_ascii=False).encode("latin-1"))
+    for read in (pz.Zones.from_geojson, pz.Zones.from_file):
+        with pytest.raises(ValueError, match=r"latin1.geojson' is not UTF-8 text \(byte \d+: b'\\xfc'\)"):
+            read(latin1)
     with pytest.raises(ValueError, match="not a polars-zones index"):
         pz.Zones.from_bytes(b"hello world, this is not an index at all, no sir")
 
@@ -222,8 +280,8 @@ def test_missing_id_property_and_missing_file(tmp_path):
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_shapely_input_with_nan_is_located():
     bad = Polygon([(0, 0), (1, 0), (float("nan"), 1)])
-    with pytest.raises(ValueError, match=r"polygon 0, ring 0, vertex 2"):
-        pz.Zones.from_shapely([bad])
+    with pytest.raises(ValueError, match=r"^element 2, polygon 0, ring 0, vertex 2: coordinate \(nan, 1.0\)"):
+        pz.Zones.from_shapely([Polygon(SQUARE["coordinates"][0])] * 2 + [bad])
 
 
 @pytest.mark.parametrize("n", [255, 256, 70_000])
