@@ -31,10 +31,14 @@ def tag_pandas(
 
     from polars_zones._namespace import as_zones
 
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"tag_pandas takes a pandas DataFrame, not {type(df).__name__}")
     resolved = as_zones(zones)
     for role, column in (("latitude", lat), ("longitude", lon)):
         if column not in df.columns:
             raise ValueError(f"no column {column!r} in the frame")
+        if isinstance(df[column], pd.DataFrame):
+            raise ValueError(f"tag_pandas: the frame has {df[column].shape[1]} columns named {column!r}; rename them")
         dtype = df[column].dtype
         # As the expressions: numbers only (strings would be parsed, dates turned into NaN).
         if (

@@ -583,6 +583,27 @@ mod tests {
     }
 
     #[test]
+    fn points_on_borders_the_rule_leaves_outside_are_at_zero() {
+        // a: (0, 0)-(1, 1); b east of it, sharing the edge x = 1 with a vertex of its own at
+        // (1, 0.5): their pieces there differ, and measured, a point on it was nearer to b.
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon",
+             "coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon",
+             "coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0.5],[1,0]]]}}]}"#;
+        let index = zones(text);
+        // (lat, lon): on a's top edge (outside under both rules below), and on the shared edge.
+        let (lat, lon) = ([1.0, 0.3], [0.5, 1.0]);
+        for (boundary, zones) in [(Boundary::HalfOpen, [0, 1]), (Boundary::Exclusive, [0, 0])] {
+            let mut out = vec![Nearest::NONE; 2];
+            // Found within a largest distance of 0: exactly on the border.
+            nearest_slices(&index, &lat, &lon, boundary, 0.0, &mut out, false);
+            let got: Vec<(f64, u32)> = out.iter().map(|n| (n.chord2, n.zone)).collect();
+            assert_eq!(got, vec![(0.0, zones[0]), (0.0, zones[1])], "{boundary:?}");
+        }
+    }
+
+    #[test]
     fn shared_pieces_are_the_same_both_ways() {
         let (a, b) = (Point::new(-1_000_003, 7), Point::new(2_000_001, 900_000_013));
         let n = pieces_of_edge(a, b);

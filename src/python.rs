@@ -113,7 +113,7 @@ fn first_zones<'py>(
     let mode = self::boundary(boundary)?;
     let (lat, lon) = slices(lat, lon)?;
     if looks_swapped(lat, lon) {
-        crate::warn::swapped_coordinates_once("zones.tag_numpy(lat, lon)");
+        crate::warn::swapped_coordinates_once("zones.tag_numpy(lat, lon) and pz.tag_pandas(df, zones, lat=, lon=)");
     }
     let out = py.detach(|| {
         let zones = kernel(lat, lon, mode);
@@ -363,7 +363,7 @@ impl PyZoneIndex {
         let max_chord2 = max_chord2(max_distance).map_err(PyValueError::new_err)?;
         let (lat, lon) = slices(&lat, &lon)?;
         if looks_swapped(lat, lon) {
-            crate::warn::swapped_coordinates_once("zones.distance_numpy(lat, lon)");
+            crate::warn::swapped_coordinates_once("zones.distance_numpy(lat, lon) and zones.nearest_numpy(lat, lon)");
         }
         let (metres, zones) = py.detach(|| {
             let mut out = vec![Nearest::NONE; lat.len()];

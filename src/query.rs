@@ -472,8 +472,10 @@ pub fn tag_all_slices(
 }
 
 /// Distance and nearest zone for each (lat, lon) into `out`: a point in a zone (by `boundary`,
-/// as `tag`) is at 0 in its first zone; others get the nearest piece within `max_chord2`, or
-/// `Nearest::NONE` (also for invalid points).
+/// as `tag`) is at 0 in its first zone; a point on a border that the rule leaves outside is at
+/// 0 in the first zone whose border it is on (the exact test: the search measures arcs that
+/// may pass centimetres from the drawn edge); others get the nearest piece within
+/// `max_chord2`, or `Nearest::NONE` (also for invalid points).
 pub fn nearest_slices(
     index: &ZoneIndex,
     lat: &[f64],
@@ -492,7 +494,10 @@ pub fn nearest_slices(
             let k = base + j;
             *o = match (zones[k], snap_query(lat[k], lon[k])) {
                 (_, None) => Nearest::NONE,
-                (NO_ZONE, Some(p)) => near.search(p, max_chord2),
+                (NO_ZONE, Some(p)) => match on_border_of(index, p, boundary) {
+                    NO_ZONE => near.search(p, max_chord2),
+                    zone => Nearest { chord2: 0.0, zone },
+                },
                 (zone, Some(_)) => Nearest { chord2: 0.0, zone },
             };
         }
@@ -501,6 +506,15 @@ pub fn nearest_slices(
         out.par_chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
     } else {
         out.chunks_mut(NEAREST_BLOCK).enumerate().for_each(block);
+    }
+}
+
+/// The first zone on whose border `p` lies, for a point no zone contains under `boundary`.
+#[inline]
+fn on_border_of(index: &ZoneIndex, p: Point, boundary: Boundary) -> u32 {
+    match boundary {
+        Boundary::Inclusive => NO_ZONE, // borders are inside already
+        _ => first_zone(index, p, Boundary::Inclusive),
     }
 }
 

@@ -25,7 +25,7 @@ pub fn swapped_coordinates_once(call: &str) {
     }
     let message = format!(
         "most latitudes are outside [-90, 90] while their longitudes would be valid latitudes: are \
-         lat and lon swapped? {call} takes the latitude first. Points with an invalid latitude are \
+         lat and lon swapped? The latitude comes first in {call}. Points with an invalid latitude are \
          in no zone. (polars-zones warns about this once per process.)"
     );
     Python::attach(|py| {

@@ -219,6 +219,23 @@ def test_hand_made_zones():
     check_against_oracle(zones, HAND_MADE, df["lat"].to_numpy(), df["lon"].to_numpy())
 
 
+def test_points_on_a_border_the_rule_leaves_outside_are_at_zero():
+    """Exactly 0 and the first zone whose border it is, whatever max_distance: measured, the
+    border was a few centimetres away (the search's arcs pass beside a drawn east-west edge),
+    and max_distance=0 lost the point."""
+    west = {"type": "Polygon", "coordinates": [square(0, 0, 2, 2)]}
+    east = {"type": "Polygon", "coordinates": [[[2, 0], [3, 0], [3, 2], [2, 2], [2, 1], [2, 0]]]}
+    zones = pz.Zones.from_geojson([west, east])
+    lat, lon = [2.0, 1.0, 0.5], [1.0, 2.0, 1.0]  # west's top edge, the shared edge, inside
+    for boundary, nearest in [("half-open", [0, 1, 0]), ("exclusive", [0, 0, 0])]:
+        for max_distance in (None, 0.0):
+            df = pl.DataFrame({"lat": lat, "lon": lon}).select(
+                d=pl.col("lat").zones.distance("lon", polygons=zones, boundary=boundary, max_distance=max_distance),
+                n=pl.col("lat").zones.nearest("lon", polygons=zones, boundary=boundary, max_distance=max_distance),
+            )
+            assert df["d"].to_list() == [0.0, 0.0, 0.0] and df["n"].to_list() == nearest, (boundary, max_distance)
+
+
 POLAR = {
     "type": "FeatureCollection",
     "features": [

@@ -70,6 +70,16 @@ def test_tag_pandas_refuses_non_numeric_columns(bundled_zones, values, dtype):
         pz.tag_pandas(swapped, bundled_zones)
 
 
+def test_tag_pandas_refuses_what_is_not_one_column_each(bundled_zones):
+    import pandas as pd
+
+    twice = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["lat", "lat", "lon"])
+    with pytest.raises(ValueError, match="the frame has 2 columns named 'lat'; rename them"):
+        pz.tag_pandas(twice, bundled_zones)
+    with pytest.raises(TypeError, match="tag_pandas takes a pandas DataFrame, not Series"):
+        pz.tag_pandas(pd.Series([1.0]), bundled_zones)
+
+
 def test_tag_pandas_takes_every_numeric_dtype(bundled_zones):
     import pandas as pd
 
@@ -120,7 +130,7 @@ def test_swapped_lat_lon_warns_once_per_process():
     counted, message, nulls = done.stdout.strip().split("\n")
     assert counted == "1 ZonesWarning"
     assert "are lat and lon swapped?" in message
-    assert "pl.col(lat).zones.tag(lon, ...) takes the latitude first" in message
+    assert "The latitude comes first in pl.col(lat).zones.tag(lon, ...)." in message
     assert nulls.startswith("3 ")  # the three out-of-range latitudes are in no zone, as documented
 
 
