@@ -1,5 +1,5 @@
 """Scale limits: a 10M-vertex zone, 100k small zones, a zone of thousands of overlapping
-spikes, next to the realistic case (the 10 m maritime zones).
+spikes, a comb of long parallel edges, next to the realistic case (the 10 m maritime zones).
 
     python bench/scale_limits.py
 
@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent.parent / "shared" / "data" / "countries-maritime-10m.geojson"
-CASES = ["maritime-10m", "one-zone-10M-vertices", "100k-small-zones", "spiky-zone-5000-spikes"]
+CASES = ["maritime-10m", "one-zone-10M-vertices", "100k-small-zones", "spiky-zone-5000-spikes", "comb-40000-long-edges"]
 
 
 def status(field: str) -> int:
@@ -84,6 +84,13 @@ def geojson(case: str) -> tuple[str, str | None]:
         )
         coords = ring.tolist()
         coords.append(coords[0])
+        return json.dumps({"type": "Polygon", "coordinates": [coords]}), None
+    if case == "comb-40000-long-edges":
+        # A zigzag of 40,000 edges, each 10 degrees long and 0.0001 degree above the last:
+        # every cell fine enough to separate them is crossed by its neighbours' edges too.
+        n = 40_000
+        coords = [[0.0 if i % 2 == 0 else 10.0, round(i * 1e-4, 6)] for i in range(n)]
+        coords += [[-1.0, round(n * 1e-4, 6)], [-1.0, 0.0], coords[0]]
         return json.dumps({"type": "Polygon", "coordinates": [coords]}), None
     raise ValueError(case)
 
