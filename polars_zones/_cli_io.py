@@ -6,11 +6,13 @@ file by Polars' streaming sink with a progress bar, and the user errors they rep
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 import sys
 import threading
 import uuid
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,16 +84,20 @@ def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]
 
     files: list[Path] = []
     for pattern in patterns:
-        if glob.has_magic(pattern):
-            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-            files.extend(found(matches, f"no file matches {pattern!r}"))
-        elif Path(pattern).is_dir():
-            inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
-            files.extend(found(inside, f"no Parquet, CSV or NDJSON file in directory {pattern!r}"))
-        elif Path(pattern).is_file():
+        # A file or directory that exists is that one, even if its name looks like a glob
+        # ("pts[1].csv").
+        if Path(pattern).is_file():
             if is_output(Path(pattern)):
                 raise UserError(f"output {str(output)!r} is also an input; write the output elsewhere")
             files.append(Path(pattern))
+        elif Path(pattern).is_dir():
+            inside = sorted(p for p in Path(pattern).iterdir() if p.suffix.lower() in POINT_FORMATS)
+            files.extend(found(inside, f"no Parquet, CSV or NDJSON file in directory {pattern!r}"))
+        elif glob.has_magic(pattern):
+            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+            files.extend(found(matches, f"no file matches {pattern!r}"))
+        elif Path(pattern).exists():
+            raise UserError(f"{pattern!r} is not a regular file (a pipe or a device?); give a file")
         else:
             raise UserError(f"no such file: {pattern!r}")
     for f in files:
@@ -100,19 +106,23 @@ def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]
     return files
 
 
-def scan_points(files: list[Path]) -> pl.LazyFrame:
-    """One lazy frame over all files, one scan per format."""
+def scan_points(files: list[Path], numbers: Sequence[str] = ()) -> pl.LazyFrame:
+    """One lazy frame over exactly these files (their names are not globs: "b[1].csv" is that
+    file), one scan per format. `numbers`: columns that text formats read as Float64 rather
+    than as the type guessed from their first rows (integers, or empty cells, at the top of a
+    CSV column of coordinates)."""
     by_format: dict[str, list[str]] = {}
     for f in files:
         by_format.setdefault(POINT_FORMATS[f.suffix.lower()], []).append(str(f))
+    floats: dict[str, pl.DataType] = {name: pl.Float64() for name in numbers}
     scans = []
     for kind, paths in by_format.items():
         if kind == "parquet":
-            scans.append(pl.scan_parquet(paths))
+            scans.append(pl.scan_parquet(paths, glob=False))
         elif kind == "csv":
-            scans.append(pl.scan_csv(paths))
-        else:
-            scans.append(pl.scan_ndjson(paths))
+            scans.append(pl.scan_csv(paths, glob=False, schema_overrides=floats or None))
+        else:  # scan_ndjson always expands globs: escape them
+            scans.append(pl.scan_ndjson([glob.escape(p) for p in paths], schema_overrides=floats or None))
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
 
 
@@ -194,16 +204,19 @@ def property_names(text: str | None) -> list[str]:
 
 
 def join_properties(
-    tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema
+    tagged: pl.LazyFrame, zones: pz.Zones, column: str, names: list[str], schema: pl.Schema, added: Sequence[str] = ()
 ) -> pl.LazyFrame:
     """The zones' properties `names` added beside the zone column, in the streaming plan: a left
-    join on the zone (the properties' id column has the zone column's dtype), rows kept in order."""
+    join on the zone (the properties' id column has the zone column's dtype), rows kept in order.
+    `added`: the other columns the command adds (distance_m)."""
     table = zones.properties
     for name in names:
         if name not in table.columns:
             raise UserError(f"the zones have no property {name!r}; they have: {', '.join(table.columns)}")
-        if name in schema or name == column:
+        if name in schema:
             raise UserError(f"the points already have a column {name!r}; --keep-properties cannot add it")
+        if name == column or name in added:
+            raise UserError(f"the output already gets a column {name!r}; --keep-properties cannot add it")
     key = "__polars_zones_zone__"
     right = table.lazy().select(pl.col(table.columns[0]).alias(key), *names)
     return tagged.join(right, left_on=column, right_on=key, how="left", coalesce=True, maintain_order="left")
@@ -231,7 +244,10 @@ def parse_distance(text: str) -> float:
     number, unit = float(match.group(1)), match.group(2).lower()
     if unit and unit not in DISTANCE_UNITS:
         raise UserError(f"--max-distance {text!r}: unknown unit {match.group(2)!r} (use m, km or nm)")
-    return number * DISTANCE_UNITS[unit or "m"]
+    metres = number * DISTANCE_UNITS[unit or "m"]
+    if not math.isfinite(metres):
+        raise UserError(f"--max-distance {text!r}: too large to be a distance")
+    return metres
 
 
 def check_columns(schema: pl.Schema, lat: str, lon: str, column: str) -> None:

@@ -74,7 +74,7 @@ def available_memory() -> int:
 def estimated_rows(files: list[Path]) -> int:
     """Rows of the input: exact for Parquet (footers), from the file size otherwise."""
     parquet = [str(f) for f in files if POINT_FORMATS[f.suffix.lower()] == "parquet"]
-    rows = pl.scan_parquet(parquet).select(pl.len()).collect().item() if parquet else 0
+    rows = pl.scan_parquet(parquet, glob=False).select(pl.len()).collect().item() if parquet else 0
     return rows + sum(f.stat().st_size // 40 for f in files if POINT_FORMATS[f.suffix.lower()] != "parquet")
 
 
@@ -126,9 +126,9 @@ def visits_files(
     files = expand_points(points, output)
     kind = output_format(output)
     zones = load_zones(zones_path, id_property, zones_layer, zones_where)
-    lf = scan_points(files)
     try:
-        lat, lon = coordinates(lf.collect_schema(), lat, lon)
+        lat, lon = coordinates(scan_points(files).collect_schema(), lat, lon)
+        lf = scan_points(files, numbers=(lat, lon))
         lf = empty_as_numbers(lf, lf.collect_schema(), lat, lon)
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:
@@ -174,7 +174,7 @@ def visits_files(
                     if time_dtype == pl.Date or isinstance(time_dtype, pl.Datetime)
                     else []
                 )
-                pl.scan_parquet(visits_parquet).with_columns(*durations).sink_csv(tmp, engine="streaming")
+                pl.scan_parquet(visits_parquet, glob=False).with_columns(*durations).sink_csv(tmp, engine="streaming")
             else:
                 os.replace(visits_parquet, tmp)
         except pl.exceptions.PolarsError as error:
@@ -188,7 +188,8 @@ def visits_files(
         rows = points_seen() - seen  # every row goes through the tagging plugin once
         summary = None
         if not quiet:
-            summary = visits_summary(pl.scan_parquet(tmp if kind == "parquet" else visits_parquet), column, by)
+            written = pl.scan_parquet(tmp if kind == "parquet" else visits_parquet, glob=False)
+            summary = visits_summary(written, column, by)
         move_into_place(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
@@ -238,10 +239,13 @@ def by_bucket(
     parts = []
     for k, directory in enumerate(sorted(p for p in positions.iterdir() if p.is_dir())):
         part = staging / f"visits-{k}.parquet"
-        pz.visits(pl.scan_parquet(directory / "**" / "*.parquet"), **options).sink_parquet(part, engine="streaming")
+        # Listed here, not by a Polars glob: the staging directory is named after the output,
+        # which may hold "[" or "*".
+        files = [str(f) for f in sorted(directory.rglob("*.parquet"))]
+        pz.visits(pl.scan_parquet(files, glob=False), **options).sink_parquet(part, engine="streaming")
         parts.append(str(part))
     if not parts:  # no rows at all: the plan itself gives the empty frame with its schema
         parts_frame = pz.visits(tagged.head(0), **options)
     else:
-        parts_frame = pl.scan_parquet(parts).sort([*by, "enter"], maintain_order=True)
+        parts_frame = pl.scan_parquet(parts, glob=False).sort([*by, "enter"], maintain_order=True)
     parts_frame.sink_parquet(target, engine="streaming")

@@ -181,15 +181,15 @@ def tag_files(
         )
     kind = output_format(output)
     zones = load_zones(zones_path, id_property, zones_layer, zones_where)
-    lf = scan_points(files)
     try:
+        lat, lon = coordinates(scan_points(files).collect_schema(), lat, lon)
+        lf = scan_points(files, numbers=(lat, lon))
         schema = lf.collect_schema()
-        lat, lon = coordinates(schema, lat, lon)
         lf = empty_as_numbers(lf, schema, lat, lon)
         schema = lf.collect_schema()
         total = None
         if not quiet and all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files):
-            total = pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()  # footers only
+            total = scan_points(files).select(pl.len()).collect().item()  # Parquet: footers only
     except pl.exceptions.PolarsError as error:
         raise UserError(f"cannot read the points: {polars_message(error)}") from None
     check_columns(schema, lat, lon, column)
@@ -206,7 +206,8 @@ def tag_files(
         tag = pl.col(lat).zones.tag(lon, polygons=zones, boundary=boundary)  # type: ignore[attr-defined]
         tagged = lf.with_columns(tag.alias(column))
     if keep_properties:
-        tagged = join_properties(tagged, zones, column, list(keep_properties), schema)
+        distance = [DISTANCE_COLUMN] if nearest else []
+        tagged = join_properties(tagged, zones, column, list(keep_properties), schema, distance)
     tmp = temporary_path(output)
     try:
         t = time.perf_counter()
@@ -221,9 +222,9 @@ def tag_files(
         counts = None
         if not quiet:
             if kind == "parquet":
-                written = pl.scan_parquet(tmp)
+                written = pl.scan_parquet(tmp, glob=False)
             else:
-                written = pl.scan_csv(tmp, schema_overrides={column: pl.String})
+                written = pl.scan_csv(tmp, glob=False, schema_overrides={column: pl.String})
             counts = zone_counts(written, lat, lon, column)
         move_into_place(tmp, output)
     finally:
@@ -265,7 +266,7 @@ def tag_files_ray(
         raise UserError(f"output {str(output)!r} already exists; --engine ray writes a new directory")
     require_output_dir(output)
     zones = load_zones(zones_path, id_property, layer, where)
-    schema = pl.scan_parquet([str(f) for f in files]).collect_schema()
+    schema = scan_points(files).collect_schema()
     lat, lon = coordinates(schema, lat, lon)
     check_columns(schema, lat, lon, column)
     tmp = temporary_path(output)
@@ -286,7 +287,8 @@ def tag_files_ray(
         except ConnectionError as error:
             raise UserError(f"cannot reach the Ray cluster: {error}") from None
         seconds = time.perf_counter() - t
-        counts = None if quiet else zone_counts(pl.scan_parquet(str(tmp / "*.parquet")), lat, lon, column)
+        parts = [str(p) for p in sorted(tmp.glob("*.parquet"))]  # not a Polars glob: tmp may hold "["
+        counts = None if quiet else zone_counts(pl.scan_parquet(parts, glob=False), lat, lon, column)
         os.replace(tmp, output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

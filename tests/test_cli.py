@@ -572,7 +572,7 @@ def test_keep_properties_errors_and_zone_filters(files, zone_files, tmp_path):
     done = cli(*base, "--keep-properties", "POPULATION")
     assert done.returncode == 1 and "the zones have no property 'POPULATION'; they have: A3, NAME, RANK" in done.stderr
     done = cli(*base, "--keep-properties", "NAME", "--column", "NAME")
-    assert done.returncode == 1 and "already have a column 'NAME'" in done.stderr
+    assert done.returncode == 1 and "the output already gets a column 'NAME'" in done.stderr
     done = cli(*base, "--zones-layer", "nope")
     assert done.returncode == 1 and "has no layer 'nope'; its layers: zones" in done.stderr
     done = cli(*base, "--zones-where", "A3 IN ('NOR', 'SWE')", "-q")
@@ -698,3 +698,75 @@ def test_negative_counts_are_usage_errors(tmp_path):
         done = cli(*args)
         assert done.returncode == 2 and option in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_names_that_look_like_globs_are_the_files_they_name(tmp_path, bundled_zones):
+    """Polars' scans expand globs: "b[1].csv" read "b1.csv" (its rows twice, b[1]'s lost), and
+    an output named "res[1].parquet" failed when the summary read it back."""
+    d = tmp_path / "in[put]"
+    d.mkdir()
+    # A German and a Danish position, in files whose names differ by the brackets only.
+    pl.DataFrame({"lat": [54.5], "lon": [10.5]}).write_csv(d / "b[1].csv")
+    pl.DataFrame({"lat": [54.6], "lon": [11.5]}).write_csv(d / "b1.csv")
+    pl.DataFrame({"lat": [54.5], "lon": [10.5]}).write_ndjson(d / "n[1].ndjson")
+    pl.DataFrame({"lat": [54.6], "lon": [11.5]}).write_ndjson(d / "n1.ndjson")
+    pl.DataFrame({"lat": [54.5], "lon": [10.5]}).write_parquet(d / "p[1].parquet")
+    pl.DataFrame({"lat": [54.6], "lon": [11.5]}).write_parquet(d / "p1.parquet")
+    expected = "DEU"
+    assert [bundled_zones.ids[i] for i in bundled_zones.tag_numpy([54.5, 54.6], [10.5, 11.5])] == ["DEU", "DNK"]
+    for source in ("b[1].csv", "n[1].ndjson", "p[1].parquet"):
+        target = tmp_path / f"res[{source}].parquet"
+        done = cli("tag", str(d / source), "--zones", BUNDLED, "--id-property", "A3", "-o", str(target))
+        assert done.returncode == 0, done.stderr
+        assert pl.read_parquet(target, glob=False)["zone"].cast(pl.String).to_list() == [expected], source
+    target = tmp_path / "all.csv"
+    done = cli("tag", str(d), "--zones", BUNDLED, "--id-property", "A3", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    assert sorted(pl.read_csv(target)["zone"].to_list()) == sorted(["DEU", "DNK"] * 3)
+    # visits, in buckets, into a bracketed output (its staging directory is named after it).
+    track = tmp_path / "track.csv"
+    pl.DataFrame({"t": [0, 60, 120], "lat": [54.5] * 3, "lon": [10.5] * 3, "v": [1] * 3}).write_csv(track)
+    target = tmp_path / "v[1].parquet"
+    done = cli(
+        "visits", str(track), "--zones", BUNDLED, "--id-property", "A3", "--time", "t", "--by", "v",
+        "--buckets", "2", "-o", str(target),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert pl.read_parquet(target, glob=False).select("enter", "exit", "points").row(0) == (0, 120, 3)
+
+
+def test_csv_coordinates_are_numbers_whatever_their_first_rows(tmp_path, bundled_zones):
+    """Polars guesses a CSV column's type from its first 100 rows: integer latitudes there, or
+    empty cells, made a later 54.5 an error or the whole column text."""
+    lat = [10] * 150 + [54.5]
+    lon = [10] * 150 + [10.5]
+    pl.DataFrame({"lat": lat, "lon": lon}, schema={"lat": pl.Float64, "lon": pl.Float64}).with_columns(
+        pl.col("lat", "lon").cast(pl.String).str.replace(r"\.0$", "")
+    ).write_csv(tmp_path / "ints.csv")
+    (tmp_path / "gaps.csv").write_text("lat,lon\n" + ",\n" * 120 + "54.5,10.5\n")
+    for name, rows in (("ints.csv", 151), ("gaps.csv", 121)):
+        target = tmp_path / f"{name}.parquet"
+        done = cli("tag", str(tmp_path / name), "--zones", BUNDLED, "--id-property", "A3", "-o", str(target), "-q")
+        assert done.returncode == 0, done.stderr
+        got = pl.read_parquet(target)
+        assert got.height == rows and got.schema["lat"] == pl.Float64
+        assert got["zone"].cast(pl.String)[-1] == bundled_zones.ids[bundled_zones.tag_numpy([54.5], [10.5])[0]]
+
+
+def test_options_that_would_clash_or_overflow_are_one_error_line(tmp_path, bundled_zones):
+    points = tmp_path / "p.csv"
+    pl.DataFrame({"lat": [54.5], "lon": [10.5]}).write_csv(points)
+    zones = tmp_path / "z.geojson"
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    feature = {"type": "Feature", "properties": {"name": "a", "distance_m": 5}, "geometry": square}
+    zones.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    base = ["tag", str(points), "--zones", str(zones), "--id-property", "name", "-o", str(tmp_path / "o.csv")]
+    for extra, message in [
+        (["--nearest", "--keep-properties", "distance_m"], "the output already gets a column 'distance_m'"),
+        (["--keep-properties", "name", "--column", "name"], "the output already gets a column 'name'"),
+        (["--nearest", "--max-distance", "1e400"], "--max-distance '1e400': too large to be a distance"),
+    ]:
+        done = cli(*base, *extra)
+        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("note:")]
+        assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"error: {message}"), done.stderr
+    assert not (tmp_path / "o.csv").exists()
