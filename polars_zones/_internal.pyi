@@ -107,7 +107,8 @@ def points_seen() -> int:
     """How many points the expressions were handed in this process (for progress reporting)."""
 
 def set_cache_capacity(capacity: int) -> None:
-    """Sets how many decoded indexes the process keeps (least recently used go first)."""
+    """Sets how many decoded indexes the process keeps (least recently used go first; indexes
+    used in the last 30 seconds stay whatever the capacity)."""
 
 def cache_capacity() -> int: ...
 def clear_cache() -> None: ...

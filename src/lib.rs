@@ -59,7 +59,8 @@ fn points_seen() -> usize {
 }
 
 #[cfg(feature = "python")]
-/// Sets how many decoded indexes the process keeps (least recently used go first).
+/// Sets how many decoded indexes the process keeps (least recently used go first; indexes
+/// used in the last 30 seconds stay whatever the capacity).
 #[pyfunction]
 fn set_cache_capacity(capacity: usize) {
     store::set_capacity(capacity)

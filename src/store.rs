@@ -4,24 +4,32 @@
 //! them once per process instead of once per call is what keeps the streaming engine as
 //! fast as the in-memory one. Bounded (least recently used first out) and shared by all
 //! threads. Besides the bounded list, the cache remembers every index that is still alive
-//! elsewhere (held by a `Zones` object or a running query), so an index in use is never lost
-//! to an eviction: a lookup finds it there and puts it back in the list.
+//! elsewhere (held by a `Zones` object), so such an index is never lost to an eviction: a
+//! lookup finds it there and puts it back in the list. A plan loaded in a process that holds
+//! no `Zones` has only the cache: its `zones_key` loads the index and the expressions look it
+//! up afterwards, so an index used in the last `IN_USE` is not evicted either, whatever the
+//! capacity (a query over more zone sets than the capacity lost its first ones before).
 
 use std::sync::Weak;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::index::ZoneIndex;
 use crate::serialize;
 
 struct Cache {
     capacity: usize,
-    /// Most recently used last.
-    entries: Vec<([u8; 16], Arc<ZoneIndex>)>,
+    /// Most recently used last, with the time of that use.
+    entries: Vec<([u8; 16], Arc<ZoneIndex>, Instant)>,
     /// Every index the cache has handed out, while something still holds it.
     alive: Vec<([u8; 16], Weak<ZoneIndex>)>,
 }
+
+/// How long after its last use an index counts as in use: a running query looks its indexes up
+/// once per batch.
+const IN_USE: Duration = Duration::from_secs(30);
 
 static CACHE: Mutex<Cache> = Mutex::new(Cache { capacity: 8, entries: Vec::new(), alive: Vec::new() });
 static DECODES: AtomicUsize = AtomicUsize::new(0);
@@ -34,10 +42,10 @@ fn cache() -> std::sync::MutexGuard<'static, Cache> {
 }
 
 fn lookup(cache: &mut Cache, fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
-    if let Some(i) = cache.entries.iter().position(|(k, _)| k == fp) {
-        let entry = cache.entries.remove(i);
-        let index = entry.1.clone();
-        cache.entries.push(entry);
+    if let Some(i) = cache.entries.iter().position(|(k, _, _)| k == fp) {
+        let (key, index, _) = cache.entries.remove(i);
+        cache.entries.push((key, index.clone(), Instant::now()));
+        evict(cache);
         return Some(index);
     }
     let alive = cache.alive.iter().find(|(k, _)| k == fp).and_then(|(_, weak)| weak.upgrade())?;
@@ -45,16 +53,21 @@ fn lookup(cache: &mut Cache, fp: &[u8; 16]) -> Option<Arc<ZoneIndex>> {
 }
 
 fn store(cache: &mut Cache, fp: [u8; 16], index: Arc<ZoneIndex>) -> Arc<ZoneIndex> {
-    if let Some(i) = cache.entries.iter().position(|(k, _)| *k == fp) {
+    if let Some(i) = cache.entries.iter().position(|(k, _, _)| *k == fp) {
         return cache.entries[i].1.clone();
     }
     cache.alive.retain(|(k, weak)| *k != fp && weak.strong_count() > 0);
     cache.alive.push((fp, Arc::downgrade(&index)));
-    cache.entries.push((fp, index.clone()));
-    while cache.entries.len() > cache.capacity.max(1) {
+    cache.entries.push((fp, index.clone(), Instant::now()));
+    evict(cache);
+    index
+}
+
+/// Drops the least recently used entries beyond the capacity, except those in use.
+fn evict(cache: &mut Cache) {
+    while cache.entries.len() > cache.capacity.max(1) && cache.entries[0].2.elapsed() > IN_USE {
         cache.entries.remove(0);
     }
-    index
 }
 
 /// Registers a freshly built index; returns the shared copy.
@@ -118,9 +131,7 @@ pub fn lookup_count() -> usize {
 pub fn set_capacity(capacity: usize) {
     let mut c = cache();
     c.capacity = capacity.max(1);
-    while c.entries.len() > c.capacity {
-        c.entries.remove(0);
-    }
+    evict(&mut c);
 }
 
 pub fn capacity() -> usize {

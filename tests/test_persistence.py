@@ -146,6 +146,34 @@ def test_eight_threads_three_indexes_with_evictions(bundled_zones, bundled_colle
         pz.set_cache_capacity(capacity)
 
 
+def test_a_query_over_more_zone_sets_than_the_cache_holds():
+    """In a process that holds no Zones (a deserialized plan, or Zones deleted after building
+    the expressions), only the cache holds the indexes between each expression's zones_key and
+    its lookup: with more zone sets in one query than its capacity, the first ones were evicted
+    ("index ... is not loaded in this process")."""
+    script = textwrap.dedent(
+        """
+        import gc
+        import polars as pl, polars_zones as pz
+        pz.set_cache_capacity(2)
+        def box(i):
+            return {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 1], [i, 0]]]}
+        zones = [pz.Zones.from_geojson([box(i)]) for i in range(6)]
+        exprs = [pl.col("lat").zones.tag("lon", polygons=z).alias(f"z{i}") for i, z in enumerate(zones)]
+        del zones
+        gc.collect()
+        df = pl.DataFrame({"lat": [0.5] * 6, "lon": [i + 0.5 for i in range(6)]})
+        for engine in ("in-memory", "streaming"):
+            got = df.lazy().with_columns(exprs).collect(engine=engine)
+            print([got[f"z{i}"].to_list() for i in range(6)])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    expected = [[0 if row == i else None for row in range(6)] for i in range(6)]
+    assert done.stdout.splitlines() == [str(expected)] * 2
+
+
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_any_damage_to_saved_bytes_is_a_value_error(small_index_bytes, data):
