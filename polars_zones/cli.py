@@ -21,6 +21,7 @@ import shutil
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, List, Optional
@@ -482,9 +483,16 @@ def interrupt_once(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
 
+def plain_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> str:
+    """A warning as one line, like the command's notes (Python's format adds the source line
+    that raised it, which means nothing to a user of the command)."""
+    return f"warning: {message}\n"
+
+
 def main() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored
         signal.signal(signal.SIGINT, interrupt_once)
+    warnings.formatwarning = plain_warning
     try:
         app()
     except UserError as error:

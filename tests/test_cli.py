@@ -770,3 +770,16 @@ def test_options_that_would_clash_or_overflow_are_one_error_line(tmp_path, bundl
         lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("note:")]
         assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"error: {message}"), done.stderr
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_warnings_are_one_line(tmp_path):
+    zones = tmp_path / "z.geojson"
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in (square, None)]
+    zones.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    points = tmp_path / "p.csv"
+    pl.DataFrame({"lat": [0.5], "lon": [0.5]}).write_csv(points)
+    done = cli("tag", str(points), "--zones", str(zones), "-o", str(tmp_path / "o.csv"), "-q")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("note:")]
+    assert lines == ["warning: skipped 1 feature(s) whose geometry is null (they contain no point)"], done.stderr
