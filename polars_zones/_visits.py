@@ -5,8 +5,8 @@ group_by), so they run in the in-memory and the streaming engines alike. The rul
 as the README states them and as the brute-force reference in tests/test_visits.py applies
 them:
 
-1. Rows whose time is null are ignored. Positions are ordered by (`by`, time); ties keep
-   input order.
+1. Rows whose time is null (or NaN, or infinite) are ignored. Positions are ordered by
+   (`by`, time); ties keep input order.
 2. Per vessel, a *run* is a maximal sequence of consecutive positions with the same zone
    value; null (in no zone, or an invalid point) is a value too.
 3. With `max_gap`, two consecutive positions of a vessel more than `max_gap` apart in time
@@ -24,10 +24,11 @@ them:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import numbers
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, Union, cast
+from typing import Any, Generic, Literal, TypeVar, Union, cast
 
 import polars as pl
 
@@ -93,16 +94,32 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
             )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
-        return pl.lit(value, dtype=pl.Duration("us"))
+        return pl.lit(value, dtype=pl.Duration(_fine_unit(dtype)))
     if not is_real_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
     value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a number, not NaN")
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
     return pl.lit(value)
 
 
-def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
+def _fine_unit(dtype: pl.DataType) -> Literal["ns", "us"]:
+    """The unit in which differences of a temporal time column are compared with a threshold:
+    the column's own when it is nanoseconds, else microseconds (a timedelta's). Compared in the
+    coarser of the two, Polars cut 6 h + 500 ns down to 6 h, or 999.5 ms down to 999 ms."""
+    return "ns" if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns" else "us"
+
+
+def _difference(later: pl.Expr, earlier: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """later - earlier, in the unit thresholds are compared in (temporal times)."""
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return (later - earlier).cast(pl.Duration(_fine_unit(dtype)))
+    return later - earlier
+
+
+def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequence[str] = OUTPUT_COLUMNS) -> None:
     for role, name in [("zone", zone), ("time", time)] + [("by", b) for b in by]:
         if name not in schema:
             raise _missing(role, name, schema)
@@ -123,10 +140,10 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str]) -> None:
     if zone == time or zone in by or time in by or len(set(by)) != len(by):
         raise ValueError(f"visits: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
     # The time column becomes `enter`, so it may be called that.
-    clash = [c for c in [*by, zone, time] if c in OUTPUT_COLUMNS and not c == time == "enter"]
+    clash = [c for c in [*by, zone, time] if c in outputs and not c == time == "enter"]
     if clash:
         raise ValueError(
-            f"visits: column {clash[0]!r} would clash with an output column ({', '.join(OUTPUT_COLUMNS)}); rename it"
+            f"visits: column {clash[0]!r} would clash with an output column ({', '.join(outputs)}); rename it"
         )
     helper = [c for c in [*by, zone, time] if c.startswith(_HELPER)]
     if helper:
@@ -218,9 +235,11 @@ def _visits_lazy(
     max_gap: DurationLike,
     min_points: int,
     min_duration: DurationLike,
+    outputs: Sequence[str] = OUTPUT_COLUMNS,
 ) -> pl.LazyFrame:
+    """The visits plan; `outputs`: the column names the caller's result adds (refused as inputs)."""
     schema = lf.collect_schema()
-    _check(schema, zone, time, by)
+    _check(schema, zone, time, by, outputs)
     if not (is_real_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
         raise ValueError(f"min_points must be an integer >= 1, not {min_points!r}")
     min_points = int(min_points)
@@ -232,8 +251,8 @@ def _visits_lazy(
     # give -2). Within a vessel a later time minus an earlier one is never negative, so a
     # negative difference is a wrapped one: longer than any threshold.
     wraps = schema[time].is_signed_integer() or isinstance(schema[time], pl.Datetime)
-    # A NaN time is no time, as a null is.
-    known = t.is_not_null() & t.is_not_nan() if schema[time].is_float() else t.is_not_null()
+    # A NaN or infinite time is no time, as a null is.
+    known = t.is_finite() if schema[time].is_float() else t.is_not_null()
     ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema)
     ordered, before = _with_previous(ordered, [time, *by, zone])
     prev = pl.col(before[0])
@@ -241,7 +260,8 @@ def _visits_lazy(
     new_vessel = prev.is_null() | _changed(by, before[1:-1])
     gap = pl.lit(False)
     if gap_limit is not None:
-        gap = ~new_vessel & (_beyond(t - prev, gap_limit) if wraps else (t - prev) > gap_limit)
+        step = _difference(t, prev, schema[time])
+        gap = ~new_vessel & (_beyond(step, gap_limit) if wraps else step > gap_limit)
     start = new_vessel | _changed([zone], before[-1:]) | gap
 
     rows = (
@@ -269,7 +289,7 @@ def _visits_lazy(
         runs = runs.with_columns(points=pl.col("points") + check)
     keep = pl.col("points") >= min_points
     if min_length is not None:
-        length = pl.col("exit") - pl.col("enter")
+        length = _difference(pl.col("exit"), pl.col("enter"), schema[time])
         keep = keep & ((length >= min_length) | (length < 0) if wraps else length >= min_length)
     kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, f"{_HELPER}segment"])
     duration = pl.col("exit") - pl.col("enter")
@@ -391,7 +411,14 @@ def time_in_zone(
 
     def build(lf: pl.LazyFrame) -> pl.LazyFrame:
         per_visit = _visits_lazy(
-            lf, zone=zone, time=time, by=columns, max_gap=max_gap, min_points=min_points, min_duration=min_duration
+            lf,
+            zone=zone,
+            time=time,
+            by=columns,
+            max_gap=max_gap,
+            min_points=min_points,
+            min_duration=min_duration,
+            outputs=(*OUTPUT_COLUMNS, "visits"),  # enter and exit are in its plan
         )
         return (
             per_visit.group_by(*columns, zone)

@@ -121,6 +121,8 @@ def vessel_tracks(
     """
     if n < 0 or vessels < 1:
         raise ValueError("n must be >= 0 and vessels >= 1")
+    if not days > 0:  # (NaN too)
+        raise ValueError(f"days must be > 0, not {days!r}")
     rng = np.random.default_rng(seed)
     net = _Network(datasets.sea_routes())
     span = days * 86_400.0

@@ -160,3 +160,9 @@ def test_visits_over_tracks_same_in_every_engine_and_input_order(tracks, bundled
     assert long_stays["zone"].cast(pl.String).is_in(list(ports)).mean() > 0.9
     totals = pz.time_in_zone(tagged, **options).collect(engine="streaming")
     assert totals["visits"].sum() == eager.height and totals["points"].sum() == eager["points"].sum()
+
+
+def test_bad_sizes_are_refused():
+    for kwargs, message in [({"n": -1}, "n must be >= 0"), ({"days": -1}, "days must be > 0, not -1")]:
+        with pytest.raises(ValueError, match=message):
+            vessel_tracks(**{"n": 10, **kwargs})

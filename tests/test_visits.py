@@ -484,3 +484,35 @@ def test_time_differences_past_the_types_range_are_gaps_or_an_error():
     # The same span in Float64 is fine.
     wide = pz.visits(df.with_columns(pl.col("time").cast(pl.Float64)), by="vessel")
     assert wide["duration"].to_list() == [float(hi) - float(lo), 5.0]
+
+
+def test_thresholds_are_compared_at_the_finer_unit():
+    """A Duration literal in microseconds against nanosecond times cut the times' differences
+    to microseconds (a gap of 6 h + 500 ns was no gap); against millisecond times it cut the
+    threshold to milliseconds (999 ms passed a min_duration of 999.5 ms)."""
+    ns = pl.DataFrame({"time": [0, 6 * 3600 * 10**9, 12 * 3600 * 10**9 + 500], "zone": ["a"] * 3})
+    ns = ns.with_columns(pl.col("time").cast(pl.Datetime("ns")))
+    for engine in ENGINES:
+        assert run(ns, engine, max_gap="6h")["points"].to_list() == [2, 1]
+        assert run(ns, engine, max_gap=dt.timedelta(hours=6, microseconds=1))["points"].to_list() == [3]
+    ms = pl.DataFrame({"time": [0, 999], "zone": ["a", "a"]}).with_columns(pl.col("time").cast(pl.Datetime("ms")))
+    for engine in ENGINES:
+        assert run(ms, engine, min_duration=dt.timedelta(microseconds=999_500)).height == 0
+        assert run(ms, engine, min_duration=dt.timedelta(milliseconds=999)).height == 1
+        assert run(ms, engine, max_gap=dt.timedelta(microseconds=998_500))["points"].to_list() == [1, 1]
+
+
+def test_nan_thresholds_and_infinite_times():
+    df = pl.DataFrame({"time": [0.0, 1.0, 10.0, float("inf"), float("-inf")], "zone": ["a"] * 5})
+    for name in ("max_gap", "min_duration"):
+        with pytest.raises(ValueError, match=f"{name} must be a number, not NaN"):
+            pz.visits(df, **{name: float("nan")})
+    # Infinite times are no times, as NaN and null ones are.
+    assert pz.visits(df, max_gap=5).rows() == [("a", 0.0, 1.0, 1.0, 2), ("a", 10.0, 10.0, 0.0, 1)]
+
+
+def test_time_in_zone_refuses_a_column_named_like_its_output():
+    df = pl.DataFrame({"time": [0, 1], "visits": ["a", "a"]})
+    with pytest.raises(ValueError, match="column 'visits' would clash with an output column"):
+        pz.time_in_zone(df, zone="visits")
+    assert pz.visits(df, zone="visits").height == 1  # visits' own output has no such column
