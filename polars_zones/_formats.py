@@ -310,12 +310,12 @@ def _plain_scalar(value: Any) -> Any:
 
 def zone_names(values: list[Any], what: str) -> list[str]:
     """`zone_name` of each id; a missing one (None, NaN, pandas' NA or NaT) is an error."""
-    for i, value in enumerate(values):
-        value = _plain_scalar(value)
+    plain = [_plain_scalar(v) for v in values]
+    for i, value in enumerate(plain):
         missing = isinstance(value, (float, decimal.Decimal)) and math.isnan(value)
         if value is None or missing or type(value).__name__ in ("NAType", "NaTType"):
             raise ValueError(f"{what} {i}: the id is null")
-    return [zone_name(v) for v in values]
+    return [zone_name(v) for v in plain]
 
 
 def plain_list(values: Any) -> list[Any]:

@@ -261,7 +261,7 @@ def _visits_lazy(
     gap = pl.lit(False)
     if gap_limit is not None:
         step = _difference(t, prev, schema[time])
-        gap = ~new_vessel & (_beyond(step, gap_limit) if wraps else step > gap_limit)
+        gap = ~new_vessel & _beyond(step, gap_limit, wraps)
     start = new_vessel | _changed([zone], before[-1:]) | gap
 
     rows = (
@@ -311,9 +311,10 @@ def _visits_lazy(
     )
 
 
-def _beyond(difference: pl.Expr, limit: pl.Expr) -> pl.Expr:
-    """`difference > limit` for a difference that may have wrapped around (then negative)."""
-    return (difference > limit) | (difference < 0)
+def _beyond(difference: pl.Expr, limit: pl.Expr, wraps: bool) -> pl.Expr:
+    """`difference > limit`, where a difference that `wraps` around past its type's range is
+    negative: longer than any limit."""
+    return (difference > limit) | (difference < 0) if wraps else difference > limit
 
 
 def _fits(dtype: pl.DataType) -> pl.Expr:
