@@ -306,7 +306,7 @@ def _visits_lazy(
             "enter",
             "exit",
             duration=duration,
-            points=pl.col("points") + _fits(schema[time]) if wraps else "points",
+            points=pl.col("points") + _fits(duration, schema[time]) if wraps else "points",
         )
     )
 
@@ -317,15 +317,14 @@ def _beyond(difference: pl.Expr, limit: pl.Expr, wraps: bool) -> pl.Expr:
     return (difference > limit) | (difference < 0) if wraps else difference > limit
 
 
-def _fits(dtype: pl.DataType) -> pl.Expr:
-    """0 to add to the visits' `points`, failing the query where a visit's exit - enter does
-    not fit the time column's type (the same trick as the check in `_sorted`)."""
+def _fits(duration: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """0 to add to the visits' `points`, failing the query where a visit's `duration` (exit -
+    enter) does not fit the time column's type (the same trick as the check in `_sorted`)."""
     problem = (
         f"visits: a visit lasts longer than a difference of {dtype} times can hold (exit - enter wraps around); "
         "cast the time column to Float64 or to a coarser unit"
     )
-    wrapped = (pl.col("exit") - pl.col("enter")) < 0
-    return pl.when(wrapped).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
+    return pl.when(duration < 0).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
 
 
 def _run(frame: FrameT, build: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:
