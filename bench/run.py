@@ -43,6 +43,7 @@ console = Console(width=170)
 def zone_set(name: str) -> Path:
     path = OUT / f"zones-{name}.geojson"
     if not path.exists():
+        OUT.mkdir(exist_ok=True)
         collection = json.loads(SOURCE.read_text())
         tolerance = ZONE_SETS[name]
         if tolerance is not None:
@@ -54,6 +55,7 @@ def zone_set(name: str) -> Path:
 def points_file(n: int, *, coast: float = 0.4, lanes: float = 0.3, tag: str = "ais") -> Path:
     path = OUT / f"points-{tag}-{n}.parquet"
     if not path.exists():
+        OUT.mkdir(exist_ok=True)
         zones = pz.Zones.from_geojson(zone_set("10m"), id_property="A3")
         ship_positions(n, zones, seed=0, coast=coast, lanes=lanes).select("lat", "lon").write_parquet(path)
     return path
