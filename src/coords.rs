@@ -225,12 +225,12 @@ pub fn path_crosses(a: Point, b: Point, px: i64, py: i64, x1: i64, y0: i64) -> b
 #[inline(always)]
 pub fn crosses_horizontal_leg(a: Point, b: Point, px: i64, py: i64, x1: i64) -> bool {
     let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
-    if (ay <= py) == (by <= py) {
-        return false;
-    }
+    // Every term is computed and the tests combined with `&`, not `&&`: which of them fail
+    // depends on the point, so branches on them were mispredicted often.
+    let crosses_line = (ay <= py) != (by <= py);
     let (lx, ly, hx, hy) = if ay < by { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
     let at_p = orient_xy(lx, ly, hx, hy, px, py);
-    at_p > 0 && at_p - (hy - ly) as i128 * (x1 - px) as i128 <= 0
+    crosses_line & (at_p > 0) & (at_p <= (hy - ly) as i128 * (x1 - px) as i128)
 }
 
 /// Whether edge a–b crosses the vertical leg at x1 + ε, from py + ε² down to y0 + ε². Only
@@ -239,18 +239,15 @@ pub fn crosses_horizontal_leg(a: Point, b: Point, px: i64, py: i64, x1: i64) -> 
 /// above a falling edge, the ε² of y above a horizontal one.
 #[inline(always)]
 fn crosses_vertical_leg(a: Point, b: Point, py: i64, x1: i64, y0: i64) -> bool {
-    if !straddles_x(a, b, x1) {
-        return false;
-    }
     let (ax, ay, bx, by) = (a.x as i64, a.y as i64, b.x as i64, b.y as i64);
+    // Branch-free, as `crosses_horizontal_leg`.
     let (lx, ly, rx, ry) = if ax < bx { (ax, ay, bx, by) } else { (bx, by, ax, ay) };
     let tie_above = ry <= ly;
     let at_q = orient_xy(lx, ly, rx, ry, x1, py);
-    if !(at_q > 0 || (at_q == 0 && tie_above)) {
-        return false;
-    }
     let at_r = at_q - (rx - lx) as i128 * (py - y0) as i128;
-    !(at_r > 0 || (at_r == 0 && tie_above))
+    let q_above = (at_q > 0) | ((at_q == 0) & tie_above);
+    let r_above = (at_r > 0) | ((at_r == 0) & tie_above);
+    straddles_x(a, b, x1) & q_above & !r_above
 }
 
 /// Whether exactly one end of a–b has x <= x1: the edges that cross the line x = x1 + ε.

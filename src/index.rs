@@ -71,6 +71,13 @@ impl Node {
         }
     }
 
+    /// Whether the word of a descent's end (`ZoneIndex::descend_to_word`) is a leaf, and its
+    /// value: the leaf's offset, or else the cell's zone set.
+    #[inline(always)]
+    pub fn leaf_or_set(word: u32) -> (bool, u32) {
+        (word >> TAG_SHIFT == TAG_LEAF, word & VALUE_MASK)
+    }
+
     fn try_decode(word: u32) -> Option<Node> {
         (word >> TAG_SHIFT != 3).then(|| Node::decode(word))
     }
@@ -413,6 +420,13 @@ impl ZoneIndex {
     /// cell (2^shift units); `None` outside the grid.
     #[inline(always)]
     pub fn descend(&self, p: Point) -> Option<(Node, u32)> {
+        self.descend_to_word(p).map(|(word, shift)| (Node::decode(word), shift))
+    }
+
+    /// `descend`, its word not decoded: for a caller that reads it without branching on its
+    /// kind (`Node::leaf_or_set`).
+    #[inline(always)]
+    pub fn descend_to_word(&self, p: Point) -> Option<(u32, u32)> {
         let dx = p.x as i64 - self.grid.origin_x;
         let dy = p.y as i64 - self.grid.origin_y;
         let mut shift = self.grid.shift;
@@ -427,7 +441,7 @@ impl ZoneIndex {
             let child = ((dy >> shift) & 3) * 4 + ((dx >> shift) & 3);
             word = self.nodes[(word & VALUE_MASK) as usize + child as usize];
         }
-        Some((Node::decode(word), shift))
+        Some((word, shift))
     }
 
     /// The cell a point falls in.

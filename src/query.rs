@@ -84,10 +84,10 @@ fn first_zone_at(index: &ZoneIndex, cell: Cell, p: Point, boundary: Boundary) ->
             let (base, groups) = index.leaf_block(leaf);
             let mut best = index.first_zone_of_set(base);
             for group in groups {
-                // Only a lower zone can change the answer.
-                if group.zone < best && group_contains(index, group, p, x1, y0, boundary) {
-                    best = group.zone;
-                }
+                // Only a lower zone can change the answer. Every group is tested and the
+                // answer chosen without a branch on the outcome, which depends on the point.
+                let lower = (group.zone < best) & group_contains(index, group, p, x1, y0, boundary);
+                best = if lower { group.zone } else { best };
             }
             best
         }
@@ -237,9 +237,12 @@ pub fn tag_in_blocks(
 ) {
     assert!(chunks.iter().all(|(lat, lon)| lat.len() == lon.len()) && size > 0);
     assert_eq!(out.len(), chunks.iter().map(|(lat, _)| lat.len()).sum::<usize>());
+    let pool = ScratchPool::new();
     let block = |(i, out): (usize, &mut [u32])| {
         let start = i * size;
-        tag_spatially(index, &pieces(chunks, start..start + out.len()), boundary, out);
+        let mut scratch = pool.take();
+        tag_spatially(index, &pieces(chunks, start..start + out.len()), boundary, out, &mut scratch);
+        pool.give(scratch);
     };
     // One block runs on the calling thread: handing it to rayon would only add a hop.
     if parallel && out.len() > size {
@@ -311,24 +314,30 @@ const BUCKETS: usize = BUCKET_COLS * 108;
 /// spatial bucket, in two passes. Lookups are latency-bound (a random point touches a few cache lines of a large index),
 /// and points that are near each other share those lines: in bucket order they stay in
 /// cache. The answers are written back in input order, so this changes speed only.
-fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &mut [u32]) {
-    let (sorted, invalid) = spatial_order(pieces, out.len());
-    for &i in &invalid {
+fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &mut [u32], scratch: &mut BlockScratch) {
+    spatial_order(pieces, out.len(), scratch);
+    let BlockScratch { sorted, invalid, in_leaves, .. } = scratch;
+    for &i in invalid.iter() {
         out[i as usize] = NO_ZONE;
     }
     // First pass, in bucket order: the descent. Most points end in a resolved cell and are
-    // answered there; the others wait, with their leaf, for the second pass.
-    let mut in_leaves: Vec<(u32, u32, u32)> = Vec::with_capacity(sorted.len() / 2); // (k in sorted, leaf, shift)
+    // answered there; the others wait, with their leaf, for the second pass. Which kind of
+    // cell a point ends in is close to a coin toss near coasts, so that is not a branch: every
+    // point is answered from a zone set (set 0 for a leaf, answered again below) and written
+    // to the queue, which only advances for a leaf.
+    in_leaves.resize(sorted.len(), (0, 0, 0));
+    let mut queued = 0;
     for (k, &(i, p)) in sorted.iter().enumerate() {
-        out[i as usize] = match index.descend(p) {
-            None => NO_ZONE,
-            Some((Node::Leaf(leaf), shift)) => {
-                in_leaves.push((k as u32, leaf, shift));
-                continue;
-            }
-            Some((Node::Resolved(set) | Node::Internal(set), _)) => index.first_zone_of_set(set),
+        let Some((word, shift)) = index.descend_to_word(p) else {
+            out[i as usize] = NO_ZONE;
+            continue;
         };
+        let (leaf, value) = Node::leaf_or_set(word);
+        out[i as usize] = index.first_zone_of_set(if leaf { 0 } else { value });
+        in_leaves[queued] = (k as u32, value, shift);
+        queued += leaf as usize;
     }
+    in_leaves.truncate(queued);
     // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
     // a lookup in a large index; the next points' leaves are known, so their blocks and then
     // their edges are fetched ahead, overlapping those misses instead of queueing.
@@ -345,7 +354,7 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
         out[i as usize] = first_zone_at(index, Cell::Leaf { leaf, x1, y0 }, p, boundary);
     }
     if boundary == Boundary::Inclusive {
-        retag_seam_points(index, &sorted, out);
+        retag_seam_points(index, sorted, out);
     }
 }
 
@@ -365,9 +374,12 @@ fn retag_seam_points(index: &ZoneIndex, sorted: &[(u32, Point)], out: &mut [u32]
 /// order of a counting sort by coarse spatial bucket, and the positions of the invalid ones
 /// (`snap_query` gives None). The points themselves are moved into that order, so both passes
 /// read them in sequence.
-fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
-    let mut counts = vec![0u32; BUCKETS + 1];
-    let mut snapped: Vec<(Point, u32)> = Vec::with_capacity(n);
+fn spatial_order(pieces: &[Chunk], n: usize, scratch: &mut BlockScratch) {
+    let BlockScratch { counts, snapped, sorted, invalid, .. } = scratch;
+    counts.clear();
+    counts.resize(BUCKETS + 1, 0);
+    snapped.clear();
+    snapped.reserve(n);
     let mut written = 0;
     {
         let slots = &mut snapped.spare_capacity_mut()[..n];
@@ -387,7 +399,7 @@ fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
     // SAFETY: the pieces' points, `n` in all, filled slots 0..n in order.
     unsafe { snapped.set_len(n) };
     // Exclusive prefix sums: where each bucket's run starts.
-    let mut next = counts;
+    let next = counts;
     let mut sum = 0;
     for slot in next.iter_mut() {
         let count = *slot;
@@ -395,10 +407,10 @@ fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
         sum += count;
     }
     let valid = next[BUCKETS] as usize;
-    // Zeroed, though every slot is written below: the scatter was slower into memory left
-    // uninitialized, which the zeroing has brought into cache.
-    let mut sorted = vec![(0u32, Point::new(0, 0)); valid];
-    let mut invalid = Vec::with_capacity(n - valid);
+    // Every slot is written below; only new ones are zeroed (the scatter was slower into
+    // memory left uninitialized, which the zeroing has brought into cache).
+    sorted.resize(valid, (0u32, Point::new(0, 0)));
+    invalid.clear();
     for (i, &(p, b)) in snapped.iter().enumerate() {
         if b as usize == BUCKETS {
             invalid.push(i as u32);
@@ -408,7 +420,62 @@ fn spatial_order(pieces: &[Chunk], n: usize) -> (Vec<(u32, Point)>, Vec<u32>) {
             *slot += 1;
         }
     }
-    (sorted, invalid)
+}
+
+/// A block's working arrays (`spatial_order`, `tag_spatially`).
+#[derive(Default)]
+struct BlockScratch {
+    counts: Vec<u32>,
+    snapped: Vec<(Point, u32)>,
+    sorted: Vec<(u32, Point)>,
+    invalid: Vec<u32>,
+    /// Points waiting for the leaf pass: (position in `sorted`, leaf, cell shift).
+    in_leaves: Vec<(u32, u32, u32)>,
+}
+
+impl BlockScratch {
+    fn bytes(&self) -> usize {
+        4 * (self.counts.capacity() + self.invalid.capacity())
+            + 12 * (self.snapped.capacity() + self.sorted.capacity() + self.in_leaves.capacity())
+    }
+}
+
+/// Block scratch for one call, reused from block to block: allocating it for every block had
+/// the operating system clear fresh pages for each. A thread also keeps one set between calls
+/// (Polars' streaming engine tags each batch in a call of its own), unless it is larger than a
+/// batch-sized block needs: the arrays of the largest blocks would otherwise stay on every
+/// thread that ever ran one.
+struct ScratchPool(std::sync::Mutex<Vec<BlockScratch>>);
+
+/// The most scratch a thread keeps between calls.
+const SCRATCH_KEPT_BYTES: usize = 8 << 20;
+
+thread_local! {
+    static KEPT_SCRATCH: std::cell::Cell<Option<BlockScratch>> = const { std::cell::Cell::new(None) };
+}
+
+impl ScratchPool {
+    fn new() -> ScratchPool {
+        ScratchPool(std::sync::Mutex::new(Vec::new()))
+    }
+
+    fn take(&self) -> BlockScratch {
+        let pooled = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        pooled.or_else(|| KEPT_SCRATCH.take()).unwrap_or_default()
+    }
+
+    fn give(&self, scratch: BlockScratch) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(scratch);
+    }
+}
+
+impl Drop for ScratchPool {
+    fn drop(&mut self) {
+        let pool = self.0.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = pool.drain(..).filter(|s| s.bytes() <= SCRATCH_KEPT_BYTES).max_by_key(|s| s.bytes()) {
+            KEPT_SCRATCH.set(Some(kept));
+        }
+    }
 }
 
 /// The sort bucket of a snapped point.
