@@ -37,6 +37,13 @@ mod warn;
 #[cfg(feature = "python")]
 use pyo3::prelude::*;
 
+/// Polars' own allocator (jemalloc in its wheels), as pyo3-polars advises for plugins: it
+/// keeps freed memory for the next allocation, where the system allocator returned each
+/// large buffer to the operating system, which then had to clear fresh pages for the next.
+#[cfg(feature = "python")]
+#[global_allocator]
+static ALLOCATOR: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new();
+
 #[cfg(feature = "python")]
 /// How many times this process decoded an index from bytes (the cache's misses).
 #[pyfunction]

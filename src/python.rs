@@ -9,7 +9,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::PySeries;
-use rayon::prelude::*;
 
 use crate::boundary::Boundary;
 use crate::build::{build, build_with, BuildOptions};
@@ -116,8 +115,10 @@ fn first_zones<'py>(
         crate::warn::swapped_coordinates_once("zones.tag_numpy(lat, lon) and pz.tag_pandas(df, zones, lat=, lon=)");
     }
     let out = py.detach(|| {
-        let zones = kernel(lat, lon, mode);
-        zones.par_iter().with_min_len(1 << 16).map(|&z| numpy_zone(z)).collect::<Vec<i32>>()
+        // `numpy_zone` is a zone's bits read as i32 (`NO_ZONE` is u32::MAX, -1), so the
+        // answers are handed over as they are, without a second array.
+        const _: () = assert!(NO_ZONE as i32 == -1);
+        bytemuck::cast_vec::<u32, i32>(kernel(lat, lon, mode))
     });
     Ok(PyArray1::from_vec(py, out))
 }
