@@ -21,6 +21,7 @@ use polars_arrow::offset::{Offsets, OffsetsBuffer};
 use pyo3_polars::derive::{polars_expr, CallerContext};
 use rayon::prelude::*;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::boundary::Boundary;
@@ -197,16 +198,34 @@ fn map_chunks<T: Send>(
     in_order(lat.downcast_iter().zip(lon.downcast_iter()).collect(), parallel, |(la, lo)| f(la, lo))
 }
 
-/// `f` over each chunk's zones (`first_zones_by_chunk`) and coordinates, as `map_chunks`.
+/// `f` over each chunk's part of `zones` (`first_zones`) and its coordinates, as `map_chunks`.
 fn map_zoned_chunks<T: Send>(
-    zones: Vec<Vec<u32>>,
+    zones: &mut [u32],
     lat: &Float64Chunked,
     lon: &Float64Chunked,
     parallel: bool,
-    f: impl Fn(Vec<u32>, &PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
+    f: impl Fn(&mut [u32], &PrimitiveArray<f64>, &PrimitiveArray<f64>) -> T + Sync,
 ) -> Vec<T> {
-    let chunks = zones.into_iter().zip(lat.downcast_iter().zip(lon.downcast_iter())).collect();
-    in_order(chunks, parallel, |(zones, (la, lo))| f(zones, la, lo))
+    let mut parts = Vec::with_capacity(lat.chunks().len());
+    let mut rest = zones;
+    for (la, lo) in lat.downcast_iter().zip(lon.downcast_iter()) {
+        let (part, after) = rest.split_at_mut(la.len());
+        parts.push((part, (la, lo)));
+        rest = after;
+    }
+    in_order(parts, parallel, |(zones, (la, lo))| f(zones, la, lo))
+}
+
+/// `zones` (`first_zones`) cut at the chunks of `lat`: the vector itself when there is one
+/// chunk, else borrowed parts of it.
+fn zone_parts<'a>(zones: &'a [u32], lat: &Float64Chunked) -> Vec<Cow<'a, [u32]>> {
+    let mut start = 0;
+    lat.downcast_iter()
+        .map(|la| {
+            start += la.len();
+            Cow::Borrowed(&zones[start - la.len()..start])
+        })
+        .collect()
 }
 
 /// `f` over each item, results in order: on rayon's threads when `parallel` and there is more
@@ -224,15 +243,16 @@ fn found(zones: &[u32]) -> Bitmap {
     zones.iter().map(|&z| z != NO_ZONE).collect()
 }
 
-/// The first zone of every point, `NO_ZONE` where none or invalid, chunk by chunk as the
-/// inputs come. One kernel call covers all chunks, so that its blocks can span them.
-fn first_zones_by_chunk(
+/// The first zone of every point, `NO_ZONE` where none or invalid, for all chunks in one
+/// kernel call, so that its blocks can span them (`map_zoned_chunks` and `zone_parts` cut
+/// the answers at the chunks again, without copying them).
+fn first_zones(
     index: &ZoneIndex,
     lat: &Float64Chunked,
     lon: &Float64Chunked,
     boundary: Boundary,
     parallel: bool,
-) -> Vec<Vec<u32>> {
+) -> Vec<u32> {
     let chunks: Vec<Chunk> = lat
         .downcast_iter()
         .zip(lon.downcast_iter())
@@ -241,17 +261,7 @@ fn first_zones_by_chunk(
     // Zeroed pages from the allocator: the kernel writes every element (see `tag_vec`).
     let mut zones = vec![0; lat.len()];
     tag_chunks(index, &chunks, boundary, &mut zones, parallel);
-    if chunks.len() == 1 {
-        return vec![zones];
-    }
-    let mut start = 0;
-    chunks
-        .iter()
-        .map(|(la, _)| {
-            start += la.len();
-            zones[start - la.len()..start].to_vec()
-        })
-        .collect()
+    zones
 }
 
 #[polars_expr(output_type_func_with_kwargs=tag_field)]
@@ -259,16 +269,18 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (index, codes) = (kwargs.index()?, kwargs.codes()?);
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
-    let zones = first_zones_by_chunk(&index, &lat, &lon, kwargs.boundary, parallel);
-    let chunks = map_zoned_chunks(zones, &lat, &lon, parallel, |zones, la, lo| {
+    let mut zones = first_zones(&index, &lat, &lon, kwargs.boundary, parallel);
+    let validity = map_zoned_chunks(&mut zones, &lat, &lon, parallel, |zones, la, lo| {
         marked(zones, input_validity(la, lo), kwargs.enum_codes)
     });
-    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
+    let parts = if lat.chunks().len() == 1 { vec![Cow::Owned(zones)] } else { zone_parts(&zones, &lat) };
+    zone_codes(inputs[0].name().clone(), &index, codes, parts.into_iter().zip(validity), parallel)
 }
 
-/// Zone indexes of a chunk (`NO_ZONE` for none) with how the column marks that: with
-/// `enum_codes`, `NO_ZONE` itself, null inputs included, and no validity; otherwise a null.
-fn marked(mut zones: Vec<u32>, input_validity: Option<Bitmap>, enum_codes: bool) -> (Vec<u32>, Option<Bitmap>) {
+/// How the column marks a chunk's points in no zone (`NO_ZONE`): with `enum_codes`, by
+/// `NO_ZONE` itself, null inputs included (which are set to it), and no validity; otherwise
+/// by a null.
+fn marked(zones: &mut [u32], input_validity: Option<Bitmap>, enum_codes: bool) -> Option<Bitmap> {
     if enum_codes {
         if let Some(valid) = input_validity {
             for (zone, valid) in zones.iter_mut().zip(valid.iter()) {
@@ -277,20 +289,19 @@ fn marked(mut zones: Vec<u32>, input_validity: Option<Bitmap>, enum_codes: bool)
                 }
             }
         }
-        return (zones, None);
+        return None;
     }
-    let found = found(&zones);
-    (zones, Some(and_validity(input_validity, found)))
+    Some(and_validity(input_validity, found(zones)))
 }
 
 /// Zone indexes (chunk by chunk, with their validity) as `codes`: UInt32, or the narrower
 /// physical dtype of the zones' Enum. `NO_ZONE` becomes the dtype's largest code, masked by
 /// the validity or, without one, for the cast to the Enum to make null (`enum_codes`).
-fn zone_codes(
+fn zone_codes<'a>(
     name: PlSmallStr,
     index: &ZoneIndex,
     codes: DataType,
-    chunks: impl Iterator<Item = (Vec<u32>, Option<Bitmap>)>,
+    chunks: impl Iterator<Item = (Cow<'a, [u32]>, Option<Bitmap>)>,
     parallel: bool,
 ) -> PolarsResult<Series> {
     let max_code = match codes {
@@ -312,7 +323,7 @@ fn zone_codes(
         }
         _ => UInt32Chunked::from_chunk_iter(
             name,
-            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into(), v)),
+            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into_owned().into(), v)),
         )
         .into_series(),
     })
@@ -381,8 +392,9 @@ fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
-        let zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
-        Ok(marked(zones, input_validity(la, lo), kwargs.enum_codes))
+        let mut zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
+        let validity = marked(&mut zones, input_validity(la, lo), kwargs.enum_codes);
+        Ok((Cow::Owned(zones), validity))
     });
     let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
     zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
@@ -393,10 +405,10 @@ fn zones_within(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) 
     let index = kwargs.index()?;
     let (lat, lon) = coordinates(inputs, "within")?;
     let parallel = !context.parallel();
-    let zones = first_zones_by_chunk(&index, &lat, &lon, kwargs.boundary, parallel);
-    let chunks = map_zoned_chunks(zones, &lat, &lon, parallel, |zones, la, lo| {
+    let mut zones = first_zones(&index, &lat, &lon, kwargs.boundary, parallel);
+    let chunks = map_zoned_chunks(&mut zones, &lat, &lon, parallel, |zones, la, lo| {
         let valid: Bitmap = valid_points(la, lo);
-        BooleanArray::new(ArrowDataType::Boolean, found(&zones), Some(and_validity(input_validity(la, lo), valid)))
+        BooleanArray::new(ArrowDataType::Boolean, found(zones), Some(and_validity(input_validity(la, lo), valid)))
     });
     Ok(BooleanChunked::from_chunk_iter(inputs[0].name().clone(), chunks).into_series())
 }
