@@ -37,12 +37,10 @@ mod warn;
 #[cfg(feature = "python")]
 use pyo3::prelude::*;
 
-/// Polars' own allocator (jemalloc in its wheels), as pyo3-polars advises for plugins: it
-/// keeps freed memory for the next allocation, where the system allocator returned each
-/// large buffer to the operating system, which then had to clear fresh pages for the next.
-#[cfg(feature = "python")]
-#[global_allocator]
-static ALLOCATOR: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new();
+// The plugin keeps the system allocator rather than pyo3-polars' `PolarsAllocator` (Polars'
+// jemalloc): with it, the kernel's large buffers came back without fresh pages, but loading,
+// decoding and serializing an index were slower, and so were the command and file to file
+// (`bench/query_overhead.py`, both builds, by hand).
 
 #[cfg(feature = "python")]
 /// How many times this process decoded an index from bytes (the cache's misses).
