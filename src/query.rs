@@ -84,10 +84,10 @@ fn first_zone_at(index: &ZoneIndex, cell: Cell, p: Point, boundary: Boundary) ->
             let (base, groups) = index.leaf_block(leaf);
             let mut best = index.first_zone_of_set(base);
             for group in groups {
-                // Only a lower zone can change the answer. Every group is tested and the
-                // answer chosen without a branch on the outcome, which depends on the point.
-                let lower = (group.zone < best) & group_contains(index, group, p, x1, y0, boundary);
-                best = if lower { group.zone } else { best };
+                // Only a lower zone can change the answer.
+                if group.zone < best && group_contains(index, group, p, x1, y0, boundary) {
+                    best = group.zone;
+                }
             }
             best
         }
