@@ -55,7 +55,10 @@ def parse_duration(text: str) -> dt.timedelta:
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"cannot read {text!r} as a duration; write e.g. 30s, 10m, 6h, 2d or 1h30m")
-    return dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    try:
+        return dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long: at most {dt.timedelta.max.days:,} days") from None
 
 
 def _columns(by: str | Sequence[str] | None) -> list[str]:

@@ -345,6 +345,11 @@ def test_parse_duration():
     for bad in ("", "6", "h", "6x", "6 hours", "-1h"):
         with pytest.raises(ValueError, match="cannot read"):
             pz.parse_duration(bad)
+    # Past what a timedelta holds: a ValueError naming the text, not a bare OverflowError.
+    assert pz.parse_duration("999999999d") == dt.timedelta(days=999_999_999)
+    for huge in ("1000000000d", "99999999999999999w", "999999999d86400s"):
+        with pytest.raises(ValueError, match=f"duration '{huge}' is too long: at most 999,999,999 days"):
+            pz.parse_duration(huge)
 
 
 # ---- the sort: one Int128 key, or one column at a time -------------------------------------------
