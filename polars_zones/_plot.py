@@ -57,14 +57,18 @@ def plot_zones(
     if points is not None:
         frame = (
             points
-            if isinstance(points, pl.DataFrame)
+            if isinstance(points, (pl.DataFrame, pl.LazyFrame))
             else pl.from_pandas(points)
             if hasattr(points, "iloc")
             else pl.DataFrame(points)
         )
-        missing = [c for c in (lat, lon, zone_column) if c not in frame.columns]
+        names = frame.collect_schema().names()
+        missing = [c for c in (lat, lon, zone_column) if c not in names]
         if missing:
             raise ValueError(f"points need columns {lat!r}, {lon!r} and {zone_column!r}; missing: {', '.join(missing)}")
+        if isinstance(frame, pl.LazyFrame):
+            # Only the three columns the plot draws are computed (the zones tagged in the plan).
+            frame = frame.select(lat, lon, zone_column).collect()
         if frame.height > max_points:
             frame = frame.sample(max_points, seed=seed)
         zone = frame[zone_column]

@@ -82,3 +82,13 @@ def test_plot_takes_pandas_and_an_axes(bundled_zones, points):
     with pytest.raises(ValueError, match="missing: zone"):
         bundled_zones.plot(ax, points=points.head(10))
     plt.close("all")
+
+
+def test_plot_takes_a_lazy_frame(bundled_zones, points):
+    lazy = points.head(1_000).lazy().with_columns(zone=pl.col("lat").zones.tag("lon", polygons=bundled_zones))
+    ax = bundled_zones.plot(points=lazy)
+    assert sum(len(c.get_offsets()) for c in ax.collections[1:]) == 1_000
+    assert len(ax.collections[1].get_offsets()) == lazy.collect()["zone"].null_count()
+    with pytest.raises(ValueError, match="missing: zone"):
+        bundled_zones.plot(points=points.head(10).lazy())
+    plt.close("all")
