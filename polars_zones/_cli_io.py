@@ -120,10 +120,21 @@ def scan_points(files: list[Path], numbers: Sequence[str] = ()) -> pl.LazyFrame:
         if kind == "parquet":
             scans.append(pl.scan_parquet(paths, glob=False))
         elif kind == "csv":
-            scans.append(pl.scan_csv(paths, glob=False, schema_overrides=floats or None))
+            scans.extend(scan_csvs(paths, floats))
         else:  # scan_ndjson always expands globs: escape them
             scans.append(pl.scan_ndjson([glob.escape(p) for p in paths], schema_overrides=floats or None))
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
+
+
+def scan_csvs(paths: list[str], floats: dict[str, pl.DataType]) -> list[pl.LazyFrame]:
+    """CSV files as one scan when their headers agree, which Polars' multi-file scan needs;
+    else one scan per file, for `scan_points` to join by column name as it joins formats
+    (columns in another order, or only in some files, are no error)."""
+    overrides = floats or None
+    headers = {tuple(pl.scan_csv(p, glob=False, n_rows=0).collect_schema().names()) for p in paths}
+    if len(headers) == 1:
+        return [pl.scan_csv(paths, glob=False, schema_overrides=overrides)]
+    return [pl.scan_csv(p, glob=False, schema_overrides=overrides) for p in paths]
 
 
 def load_zones(path: str, id_property: str | None, layer: str | None = None, where: str | None = None) -> pz.Zones:

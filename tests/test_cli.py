@@ -753,6 +753,21 @@ def test_csv_coordinates_are_numbers_whatever_their_first_rows(tmp_path, bundled
         assert got["zone"].cast(pl.String)[-1] == bundled_zones.ids[bundled_zones.tag_numpy([54.5], [10.5])[0]]
 
 
+def test_csv_files_whose_columns_differ_are_joined_by_name(tmp_path, bundled_zones):
+    """Polars' multi-file CSV scan needs one header; files with their columns in another order,
+    or with a column the others lack, failed with "schema names differ" and no file named."""
+    (tmp_path / "a.csv").write_text("lat,lon\n54.5,10.5\n")
+    (tmp_path / "b.csv").write_text("lon,lat,mmsi\n10.5,54.5,7\n")
+    target = tmp_path / "out.parquet"
+    a, b = str(tmp_path / "a.csv"), str(tmp_path / "b.csv")
+    done = cli("tag", a, b, "--zones", BUNDLED, "--id-property", "A3", "-o", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    got = pl.read_parquet(target)
+    zone = bundled_zones.ids[bundled_zones.tag_numpy([54.5], [10.5])[0]]
+    assert got.select("lat", "lon", "mmsi").rows() == [(54.5, 10.5, None), (54.5, 10.5, 7)]
+    assert got["zone"].cast(pl.String).to_list() == [zone, zone]
+
+
 def test_options_that_would_clash_or_overflow_are_one_error_line(tmp_path, bundled_zones):
     points = tmp_path / "p.csv"
     pl.DataFrame({"lat": [54.5], "lon": [10.5]}).write_csv(points)
