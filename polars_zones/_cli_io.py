@@ -147,19 +147,14 @@ def load_zones(path: str, id_property: str | None, layer: str | None = None, whe
     if p.is_file():
         with p.open("rb") as f:
             head = f.read(len(INDEX_MAGIC))
+    if head == INDEX_MAGIC and id_property is not None and layer is None and where is None:
+        note(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
+        id_property = None  # said here in the command's words, not as the library's warning
     try:
-        if head == INDEX_MAGIC:
-            if layer is not None or where is not None:
-                raise UserError(
-                    f"{path} is a saved index: its zones are fixed, so a layer or an attribute filter (where) "
-                    "cannot choose among them; give the zone file it was built from"
-                )
-            if id_property is not None:
-                note(f"note: {path} is a saved index; its zone names are fixed, --id-property is ignored")
-            return pz.Zones.load(p)
         return pz.Zones.from_file(p, id_property=id_property, layer=layer, where=where)
     except (ValueError, UnicodeDecodeError, ImportError, OSError) as error:
-        raise UserError(f"zones {path!r}: {error}") from None
+        # Named once: the library's own messages name the file when it matters to them.
+        raise UserError(str(error) if repr(path) in str(error) else f"zones {path!r}: {error}") from None
 
 
 def detect_coordinates(

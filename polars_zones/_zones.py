@@ -175,11 +175,19 @@ class Zones:
         return cls._with_attributes(index, _properties.from_json_texts(report["properties"]), id_property)
 
     @classmethod
-    def _saved(cls, source: Any, id_property: str | None) -> Zones | None:
-        """The zones of a saved index passed where a zone file is expected (bytes or a path), else None."""
+    def _saved(
+        cls, source: Any, id_property: str | None, layer: str | None = None, where: str | None = None
+    ) -> Zones | None:
+        """The zones of a saved index passed where a zone file is expected (bytes or a path),
+        else None. A layer or an attribute filter (`from_file`) cannot apply to one."""
         saved = _saved_index(source)
         if saved is None:
             return None
+        if layer is not None or where is not None:
+            raise ValueError(
+                f"{str(source)!r} is a saved index: its zones are fixed, so layer and where cannot choose "
+                "among them; give the zone file it was built from"
+            )
         if id_property is not None:
             warnings.warn(
                 "the source is a saved index: its zone names are fixed, id_property is ignored",
@@ -214,13 +222,8 @@ class Zones:
         error naming it. A file that names no CRS is taken as longitude/latitude, with a
         ZonesWarning. The file's attributes become `properties`, with their types.
         """
-        saved = cls._saved(path, id_property)
+        saved = cls._saved(path, id_property, layer, where)
         if saved is not None:
-            if layer is not None or where is not None:
-                raise ValueError(
-                    f"{str(path)!r} is a saved index: its zones are fixed, so layer and where cannot choose "
-                    "among them; give the zone file it was built from"
-                )
             return saved
         path = Path(path)
         if path.suffix.lower() in _formats.GEOJSON_SUFFIXES and layer is None and where is None:
