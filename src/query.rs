@@ -370,10 +370,10 @@ fn retag_seam_points(index: &ZoneIndex, sorted: &[(u32, Point)], out: &mut [u32]
     }
 }
 
-/// The valid points of a block (`n` points in `pieces`) with their positions in it, in the
-/// order of a counting sort by coarse spatial bucket, and the positions of the invalid ones
-/// (`snap_query` gives None). The points themselves are moved into that order, so both passes
-/// read them in sequence.
+/// Puts in `scratch.sorted` the valid points of a block (`n` points in `pieces`) with their
+/// positions in it, in the order of a counting sort by coarse spatial bucket, and in
+/// `scratch.invalid` the positions of the invalid ones (`snap_query` gives None). The points
+/// themselves are moved into that order, so both passes read them in sequence.
 fn spatial_order(pieces: &[Chunk], n: usize, scratch: &mut BlockScratch) {
     let BlockScratch { counts, snapped, sorted, invalid, .. } = scratch;
     counts.clear();
