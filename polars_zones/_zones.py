@@ -498,9 +498,9 @@ class Zones:
         **style: Any,
     ) -> Any:
         """Draws the zones' outlines and, given a frame with a zone column (a polars
-        DataFrame or LazyFrame, or pandas), its points coloured by zone (at most `max_points`, sampled). Needs
-        matplotlib; returns the Axes. Style keywords: max_points, seed, outline_color,
-        linewidth, cmap, point_size, no_zone_color."""
+        DataFrame or LazyFrame, or pandas), its points coloured by zone (at most
+        `max_points`, sampled). Needs matplotlib; returns the Axes. Style keywords:
+        max_points, seed, outline_color, linewidth, cmap, point_size, no_zone_color."""
         from polars_zones._plot import plot_zones
 
         return plot_zones(self, ax, points=points, zone_column=zone_column, lat=lat, lon=lon, **style)

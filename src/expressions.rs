@@ -216,8 +216,8 @@ fn map_zoned_chunks<T: Send>(
     in_order(parts, parallel, |(zones, (la, lo))| f(zones, la, lo))
 }
 
-/// `zones` (`first_zones`) cut at the chunks of `lat`: the vector itself when there is one
-/// chunk, else borrowed parts of it.
+/// `zones` (`first_zones`) cut at the chunks of `lat`, borrowed (with one chunk, a caller
+/// hands over the vector itself instead).
 fn zone_parts<'a>(zones: &'a [u32], lat: &Float64Chunked) -> Vec<Cow<'a, [u32]>> {
     let mut start = 0;
     lat.downcast_iter()
