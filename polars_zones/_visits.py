@@ -71,11 +71,11 @@ def _columns(by: str | Sequence[str] | None) -> list[str]:
     return list(by)
 
 
-def _missing(role: str, name: str, schema: pl.Schema) -> pl.exceptions.ColumnNotFoundError:
+def _missing(role: str, name: str, schema: pl.Schema, caller: str) -> pl.exceptions.ColumnNotFoundError:
     names = list(schema.names())
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
     return pl.exceptions.ColumnNotFoundError(
-        f"visits: {role} column {name!r} not found; the frame has columns: {shown}"
+        f"{caller}: {role} column {name!r} not found; the frame has columns: {shown}"
     )
 
 
@@ -122,10 +122,11 @@ def _difference(later: pl.Expr, earlier: pl.Expr, dtype: pl.DataType) -> pl.Expr
     return later - earlier
 
 
-def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequence[str] = OUTPUT_COLUMNS) -> None:
+def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequence[str], caller: str) -> None:
+    """Refuses columns the visits plan cannot read, in a message that starts with `caller`."""
     for role, name in [("zone", zone), ("time", time)] + [("by", b) for b in by]:
         if name not in schema:
-            raise _missing(role, name, schema)
+            raise _missing(role, name, schema, caller)
         if isinstance(schema[name], (pl.List, pl.Array, pl.Struct, pl.Object)):
             hint = (
                 " (a list of zones: use tag, not tag_all)"
@@ -133,25 +134,25 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequ
                 else ""
             )
             raise pl.exceptions.SchemaError(
-                f"visits: {role} column {name!r} has type {schema[name]}{hint}; expected plain values"
+                f"{caller}: {role} column {name!r} has type {schema[name]}{hint}; expected plain values"
             )
     dtype = schema[time]
     if not (dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype.is_numeric()):
         raise pl.exceptions.SchemaError(
-            f"visits: time column {time!r} has type {dtype}; expected Datetime, Date or numbers"
+            f"{caller}: time column {time!r} has type {dtype}; expected Datetime, Date or numbers"
         )
     if zone == time or zone in by or time in by or len(set(by)) != len(by):
-        raise ValueError(f"visits: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
+        raise ValueError(f"{caller}: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
     # The time column becomes `enter`, so it may be called that.
     clash = [c for c in [*by, zone, time] if c in outputs and not c == time == "enter"]
     if clash:
         raise ValueError(
-            f"visits: column {clash[0]!r} would clash with an output column ({', '.join(outputs)}); rename it"
+            f"{caller}: column {clash[0]!r} would clash with an output column ({', '.join(outputs)}); rename it"
         )
     helper = [c for c in [*by, zone, time] if c.startswith(_HELPER)]
     if helper:
         raise ValueError(
-            f"visits: column {helper[0]!r} starts with {_HELPER!r}, which its helper columns use; rename it"
+            f"{caller}: column {helper[0]!r} starts with {_HELPER!r}, which its helper columns use; rename it"
         )
 
 
@@ -190,7 +191,9 @@ def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int
     return b * 2**64 + t, shared
 
 
-def _sorted(lf: pl.LazyFrame, by: list[str], time: str, schema: pl.Schema) -> tuple[pl.LazyFrame, pl.Expr | None]:
+def _sorted(
+    lf: pl.LazyFrame, by: list[str], time: str, schema: pl.Schema, caller: str
+) -> tuple[pl.LazyFrame, pl.Expr | None]:
     """Rows ordered by (`by`, time), ties in input order (rule 1); vessels contiguous. Also
     a check to add to the runs' `points` (0), when the sort key has a shared place: it fails
     the query if the null vessel and the value sharing its place are both present."""
@@ -203,7 +206,7 @@ def _sorted(lf: pl.LazyFrame, by: list[str], time: str, schema: pl.Schema) -> tu
         if shared is not None:
             both = pl.col(by[0]).is_null().any() & (pl.col(by[0]) == shared).any()
             problem = (
-                f"visits: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
+                f"{caller}: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
                 "the sort key; fill the nulls or cast the column to String"
             )
             check = pl.when(both).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
@@ -239,10 +242,12 @@ def _visits_lazy(
     min_points: int,
     min_duration: DurationLike,
     outputs: Sequence[str] = OUTPUT_COLUMNS,
+    caller: str = "visits",
 ) -> pl.LazyFrame:
-    """The visits plan; `outputs`: the column names the caller's result adds (refused as inputs)."""
+    """The visits plan; `outputs`: the column names it makes (refused as inputs); `caller`:
+    the function its messages name."""
     schema = lf.collect_schema()
-    _check(schema, zone, time, by, outputs)
+    _check(schema, zone, time, by, outputs, caller)
     if not (is_real_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
         raise ValueError(f"min_points must be an integer >= 1, not {min_points!r}")
     min_points = int(min_points)
@@ -256,7 +261,7 @@ def _visits_lazy(
     wraps = schema[time].is_signed_integer() or isinstance(schema[time], pl.Datetime)
     # A NaN or infinite time is no time, as a null is.
     known = t.is_finite() if schema[time].is_float() else t.is_not_null()
-    ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema)
+    ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema, caller)
     ordered, before = _with_previous(ordered, [time, *by, zone])
     prev = pl.col(before[0])
     # Times are never null after the filter, so a null previous time marks the first row.
@@ -309,7 +314,7 @@ def _visits_lazy(
             "enter",
             "exit",
             duration=duration,
-            points=pl.col("points") + _fits(duration, schema[time]) if wraps else "points",
+            points=pl.col("points") + _fits(duration, schema[time], caller) if wraps else "points",
         )
     )
 
@@ -320,11 +325,11 @@ def _beyond(difference: pl.Expr, limit: pl.Expr, wraps: bool) -> pl.Expr:
     return (difference > limit) | (difference < 0) if wraps else difference > limit
 
 
-def _fits(duration: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _fits(duration: pl.Expr, dtype: pl.DataType, caller: str) -> pl.Expr:
     """0 to add to the visits' `points`, failing the query where a visit's `duration` (exit -
     enter) does not fit the time column's type (the same trick as the check in `_sorted`)."""
     problem = (
-        f"visits: a visit lasts longer than a difference of {dtype} times can hold (exit - enter wraps around); "
+        f"{caller}: a visit lasts longer than a difference of {dtype} times can hold (exit - enter wraps around); "
         "cast the time column to Float64 or to a coarser unit"
     )
     return pl.when(duration < 0).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
@@ -422,6 +427,7 @@ def time_in_zone(
             min_points=min_points,
             min_duration=min_duration,
             outputs=(*OUTPUT_COLUMNS, "visits"),  # enter and exit are in its plan
+            caller="time_in_zone",
         )
         return (
             per_visit.group_by(*columns, zone)

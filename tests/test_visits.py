@@ -518,6 +518,11 @@ def test_nan_thresholds_and_infinite_times():
 
 def test_time_in_zone_refuses_a_column_named_like_its_output():
     df = pl.DataFrame({"time": [0, 1], "visits": ["a", "a"]})
-    with pytest.raises(ValueError, match="column 'visits' would clash with an output column"):
+    with pytest.raises(ValueError, match="^time_in_zone: column 'visits' would clash with an output column"):
         pz.time_in_zone(df, zone="visits")
     assert pz.visits(df, zone="visits").height == 1  # visits' own output has no such column
+    # Its messages name time_in_zone, not the visits it is built on.
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="^time_in_zone: time column 'when' not found"):
+        pz.time_in_zone(df, zone="visits", time="when")
+    with pytest.raises(pl.exceptions.ColumnNotFoundError, match="^visits: time column 'when' not found"):
+        pz.visits(df, zone="visits", time="when")
