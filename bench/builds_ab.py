@@ -9,7 +9,7 @@ than most changes to the kernel do (see the README's "Read the absolute times").
 both builds into one process, each from its own copy of the file (so each has its own code,
 caches and thread pool), decodes the saved 10 m and simplified indexes of bench/run.py with
 each, and times each build's `tag_numpy` on the 8M AIS-like points of bench/run.py with the
-rounds interleaved (as `interleaved.py` does): the machine's drift falls on both alike. It prints the
+rounds interleaved (`interleaved.py`): the machine's drift falls on both alike. It prints the
 medians of wall and CPU time, their ratio, and checks that both builds give the same answers.
 Not part of `make bench`: it needs a second build, made by hand.
 """
@@ -20,21 +20,18 @@ import argparse
 import importlib.util
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interleaved import timed  # noqa: E402
+from interleaved import interleaved_medians  # noqa: E402
 
 import polars_zones as pz  # noqa: E402
 
@@ -57,21 +54,6 @@ def load_build(path: Path, copy_dir: Path, label: str) -> ModuleType:
 # Each build has its own thread pool, whose threads spin for a while after their work, on the
 # same cores as the other build's run: each run starts after a pause, untimed, for them to sleep.
 PAUSE_SECONDS = 0.2
-
-
-def interleaved_runs(
-    indexes: dict[str, Any], lat: np.ndarray, lon: np.ndarray, rounds: int
-) -> dict[str, tuple[float, float]]:
-    """Median (wall, CPU) seconds of each index's `tag_numpy`, rounds interleaved."""
-    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in indexes}
-    for _ in range(rounds):
-        for label, index in indexes.items():
-            time.sleep(PAUSE_SECONDS)
-            runs[label].append(timed(partial(index.tag_numpy, lat, lon, "half-open")))
-    return {
-        label: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
-        for label, times in runs.items()
-    }
 
 
 def main() -> None:
@@ -100,7 +82,8 @@ def main() -> None:
             answers = {label: index.tag_numpy(lat, lon, "half-open") for label, index in indexes.items()}
             if not np.array_equal(answers["old"], answers["new"]):
                 raise SystemExit(f"{name}: the two builds give different answers")
-            medians = interleaved_runs(indexes, lat, lon, args.rounds)
+            runs = {label: partial(index.tag_numpy, lat, lon, "half-open") for label, index in indexes.items()}
+            medians = interleaved_medians(runs, args.rounds, PAUSE_SECONDS)
             for label, (wall, cpu) in medians.items():
                 ratio = f"{wall / medians['old'][0]:.3f}" if label == "new" else ""
                 print(f"| {name} | {label} | {wall:.3f} | {cpu:.2f} | {ratio} |", flush=True)

@@ -22,11 +22,15 @@ def timed(run: Callable[[], object]) -> tuple[float, float]:
     return wall, (c1.user + c1.system) - (c0.user + c0.system)
 
 
-def interleaved_medians(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, tuple[float, float]]:
-    """Median (wall, CPU) seconds of each variant over `rounds` interleaved rounds."""
+def interleaved_medians(
+    variants: dict[str, Callable[[], object]], rounds: int, pause_seconds: float = 0.0
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each variant over `rounds` interleaved rounds; each run
+    after an untimed pause of `pause_seconds` (for threads the previous run left spinning)."""
     runs: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
     for _ in range(rounds):
         for label, run in variants.items():
+            time.sleep(pause_seconds)
             runs[label].append(timed(run))
     return {
         label: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
