@@ -1,4 +1,4 @@
-"""How many points the kernel sorts together: the block size of `query::spatial_block`.
+"""How many points the kernel sorts together: the block size, `query::SORTED_BLOCK`.
 
     python bench/block_size.py   # part of make bench
 
@@ -29,7 +29,7 @@ import polars_zones as pz  # noqa: E402
 from run import ZONE_SETS, points_file, zone_set  # noqa: E402
 
 ROUNDS = 9
-BLOCKS = [1 << 17, 1 << 19, 1 << 20, 1 << 21]
+BLOCKS = [1 << 15, 1 << 16, 1 << 17, 1 << 18, 1 << 20, 1 << 21]
 
 
 def main() -> None:

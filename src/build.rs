@@ -472,7 +472,7 @@ impl Builder<'_> {
                 };
                 let straddling = keyed[start..end].iter().take_while(|&&(_, (rest, _))| !rest).count();
                 let zone = self.geometry.polygon_zone[poly as usize];
-                Group { zone, odd_at_corner, straddling, edges: &sorted_edges[start..end], at: 0 }
+                Group { zone, odd_at_corner, straddling, edges: &sorted_edges[start..end] }
             })
             .collect();
         let base = tree.set_id(self.zones_of(&odd_without_edges));

@@ -16,9 +16,10 @@
 //! its right, the first x that is not in the leaf.
 //!
 //! A leaf names its edges by their first vertex, and in a large index those lie scattered over
-//! megabytes of geometry. So a large index also keeps, beside its leaf blocks, a copy of each
-//! leaf edge's two ends at the edge's position in the block (`edge_ends`): a lookup then reads
-//! them in sequence. The copy is derived, not stored (`INLINE_EDGES_FROM_BYTES`).
+//! megabytes of geometry. So a large index also keeps each leaf block again as a *record*
+//! (`leaf_records`), with its edges' two ends in place of their names: a lookup then reads one
+//! contiguous run of memory, which it can fetch ahead before reading any of it. The records
+//! are derived, not stored (`INLINE_EDGES_FROM_BYTES`).
 //!
 //! Everything is flat arrays of integers, so the index serializes as it is.
 
@@ -83,8 +84,8 @@ impl Node {
     }
 }
 
-/// From this size (`ZoneIndex::array_bytes`), an index keeps a copy of its leaf edges' ends
-/// in leaf order (`edge_ends`), which triples its memory. In a large index a leaf's edges lie
+/// From this size (`ZoneIndex::array_bytes`), an index keeps its leaf records (`LeafRecord`),
+/// with a copy of their edges' ends, which triples its memory. In a large index a leaf's edges lie
 /// scattered over the vertices and each costs a cache miss; a smaller one stays in cache, and
 /// the copy would only crowd it (`bench/inline_edges.py` measures both ways on each zone set:
 /// the 10 m zones gain; the medium ones do not).
@@ -108,8 +109,6 @@ pub struct Group<'a> {
     pub straddling: usize,
     /// Edges, each the index of its first vertex in the geometry.
     pub edges: &'a [u32],
-    /// Where `edges` starts in `leaf_data` (set by the reader; `write_leaf` ignores it).
-    pub at: usize,
 }
 
 /// The groups of a leaf block, in order.
@@ -134,14 +133,120 @@ impl<'a> Iterator for Groups<'a> {
         let (n, straddling) = (n as usize, straddling as usize);
         let edges = &rest[..n];
         self.at += 3 + n;
-        Some(Group {
+        Some(Group { zone: zone_word & !PARITY_BIT, odd_at_corner: zone_word & PARITY_BIT != 0, straddling, edges })
+    }
+}
+
+/// A leaf block again, laid out for lookups in a large index: the record of the block at
+/// offset `o` of `leaf_data` starts at word 4·o of `leaf_records` (a block of n words needs at
+/// most 4·n there). Four header words: the record's length in words, the base zone set, its
+/// lowest zone (`u32::MAX` if empty), the number of groups; then per group the block's three
+/// header words and, for each edge, its two ends (x, y, x, y as u32).
+#[derive(Clone, Copy)]
+pub struct LeafRecord<'a> {
+    pub base_set: u32,
+    /// The lowest zone of `base_set`: a first-zone lookup's answer unless a group's is lower.
+    pub base_first_zone: u32,
+    groups: u32,
+    data: &'a [u32],
+}
+
+const RECORD_HEADER: usize = 4;
+
+/// What the first prefetch of a leaf fetches (`ZoneIndex::leaf_address`), before its length
+/// is known: two lines. (The 10 m zones' records are 149 bytes on average; fetching a third
+/// line up front was no faster, in `bench/builds_ab.py`.)
+pub const LEAF_HEAD_BYTES: usize = 128;
+
+impl<'a> LeafRecord<'a> {
+    pub fn groups(&self) -> RecordGroups<'a> {
+        RecordGroups { data: self.data, left: self.groups }
+    }
+}
+
+/// One polygon's part of a leaf record: `Group`, its edges as their ends.
+#[derive(Clone, Copy)]
+pub struct RecordGroup<'a> {
+    pub zone: u32,
+    pub odd_at_corner: bool,
+    pub straddling: usize,
+    ends: &'a [[u32; 4]],
+}
+
+impl<'a> RecordGroup<'a> {
+    /// The group's edges as (a, b), the straddling ones first.
+    #[inline(always)]
+    pub fn edges(&self) -> impl Iterator<Item = (Point, Point)> + Clone + 'a {
+        let point = |x: u32, y: u32| Point::new(x as i32, y as i32);
+        self.ends.iter().map(move |&[ax, ay, bx, by]| (point(ax, ay), point(bx, by)))
+    }
+}
+
+pub struct RecordGroups<'a> {
+    data: &'a [u32],
+    left: u32,
+}
+
+impl<'a> Iterator for RecordGroups<'a> {
+    type Item = RecordGroup<'a>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<RecordGroup<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let [zone_word, n, straddling, ref rest @ ..] = *self.data else {
+            panic!("leaf record group past the end of its record (the records were built whole)")
+        };
+        let (ends, after) = rest.split_at(4 * n as usize);
+        self.data = after;
+        Some(RecordGroup {
             zone: zone_word & !PARITY_BIT,
             odd_at_corner: zone_word & PARITY_BIT != 0,
-            straddling,
-            edges,
-            at: self.at - n,
+            straddling: straddling as usize,
+            ends: bytemuck::cast_slice(ends),
         })
     }
+}
+
+/// Writes into `record` (the records' words from the block's record to the next block's) the
+/// record of the leaf block at `offset`. None if the block does not fit (blocks that overlap,
+/// which only a crafted index has; `check` refuses such an index or not, the records are then
+/// left out) or names words or vertices that do not exist (`check` refuses that index).
+fn write_record(
+    leaf_data: &[u32],
+    vertices: &[Point],
+    first_zone_of_set: &[u32],
+    offset: usize,
+    record: &mut [u32],
+) -> Option<()> {
+    let (&base_set, &groups) = (leaf_data.get(offset)?, leaf_data.get(offset + 1)?);
+    let &base_first_zone = first_zone_of_set.get(base_set as usize)?;
+    let mut at = offset + 2;
+    let mut w = RECORD_HEADER;
+    for _ in 0..groups {
+        let header = leaf_data.get(at..at + 3)?;
+        let edges = leaf_data.get(at + 3..at + 3 + header[1] as usize)?;
+        record.get_mut(w..w + 3)?.copy_from_slice(header);
+        w += 3;
+        let slots: &mut [[u32; 4]] = bytemuck::cast_slice_mut(record.get_mut(w..w + 4 * edges.len())?);
+        for (slot, &e) in slots.iter_mut().zip(edges) {
+            let &[a, b] = vertices.get(e as usize..(e as usize).checked_add(2)?)? else { return None };
+            *slot = [a.x as u32, a.y as u32, b.x as u32, b.y as u32];
+        }
+        w += 4 * edges.len();
+        at += 3 + edges.len();
+    }
+    record.get_mut(..RECORD_HEADER)?.copy_from_slice(&[w as u32, base_set, base_first_zone, groups]);
+    Some(())
+}
+
+/// The lowest zone of each zone set (`u32::MAX` for the empty set). Reads only bounds-checked
+/// words, so it may run before `check` (a set out of order or range reads as empty).
+fn first_zone_of_sets(set_offsets: &[u32], set_zones: &[u32]) -> Vec<u32> {
+    let zones = |w: &[u32]| set_zones.get(w[0] as usize..w[1] as usize).unwrap_or_default();
+    set_offsets.windows(2).map(|w| zones(w).first().copied().unwrap_or(u32::MAX)).collect()
 }
 
 /// Appends a leaf block to `leaf_data` and returns its offset. Layout: the zone set of the
@@ -221,11 +326,10 @@ pub struct ZoneIndex {
     /// answers for the first zone, in one load. Derived, so not serialized.
     #[serde(skip)]
     first_zone_of_set: Vec<u32>,
-    /// In a large index, the two ends of each leaf edge, at the position of the edge's word in
-    /// `leaf_data` (empty in a small one; see `INLINE_EDGES_FROM_BYTES`). Derived, so not
-    /// serialized.
+    /// In a large index, its leaf blocks as records (`LeafRecord`; empty in a small one, see
+    /// `INLINE_EDGES_FROM_BYTES`). Derived, so not serialized.
     #[serde(skip)]
-    edge_ends: Vec<[Point; 2]>,
+    leaf_records: Vec<u32>,
     /// The index for distances (`nearest`), built on first use. Derived, so not serialized.
     #[serde(skip)]
     near: Near,
@@ -273,7 +377,7 @@ impl ZoneIndex {
             set_zones,
             leaf_data,
             first_zone_of_set: Vec::new(),
-            edge_ends: Vec::new(),
+            leaf_records: Vec::new(),
             near: Near::default(),
         }
     }
@@ -286,25 +390,28 @@ impl ZoneIndex {
 
     /// Fills in the tables derived from the stored arrays (after a build).
     pub fn with_derived_tables(self) -> Self {
-        let edge_ends = self.keeps_inline_edges().then(|| self.leaf_edge_ends());
-        self.with_tables(edge_ends)
+        let tables = self.derived_tables();
+        self.with_tables(tables)
     }
 
     /// `check`, then the derived tables: for decoded arrays, which `check` must pass first.
-    /// The inline edge copy reads only bounds-checked words, so it is gathered while `check`
-    /// runs.
+    /// The tables read only bounds-checked words, so they are made while `check` runs.
     pub fn checked(self) -> Result<Self, String> {
-        let (checked, edge_ends) =
-            rayon::join(|| self.check(), || self.keeps_inline_edges().then(|| self.leaf_edge_ends()));
+        let (checked, tables) = rayon::join(|| self.check(), || self.derived_tables());
         checked?;
-        Ok(self.with_tables(edge_ends))
+        Ok(self.with_tables(tables))
     }
 
-    fn with_tables(mut self, edge_ends: Option<Vec<[Point; 2]>>) -> Self {
-        self.first_zone_of_set = (0..self.set_offsets.len().saturating_sub(1) as u32)
-            .map(|set| self.zone_set(set).first().copied().unwrap_or(u32::MAX))
-            .collect();
-        self.edge_ends = edge_ends.unwrap_or_default();
+    /// The lowest zone of each zone set, and the leaf records if the index keeps them.
+    fn derived_tables(&self) -> (Vec<u32>, Vec<u32>) {
+        let first_zone_of_set = first_zone_of_sets(&self.set_offsets, &self.set_zones);
+        let records = if self.keeps_inline_edges() { self.leaf_records(&first_zone_of_set) } else { Vec::new() };
+        (first_zone_of_set, records)
+    }
+
+    fn with_tables(mut self, (first_zone_of_set, leaf_records): (Vec<u32>, Vec<u32>)) -> Self {
+        self.first_zone_of_set = first_zone_of_set;
+        self.leaf_records = leaf_records;
         self
     }
 
@@ -315,31 +422,47 @@ impl ZoneIndex {
             && self.leaf_data.len() <= INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len()
     }
 
-    /// With `edge_ends` or without, whatever the index's size (for tests and benchmarks).
+    /// With leaf records or without, whatever the index's size (for tests and benchmarks).
     pub fn with_inline_edges(mut self, inline: bool) -> Self {
-        self.edge_ends = if inline { self.leaf_edge_ends() } else { Vec::new() };
+        self.leaf_records = if inline { self.leaf_records(&self.first_zone_of_set) } else { Vec::new() };
         self
     }
 
-    /// `edge_ends` for every leaf block: for each word of `leaf_data`, the ends of the edge it
-    /// would name, gathered in parallel (scattered reads of the vertices). Lookups read only
-    /// the positions of edge words, so the other words (headers, zone sets) need not be told
-    /// apart, which would take a walk over every leaf first; where such a word names no edge,
-    /// its ends are zero. (An edge word's ends depend on the word alone, so blocks that
-    /// overlap, which only a crafted index has, still get the ends they read; `check` bounds
-    /// every edge word.)
-    fn leaf_edge_ends(&self) -> Vec<[Point; 2]> {
-        let vertices = &self.geometry.vertices;
-        let mut ends = memory::vec_with_capacity(self.leaf_data.len());
-        self.leaf_data
+    /// The records of every leaf block (`LeafRecord`), written in parallel (scattered reads of
+    /// the vertices). Reads only bounds-checked words, so it may run before `check`; empty
+    /// where blocks overlap or name what does not exist, which only a crafted index does.
+    fn leaf_records(&self, first_zone_of_set: &[u32]) -> Vec<u32> {
+        let mut offsets: Vec<u32> = self
+            .nodes
             .par_iter()
-            .with_min_len(1 << 16)
-            .map(|&word| match vertices.get(word as usize..(word as usize).saturating_add(2)) {
-                Some(&[a, b]) => [a, b],
-                _ => [Point::new(0, 0); 2],
-            })
-            .collect_into_vec(&mut ends);
-        ends
+            .filter_map(|&word| (word >> TAG_SHIFT == TAG_LEAF).then_some(word & VALUE_MASK))
+            .collect();
+        offsets.par_sort_unstable();
+        offsets.dedup();
+        let words = self.leaf_data.len();
+        if offsets.last().is_some_and(|&o| o as usize >= words) {
+            return Vec::new();
+        }
+        let mut records = memory::zeroed_vec(4 * words);
+        // Each block's record may use the words up to the next block's.
+        let mut regions = Vec::with_capacity(offsets.len());
+        let mut rest = &mut records[..];
+        for (k, &offset) in offsets.iter().enumerate() {
+            let end = offsets.get(k + 1).map_or(words, |&next| next as usize);
+            let (region, tail) = rest.split_at_mut(4 * (end - offset as usize));
+            regions.push((offset as usize, region));
+            rest = tail;
+        }
+        let (leaf_data, vertices) = (&self.leaf_data[..], &self.geometry.vertices[..]);
+        let written = regions
+            .into_par_iter()
+            .with_min_len(1 << 10)
+            .all(|(offset, region)| write_record(leaf_data, vertices, first_zone_of_set, offset, region).is_some());
+        if written {
+            records
+        } else {
+            Vec::new()
+        }
     }
 
     pub fn geometry(&self) -> &ZoneGeometry {
@@ -357,27 +480,45 @@ impl ZoneIndex {
         self.grid
     }
 
-    /// The ends of a leaf group's edges, in order, if the index keeps them inline
-    /// (`edge_ends`); otherwise they are the geometry's edges `group.edges`.
+    /// The record of the leaf block at `offset`, if the index keeps records (a large one).
     #[inline(always)]
-    pub fn inline_edge_ends(&self, group: &Group) -> Option<&[[Point; 2]]> {
-        (!self.edge_ends.is_empty()).then(|| &self.edge_ends[group.at..group.at + group.edges.len()])
+    pub fn leaf_record(&self, offset: u32) -> Option<LeafRecord<'_>> {
+        if self.leaf_records.is_empty() {
+            return None;
+        }
+        let at = 4 * offset as usize;
+        let [words, base_set, base_first_zone, groups] = self.leaf_records[at..at + RECORD_HEADER] else {
+            unreachable!()
+        };
+        let data = &self.leaf_records[at + RECORD_HEADER..at + words as usize];
+        Some(LeafRecord { base_set, base_first_zone, groups, data })
     }
 
-    /// Where the data a lookup in the leaf block at `offset` reads after the block lies in
-    /// memory, for prefetches: its run of `edge_ends`, or else the first vertex of its first
-    /// edge (the other edges of a leaf are mostly near it).
+    /// Where a lookup in the leaf block at `offset` starts reading, for a prefetch of its first
+    /// `LEAF_HEAD_BYTES`: its record, or else its block.
     #[inline(always)]
-    pub fn leaf_edges_address(&self, offset: u32) -> Option<(*const u8, usize)> {
-        let mut groups = self.leaf_block(offset).1;
-        let first = groups.next()?;
-        if self.edge_ends.is_empty() {
+    pub fn leaf_address(&self, offset: u32) -> *const u8 {
+        if self.leaf_records.is_empty() {
+            self.leaf_data.as_ptr().wrapping_add(offset as usize).cast()
+        } else {
+            self.leaf_records.as_ptr().wrapping_add(4 * offset as usize).cast()
+        }
+    }
+
+    /// What else a lookup in the leaf block at `offset` reads, for prefetches once its head
+    /// (`leaf_address`) has arrived: the rest of its record, if any, or else the first vertex
+    /// of its first edge (the other edges of a leaf are mostly near it).
+    #[inline(always)]
+    pub fn leaf_tail_address(&self, offset: u32) -> Option<(*const u8, usize)> {
+        if self.leaf_records.is_empty() {
+            let first = self.leaf_block(offset).1.next()?;
             let vertex = self.geometry.vertices.as_ptr().wrapping_add(first.edges.first().copied()? as usize);
             return Some((vertex.cast(), 1));
         }
-        let end = groups.last().map_or(first.at + first.edges.len(), |g| g.at + g.edges.len());
-        let ends = &self.edge_ends[first.at..end];
-        Some((ends.as_ptr().cast(), std::mem::size_of_val(ends)))
+        let at = 4 * offset as usize;
+        let bytes = 4 * self.leaf_records[at] as usize;
+        (bytes > LEAF_HEAD_BYTES)
+            .then(|| (self.leaf_address(offset).wrapping_add(LEAF_HEAD_BYTES), bytes - LEAF_HEAD_BYTES))
     }
 
     pub fn zone_set(&self, set: u32) -> &[u32] {
@@ -408,12 +549,6 @@ impl ZoneIndex {
         let at = offset as usize;
         let (base, groups) = (self.leaf_data[at], self.leaf_data[at + 1]);
         (base, Groups { data: &self.leaf_data, at: at + 2, left: groups })
-    }
-
-    /// Where the leaf block at `offset` lies in memory, for a prefetch.
-    #[inline(always)]
-    pub fn leaf_address(&self, offset: u32) -> *const u32 {
-        self.leaf_data.as_ptr().wrapping_add(offset as usize)
     }
 
     /// The word a descent from the top grid ends at (resolved or leaf), and the size of its
@@ -484,7 +619,7 @@ impl ZoneIndex {
     /// Bytes of the index in memory: its arrays and the tables derived from them (not the
     /// distance index, built only on first use).
     pub fn heap_bytes(&self) -> usize {
-        self.array_bytes() + 4 * self.first_zone_of_set.len() + std::mem::size_of_val(&self.edge_ends[..])
+        self.array_bytes() + 4 * self.first_zone_of_set.len() + 4 * self.leaf_records.len()
     }
 
     /// Checks every invariant the query kernel relies on for memory safety and termination:
@@ -591,8 +726,8 @@ mod tests {
         let mut data = vec![7, 7];
         let edges = [[3u32, 9, 12], [40, 41, 0]];
         let groups = [
-            Group { zone: 5, odd_at_corner: true, straddling: 1, edges: &edges[0], at: 0 },
-            Group { zone: 0, odd_at_corner: false, straddling: 0, edges: &edges[1][..2], at: 0 },
+            Group { zone: 5, odd_at_corner: true, straddling: 1, edges: &edges[0] },
+            Group { zone: 0, odd_at_corner: false, straddling: 0, edges: &edges[1][..2] },
         ];
         let offset = write_leaf(&mut data, 2, groups.iter().copied());
         assert_eq!(offset, 2);
@@ -609,5 +744,49 @@ mod tests {
         assert_eq!(base, 4);
         let read: Vec<_> = read.map(|g| (g.zone, g.odd_at_corner, g.straddling, g.edges.to_vec())).collect();
         assert_eq!(read, vec![(5, true, 1, vec![3, 9, 12]), (0, false, 0, vec![40, 41])]);
+    }
+
+    /// A square zone and a leaf block naming its edges, with two leaf nodes pointing at it.
+    fn one_leaf_index(leaf_offsets: [u32; 2]) -> ZoneIndex {
+        let mut geometry = ZoneGeometry::new(2, None);
+        let square = [(0, 0), (4, 0), (4, 4), (0, 4)].map(|(x, y)| Point::new(x, y)).to_vec();
+        geometry.push_polygon(1, &[square]);
+        let mut data = Vec::new();
+        let (bottom_and_right, top) = ([0u32, 1], [2u32]);
+        let groups = [
+            Group { zone: 1, odd_at_corner: true, straddling: 1, edges: &bottom_and_right },
+            Group { zone: 0, odd_at_corner: false, straddling: 0, edges: &top },
+        ];
+        assert_eq!(write_leaf(&mut data, 1, groups.iter().copied()), 0);
+        let nodes = leaf_offsets.map(|o| Node::Leaf(o).encode()).to_vec();
+        ZoneIndex::from_parts(
+            geometry,
+            TopGrid { origin_x: 0, origin_y: 0, shift: 2, cols: 2, rows: 1 },
+            nodes,
+            vec![0, 0, 1],
+            vec![1],
+            data,
+        )
+    }
+
+    #[test]
+    fn leaf_records_hold_the_blocks_with_their_edges_ends() {
+        let index = one_leaf_index([0, 0]).with_inline_edges(true);
+        let record = index.leaf_record(0).expect("records were made");
+        assert_eq!((record.base_set, record.base_first_zone), (1, 1));
+        let read: Vec<_> =
+            record.groups().map(|g| (g.zone, g.odd_at_corner, g.straddling, g.edges().collect())).collect();
+        let edge = |e| index.geometry().edge(e);
+        let expected: Vec<(u32, bool, usize, Vec<_>)> =
+            vec![(1, true, 1, vec![edge(0), edge(1)]), (0, false, 0, vec![edge(2)])];
+        assert_eq!(read, expected);
+        assert!(index.clone().with_inline_edges(false).leaf_record(0).is_none());
+    }
+
+    #[test]
+    fn blocks_that_overlap_get_no_records() {
+        // The second leaf starts inside the first's block: only a crafted index has that.
+        let index = one_leaf_index([0, 2]).with_inline_edges(true);
+        assert!(index.leaf_record(0).is_none());
     }
 }

@@ -403,8 +403,8 @@ impl PyZoneIndex {
         })
     }
 
-    /// `tag_numpy` in spatially sorted blocks of `block` points, whatever the default for this
-    /// index and this many points (`query::spatial_block`), for benchmarks. Built only with the
+    /// `tag_numpy` in spatially sorted blocks of `block` points instead of the default
+    /// (`query::SORTED_BLOCK`), for benchmarks. Built only with the
     /// `testing` feature (release wheels do not enable it).
     #[cfg(feature = "testing")]
     fn tag_numpy_in_blocks<'py>(

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::boundary::Boundary;
 use crate::coords::{crosses_horizontal_leg, on_segment, path_crosses, snap_query, Point, HALF_TURN};
-use crate::index::{Cell, Group, Node, ZoneIndex};
+use crate::index::{Cell, Group, Node, RecordGroup, ZoneIndex, LEAF_HEAD_BYTES};
 use crate::nearest::Nearest;
 
 pub use crate::geometry::NO_ZONE;
@@ -17,32 +17,37 @@ pub use crate::geometry::NO_ZONE;
 /// to balance coast-heavy blocks against open-sea ones.
 const BLOCK: usize = 16 * 1024;
 
-/// Whether a group's polygon contains `p`, from its parity at the leaf corner.
+/// Whether a group's polygon contains `p`, from its parity at the leaf corner; its edges read
+/// from the geometry.
 #[inline(always)]
 fn group_contains(index: &ZoneIndex, group: Group, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
-    // One branch per group, not per edge, on where the edges' ends are read from.
-    match index.inline_edge_ends(&group) {
-        Some(ends) => path_parity(&group, ends.iter().map(|&[a, b]| (a, b)), p, x1, y0, boundary),
-        None => path_parity(&group, group.edges.iter().map(|&e| index.geometry().edge(e)), p, x1, y0, boundary),
-    }
+    let edges = group.edges.iter().map(|&e| index.geometry().edge(e));
+    path_parity(group.odd_at_corner, group.straddling, edges, p, x1, y0, boundary)
 }
 
-/// `group_contains` over the group's edges as (a, b). The first `straddling` edges are the
-/// ones that can cross the path's vertical leg; the others (most of them) only need the
-/// horizontal one.
+/// `group_contains` for a group of a leaf record, whose edges are in it.
+#[inline(always)]
+fn record_group_contains(group: RecordGroup, p: Point, x1: i64, y0: i64, boundary: Boundary) -> bool {
+    path_parity(group.odd_at_corner, group.straddling, group.edges(), p, x1, y0, boundary)
+}
+
+/// Whether a polygon contains `p`, from its parity at the leaf corner and its edges in the
+/// leaf, as (a, b). The first `straddling` edges are the ones that can cross the path's
+/// vertical leg; the others (most of them) only need the horizontal one.
 #[inline(always)]
 fn path_parity(
-    group: &Group,
+    odd_at_corner: bool,
+    straddling: usize,
     edges: impl Iterator<Item = (Point, Point)> + Clone,
     p: Point,
     x1: i64,
     y0: i64,
     boundary: Boundary,
 ) -> bool {
-    let mut odd = group.odd_at_corner;
+    let mut odd = odd_at_corner;
     let (px, py) = (p.x as i64, p.y as i64);
     let mut rest = edges.clone();
-    for (a, b) in rest.by_ref().take(group.straddling) {
+    for (a, b) in rest.by_ref().take(straddling) {
         odd ^= path_crosses(a, b, px, py, x1, y0);
     }
     for (a, b) in rest {
@@ -52,10 +57,10 @@ fn path_parity(
     boundary.resolve(odd, on_edge)
 }
 
-/// Fetches what a lookup in a leaf reads after the leaf block: its edges' ends.
+/// Fetches the rest of what a lookup in a leaf reads, once its head has arrived.
 #[inline(always)]
-fn prefetch_leaf_edges(index: &ZoneIndex, leaf: u32) {
-    if let Some((start, bytes)) = index.leaf_edges_address(leaf) {
+fn prefetch_leaf_tail(index: &ZoneIndex, leaf: u32) {
+    if let Some((start, bytes)) = index.leaf_tail_address(leaf) {
         let mut line = 0;
         while line < bytes {
             prefetch(start.wrapping_add(line));
@@ -80,17 +85,30 @@ fn first_zone_at(index: &ZoneIndex, cell: Cell, p: Point, boundary: Boundary) ->
     match cell {
         Cell::Outside => NO_ZONE,
         Cell::Resolved(set) => index.first_zone_of_set(set),
-        Cell::Leaf { leaf, x1, y0 } => {
-            let (base, groups) = index.leaf_block(leaf);
-            let mut best = index.first_zone_of_set(base);
-            for group in groups {
-                // Only a lower zone can change the answer.
-                if group.zone < best && group_contains(index, group, p, x1, y0, boundary) {
-                    best = group.zone;
+        // One branch per lookup, the same for every lookup in an index, on where its leaves
+        // are read from.
+        Cell::Leaf { leaf, x1, y0 } => match index.leaf_record(leaf) {
+            Some(record) => {
+                let mut best = record.base_first_zone;
+                for group in record.groups() {
+                    // Only a lower zone can change the answer.
+                    if group.zone < best && record_group_contains(group, p, x1, y0, boundary) {
+                        best = group.zone;
+                    }
                 }
+                best
             }
-            best
-        }
+            None => {
+                let (base, groups) = index.leaf_block(leaf);
+                let mut best = index.first_zone_of_set(base);
+                for group in groups {
+                    if group.zone < best && group_contains(index, group, p, x1, y0, boundary) {
+                        best = group.zone;
+                    }
+                }
+                best
+            }
+        },
     }
 }
 
@@ -109,12 +127,18 @@ fn zones_at(index: &ZoneIndex, p: Point, boundary: Boundary, out: &mut Vec<u32>)
         Cell::Outside => {}
         Cell::Resolved(set) => out.extend_from_slice(index.zone_set(set)),
         Cell::Leaf { leaf, x1, y0 } => {
-            let (base, groups) = index.leaf_block(leaf);
-            for group in groups {
-                if group_contains(index, group, p, x1, y0, boundary) {
-                    out.push(group.zone);
+            let base = match index.leaf_record(leaf) {
+                Some(record) => {
+                    let inside = record.groups().filter(|&g| record_group_contains(g, p, x1, y0, boundary));
+                    out.extend(inside.map(|g| g.zone));
+                    record.base_set
                 }
-            }
+                None => {
+                    let (base, groups) = index.leaf_block(leaf);
+                    out.extend(groups.filter(|&g| group_contains(index, g, p, x1, y0, boundary)).map(|g| g.zone));
+                    base
+                }
+            };
             out.extend_from_slice(index.zone_set(base));
             out[start..].sort_unstable();
             let mut kept = start;
@@ -204,8 +228,8 @@ pub fn tag_slices(index: &ZoneIndex, lat: &[f64], lon: &[f64], boundary: Boundar
 }
 
 /// `tag_slices` over consecutive chunks, `out` their concatenation. A column read from
-/// Parquet comes in one chunk per row group: blocks span chunks, so that a large index gets
-/// its large blocks.
+/// Parquet comes in one chunk per row group: blocks span chunks, so that they are all of the
+/// same size.
 pub fn tag_chunks(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: &mut [u32], parallel: bool) {
     // Below this, zeroing and summing the buckets costs more than the two passes save (from
     // 4,000 points up, they were faster on every zone set; Polars hands over batches that
@@ -214,7 +238,7 @@ pub fn tag_chunks(index: &ZoneIndex, chunks: &[Chunk], boundary: Boundary, out: 
         return tag_in_order(index, chunks, boundary, out);
     }
     let threads = if parallel { rayon::current_num_threads().min(out.len() / MIN_POINTS_PER_THREAD) } else { 1 };
-    tag_in_blocks(index, chunks, boundary, out, threads > 1, spatial_block(index, out.len(), threads));
+    tag_in_blocks(index, chunks, boundary, out, threads > 1, SORTED_BLOCK);
 }
 
 /// The fewest points worth a thread of their own. Polars' streaming engine calls a plugin
@@ -266,25 +290,14 @@ fn pieces<'a>(chunks: &[Chunk<'a>], range: std::ops::Range<usize>) -> Vec<Chunk<
     parts
 }
 
-/// Points per block that is reordered for locality, for `n` points. For an index that stays
-/// in a core's cache: more than a Polars batch (100k rows), so a batch is one block, and few
-/// enough that a block's arrays (points, buckets, the sorted points, queued leaf lookups,
-/// answers: about 35 bytes a point) stay in cache too while the answers are written back out
-/// of order. For a larger index, what counts is how many points share each bucket, so that
-/// they share the index's cache lines: blocks of up to 2^20 points, as many as the threads
-/// or more, of equal size (`bench/block_size.py` measures both kinds of zone set).
-fn spatial_block(index: &ZoneIndex, n: usize, threads: usize) -> usize {
-    const CACHED_INDEX_BLOCK: usize = 1 << 17;
-    const LARGE_INDEX_BLOCK: usize = 1 << 20;
-    if index.array_bytes() < LARGE_INDEX_FROM_BYTES {
-        return CACHED_INDEX_BLOCK;
-    }
-    let blocks = n.div_ceil(LARGE_INDEX_BLOCK).max(threads);
-    n.div_ceil(blocks).max(1)
-}
-
-/// From this size (`ZoneIndex::array_bytes`), an index is larger than a core's cache.
-pub const LARGE_INDEX_FROM_BYTES: usize = 4 << 20;
+/// Points per block that is reordered for locality: more than a Polars batch (100k rows), so
+/// a batch is one block, and few enough that a block's arrays (points, buckets, the sorted
+/// points, queued leaf lookups, answers: about 35 bytes a point) stay in cache while the
+/// answers are written back out of order. That holds for a large index too: larger blocks
+/// let more points share each of its cache lines, but since its leaves are read as records
+/// (`index::LeafRecord`) that gains less than the block's own arrays, out of cache, cost
+/// (`bench/block_size.py` times each size on each zone set).
+const SORTED_BLOCK: usize = 1 << 17;
 
 /// `tag_slices` into a new vector. The kernel writes every element, so the vector starts as
 /// zeroed memory from the allocator (fresh pages, zeroed as the kernel's threads first touch
@@ -343,10 +356,14 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
     // their edges are fetched ahead, overlapping those misses instead of queueing.
     for k in 0..in_leaves.len() {
         if let Some(&(_, leaf, _)) = in_leaves.get(k + LEAF_AHEAD) {
-            prefetch(index.leaf_address(leaf));
+            let head = index.leaf_address(leaf);
+            for line in (0..LEAF_HEAD_BYTES).step_by(64) {
+                prefetch(head.wrapping_add(line));
+            }
+            prefetch(head.wrapping_add(LEAF_HEAD_BYTES - 1));
         }
         if let Some(&(_, leaf, _)) = in_leaves.get(k + EDGES_AHEAD) {
-            prefetch_leaf_edges(index, leaf);
+            prefetch_leaf_tail(index, leaf);
         }
         let (s, leaf, shift) = in_leaves[k];
         let (i, p) = sorted[s as usize];
