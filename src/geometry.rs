@@ -66,7 +66,9 @@ impl ZoneGeometry {
 
     #[inline(always)]
     pub fn edge(&self, e: u32) -> (Point, Point) {
-        (self.vertices[e as usize], self.vertices[e as usize + 1])
+        // One bounds check for both ends.
+        let ends: &[Point; 2] = self.vertices[e as usize..e as usize + 2].try_into().expect("two ends");
+        (ends[0], ends[1])
     }
 
     /// (min x, min y, max x, max y) over all vertices, or None without vertices.

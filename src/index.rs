@@ -113,8 +113,8 @@ pub struct Group<'a> {
 
 /// The groups of a leaf block, in order.
 pub struct Groups<'a> {
+    /// `leaf_data` from the next group on.
     data: &'a [u32],
-    at: usize,
     left: u32,
 }
 
@@ -127,12 +127,12 @@ impl<'a> Iterator for Groups<'a> {
             return None;
         }
         self.left -= 1;
-        let [zone_word, n, straddling, ref rest @ ..] = self.data[self.at..] else {
+        let [zone_word, n, straddling, ref rest @ ..] = *self.data else {
             panic!("leaf group header past the end of leaf_data (the index was checked)")
         };
-        let (n, straddling) = (n as usize, straddling as usize);
-        let edges = &rest[..n];
-        self.at += 3 + n;
+        let (edges, after) = rest.split_at(n as usize);
+        self.data = after;
+        let straddling = straddling as usize;
         Some(Group { zone: zone_word & !PARITY_BIT, odd_at_corner: zone_word & PARITY_BIT != 0, straddling, edges })
     }
 }
@@ -546,9 +546,10 @@ impl ZoneIndex {
     /// The leaf block at `offset`: its base zone set and its groups.
     #[inline(always)]
     pub fn leaf_block(&self, offset: u32) -> (u32, Groups<'_>) {
-        let at = offset as usize;
-        let (base, groups) = (self.leaf_data[at], self.leaf_data[at + 1]);
-        (base, Groups { data: &self.leaf_data, at: at + 2, left: groups })
+        let [base, groups, ref data @ ..] = self.leaf_data[offset as usize..] else {
+            panic!("leaf block header past the end of leaf_data (the index was checked)")
+        };
+        (base, Groups { data, left: groups })
     }
 
     /// The word a descent from the top grid ends at (resolved or leaf), and the size of its

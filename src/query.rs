@@ -337,8 +337,11 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
     // answered there; the others wait, with their leaf, for the second pass. Which kind of
     // cell a point ends in is close to a coin toss near coasts, so that is not a branch: every
     // point is answered from a zone set (set 0 for a leaf, answered again below) and written
-    // to the queue, which only advances for a leaf.
-    in_leaves.resize(sorted.len(), (0, 0, 0));
+    // to the queue, which only advances for a leaf. (The queue keeps its length from block to
+    // block: refilling it for each was a memset per block.)
+    if in_leaves.len() < sorted.len() {
+        in_leaves.resize(sorted.len(), (0, 0, 0));
+    }
     let mut queued = 0;
     for (k, &(i, p)) in sorted.iter().enumerate() {
         let Some((word, shift)) = index.descend_to_word(p) else {
@@ -350,7 +353,7 @@ fn tag_spatially(index: &ZoneIndex, pieces: &[Chunk], boundary: Boundary, out: &
         in_leaves[queued] = (k as u32, value, shift);
         queued += leaf as usize;
     }
-    in_leaves.truncate(queued);
+    let in_leaves = &in_leaves[..queued];
     // Second pass: the leaves' edge tests. A leaf block and its vertices are the misses of
     // a lookup in a large index; the next points' leaves are known, so their blocks and then
     // their edges are fetched ahead, overlapping those misses instead of queueing.
