@@ -64,7 +64,7 @@ bench: build
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py
 	$(PY) bench/leaf_sweep.py
-	$(PY) bench/inline_edges.py
+	$(PY) bench/leaf_records.py
 	$(PY) bench/block_size.py
 	$(PY) bench/kernel_instructions.py
 	$(PY) bench/tag_all_cost.py

@@ -19,7 +19,7 @@
 //! megabytes of geometry. So a large index also keeps each leaf block again as a *record*
 //! (`leaf_records`), with its edges' two ends in place of their names: a lookup then reads one
 //! contiguous run of memory, which it can fetch ahead before reading any of it. The records
-//! are derived, not stored (`INLINE_EDGES_FROM_BYTES`).
+//! are derived, not stored (`LEAF_RECORDS_FROM_BYTES`).
 //!
 //! Everything is flat arrays of integers, so the index serializes as it is.
 
@@ -84,16 +84,16 @@ impl Node {
     }
 }
 
-/// From this size (`ZoneIndex::array_bytes`), an index keeps its leaf records (`LeafRecord`),
-/// with a copy of their edges' ends, which triples its memory. In a large index a leaf's edges lie
-/// scattered over the vertices and each costs a cache miss; a smaller one stays in cache, and
-/// the copy would only crowd it (`bench/inline_edges.py` measures both ways on each zone set:
-/// the 10 m zones gain; the medium ones do not).
-pub const INLINE_EDGES_FROM_BYTES: usize = 16 << 20;
+/// From this size (`ZoneIndex::array_bytes`), an index keeps its leaf blocks again as records
+/// (`LeafRecord`), with their edges' ends, which triples its memory. In a large index a leaf's
+/// edges lie scattered over the vertices and each costs a cache miss; a smaller one stays in
+/// cache, and the records would only crowd it (`bench/leaf_records.py` measures both ways on
+/// each zone set: the 10 m zones gain; the others do not).
+pub const LEAF_RECORDS_FROM_BYTES: usize = 16 << 20;
 /// ... unless its leaves hold many times its edges (long edges copied into every cell they
-/// cross, as in the star of spikes of `bench/scale_limits.py`), where a copy four times the
+/// cross, as in the star of spikes of `bench/scale_limits.py`), where records four times the
 /// size of the leaf words would multiply that waste. Real zone sets stay far below this.
-pub const INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX: usize = 8;
+pub const LEAF_RECORDS_MAX_LEAF_WORDS_PER_VERTEX: usize = 8;
 
 /// In a group's zone word, the high bit is the polygon's parity at the leaf's reference corner.
 const PARITY_BIT: u32 = 1 << 31;
@@ -327,7 +327,7 @@ pub struct ZoneIndex {
     #[serde(skip)]
     first_zone_of_set: Vec<u32>,
     /// In a large index, its leaf blocks as records (`LeafRecord`; empty in a small one, see
-    /// `INLINE_EDGES_FROM_BYTES`). Derived, so not serialized.
+    /// `LEAF_RECORDS_FROM_BYTES`). Derived, so not serialized.
     #[serde(skip)]
     leaf_records: Vec<u32>,
     /// The index for distances (`nearest`), built on first use. Derived, so not serialized.
@@ -405,7 +405,7 @@ impl ZoneIndex {
     /// The lowest zone of each zone set, and the leaf records if the index keeps them.
     fn derived_tables(&self) -> (Vec<u32>, Vec<u32>) {
         let first_zone_of_set = first_zone_of_sets(&self.set_offsets, &self.set_zones);
-        let records = if self.keeps_inline_edges() { self.leaf_records(&first_zone_of_set) } else { Vec::new() };
+        let records = if self.keeps_leaf_records() { self.leaf_records(&first_zone_of_set) } else { Vec::new() };
         (first_zone_of_set, records)
     }
 
@@ -415,16 +415,16 @@ impl ZoneIndex {
         self
     }
 
-    /// Whether the index is large enough for the inline edge copy (`INLINE_EDGES_FROM_BYTES`)
-    /// and its leaves few enough (`INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX`).
-    fn keeps_inline_edges(&self) -> bool {
-        self.array_bytes() >= INLINE_EDGES_FROM_BYTES
-            && self.leaf_data.len() <= INLINE_EDGES_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len()
+    /// Whether the index is large enough for leaf records (`LEAF_RECORDS_FROM_BYTES`) and its
+    /// leaves few enough (`LEAF_RECORDS_MAX_LEAF_WORDS_PER_VERTEX`).
+    fn keeps_leaf_records(&self) -> bool {
+        self.array_bytes() >= LEAF_RECORDS_FROM_BYTES
+            && self.leaf_data.len() <= LEAF_RECORDS_MAX_LEAF_WORDS_PER_VERTEX * self.geometry.vertices.len()
     }
 
     /// With leaf records or without, whatever the index's size (for tests and benchmarks).
-    pub fn with_inline_edges(mut self, inline: bool) -> Self {
-        self.leaf_records = if inline { self.leaf_records(&self.first_zone_of_set) } else { Vec::new() };
+    pub fn with_leaf_records(mut self, records: bool) -> Self {
+        self.leaf_records = if records { self.leaf_records(&self.first_zone_of_set) } else { Vec::new() };
         self
     }
 
@@ -772,7 +772,7 @@ mod tests {
 
     #[test]
     fn leaf_records_hold_the_blocks_with_their_edges_ends() {
-        let index = one_leaf_index([0, 0]).with_inline_edges(true);
+        let index = one_leaf_index([0, 0]).with_leaf_records(true);
         let record = index.leaf_record(0).expect("records were made");
         assert_eq!((record.base_set, record.base_first_zone), (1, 1));
         let read: Vec<_> =
@@ -781,13 +781,13 @@ mod tests {
         let expected: Vec<(u32, bool, usize, Vec<_>)> =
             vec![(1, true, 1, vec![edge(0), edge(1)]), (0, false, 0, vec![edge(2)])];
         assert_eq!(read, expected);
-        assert!(index.clone().with_inline_edges(false).leaf_record(0).is_none());
+        assert!(index.clone().with_leaf_records(false).leaf_record(0).is_none());
     }
 
     #[test]
     fn blocks_that_overlap_get_no_records() {
         // The second leaf starts inside the first's block: only a crafted index has that.
-        let index = one_leaf_index([0, 2]).with_inline_edges(true);
+        let index = one_leaf_index([0, 2]).with_leaf_records(true);
         assert!(index.leaf_record(0).is_none());
     }
 }

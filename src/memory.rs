@@ -1,7 +1,7 @@
 //! Large arrays on huge pages.
 //!
 //! Loading an index allocates tens of megabytes at once (the decompressed payload, the
-//! arrays, the inline edge copy) and touches every page of it; with 4 KiB pages, taking those
+//! arrays, the leaf records) and touches every page of it; with 4 KiB pages, taking those
 //! page faults was a large part of a load's time (perf, on the 10 m zones). Memory advised
 //! for transparent huge pages faults in 2 MiB at a time. Linux only, and only advice: where
 //! huge pages are off or unavailable, nothing changes.

@@ -424,13 +424,12 @@ impl PyZoneIndex {
         })
     }
 
-    /// A copy of this index with the inline copy of its leaf edges or without it, whatever
-    /// its size (`index::INLINE_EDGES_FROM_BYTES`), for `tag_numpy` in tests and benchmarks.
+    /// A copy of this index with leaf records or without them, whatever its size (`index::LEAF_RECORDS_FROM_BYTES`), for `tag_numpy` in tests and benchmarks.
     /// Not registered in the process cache: expressions over its zones use the cached index.
     /// Built only with the `testing` feature (release wheels do not enable it).
     #[cfg(feature = "testing")]
-    fn with_inline_edges(&self, py: Python<'_>, inline: bool) -> Self {
-        let index = py.detach(|| Arc::new(ZoneIndex::clone(&self.index).with_inline_edges(inline)));
+    fn with_leaf_records(&self, py: Python<'_>, records: bool) -> Self {
+        let index = py.detach(|| Arc::new(ZoneIndex::clone(&self.index).with_leaf_records(records)));
         PyZoneIndex::new(index, self.fingerprint, self.build_seconds)
     }
 

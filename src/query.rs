@@ -293,10 +293,10 @@ fn pieces<'a>(chunks: &[Chunk<'a>], range: std::ops::Range<usize>) -> Vec<Chunk<
 /// Points per block that is reordered for locality: more than a Polars batch (100k rows), so
 /// a batch is one block, and few enough that a block's arrays (points, buckets, the sorted
 /// points, queued leaf lookups, answers: about 35 bytes a point) stay in cache while the
-/// answers are written back out of order. That holds for a large index too: larger blocks
-/// let more points share each of its cache lines, but since its leaves are read as records
-/// (`index::LeafRecord`) that gains less than the block's own arrays, out of cache, cost
-/// (`bench/block_size.py` times each size on each zone set).
+/// answers are written back out of order. Larger blocks let more points share each of a large
+/// index's cache lines, but since its leaves are read as records (`index::LeafRecord`), this
+/// size has been the faster for large indexes too (`bench/block_size.py` times each size on
+/// each zone set).
 const SORTED_BLOCK: usize = 1 << 17;
 
 /// `tag_slices` into a new vector. The kernel writes every element, so the vector starts as
@@ -677,14 +677,14 @@ mod tests {
 
     /// Builds the default index (small-set options here), one with the large-set options, and
     /// one refined as deep as it goes (single-edge leaves from a single top cell), and checks
-    /// each against brute force, with and without inline leaf edges.
+    /// each against brute force, with and without leaf records.
     fn check_all(zones: &Zones, lattice_step: i32) {
         let g = geometry(zones);
         let deep = BuildOptions { leaf_max_edges: 1, edges_per_top_cell: i64::MAX };
         let large = BuildOptions::LARGE;
         for index in [build(g.clone()), build_with(g.clone(), large), build_with(g.clone(), deep)] {
-            // Each both with its leaf edges copied inline and without (a large index has them).
-            for index in [index.clone().with_inline_edges(true), index.with_inline_edges(false)] {
+            // Each both with leaf records and without (a large index has them).
+            for index in [index.clone().with_leaf_records(true), index.with_leaf_records(false)] {
                 for p in probe_points(&g, lattice_step) {
                     assert_agree(&index, p);
                 }
@@ -847,7 +847,7 @@ mod tests {
         // big overlapping one; points on and around them, some exactly on lattice lines and
         // some invalid, through every path of `tag_slices` (in order, and the two passes
         // over spatially sorted blocks, each sequential and parallel), with the leaf edges
-        // read from the geometry and from their inline copy.
+        // read from the geometry and from leaf records.
         const DEG: i32 = 10_000_000;
         let mut zones = Vec::new();
         for j in 0..8 {
@@ -874,7 +874,7 @@ mod tests {
                 .zip(&lon)
                 .map(|(&la, &lo)| snap_query(la, lo).map_or(NO_ZONE, |p| first_zone(&index, p, mode)))
                 .collect();
-            for index in [&index, &index.clone().with_inline_edges(true)] {
+            for index in [&index, &index.clone().with_leaf_records(true)] {
                 for n in [1_000, 100_000] {
                     for parallel in [false, true] {
                         // A value no answer has: every element must be written (`tag_vec` relies on it).

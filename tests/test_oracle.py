@@ -82,27 +82,27 @@ def test_full_10m_zones_match_shapely(full_collection):
 
 def test_index_agrees_with_brute_force_on_a_million_points(bundled_zones):
     """The global index against the brute-force kernel (every edge, no grid), all modes, with
-    the leaf edges read from the vertices (as in an index this small) and from their inline copy
-    (as in a large one)."""
+    the leaf edges read from the vertices (as in an index this small) and from leaf records (as
+    in a large one)."""
     df = ship_positions(1_000_000, bundled_zones, seed=5, coast=0.6, lanes=0.2)
     lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
-    inline = bundled_zones._index.with_inline_edges(True)
-    assert inline.heap_bytes > bundled_zones.index_bytes  # the copy is there
+    records = bundled_zones._index.with_leaf_records(True)
+    assert records.heap_bytes > bundled_zones.index_bytes  # the records are there
     for boundary in ("half-open", "inclusive", "exclusive"):
         expected = bundled_zones._reference_tag_numpy(lat, lon, boundary=boundary)
-        for index in (bundled_zones._index, inline):
+        for index in (bundled_zones._index, records):
             np.testing.assert_array_equal(index.tag_numpy(lat, lon, boundary=boundary), expected, err_msg=boundary)
 
 
 @pytest.mark.parametrize("boundary", ["half-open", "inclusive", "exclusive"])
 def test_index_agrees_with_brute_force_on_every_vertex_and_midpoint(bundled_zones, boundary):
     """Points exactly on vertices and edges (snapped midpoints) of the real zones, with leaf
-    edges from the vertices and from their inline copy."""
+    edges from the vertices and from leaf records."""
     lon, lat, starts, _ = bundled_zones._index.rings()
     mid_lon = (lon[:-1] + lon[1:]) / 2
     mid_lat = (lat[:-1] + lat[1:]) / 2
     qlat = np.concatenate([lat, mid_lat.round(7)])
     qlon = np.concatenate([lon, mid_lon.round(7)])
     expected = bundled_zones._reference_tag_numpy(qlat, qlon, boundary=boundary)
-    for index in (bundled_zones._index, bundled_zones._index.with_inline_edges(True)):
+    for index in (bundled_zones._index, bundled_zones._index.with_leaf_records(True)):
         np.testing.assert_array_equal(index.tag_numpy(qlat, qlon, boundary=boundary), expected)
