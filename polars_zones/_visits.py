@@ -143,8 +143,9 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequ
         )
     if zone == time or zone in by or time in by or len(set(by)) != len(by):
         raise ValueError(f"{caller}: zone {zone!r}, time {time!r} and by {by!r} must be different columns")
-    # The time column becomes `enter`, so it may be called that.
-    clash = [c for c in [*by, zone, time] if c in outputs and not c == time == "enter"]
+    # The time column's values become `enter` and `exit` under the plan's own names, so it may
+    # be called anything; the vessel and zone columns are in the output.
+    clash = [c for c in [*by, zone] if c in outputs]
     if clash:
         raise ValueError(
             f"{caller}: column {clash[0]!r} would clash with an output column ({', '.join(outputs)}); rename it"
@@ -242,10 +243,12 @@ def _visits_lazy(
     min_points: int,
     min_duration: DurationLike,
     outputs: Sequence[str] = OUTPUT_COLUMNS,
+    names: Sequence[str] = OUTPUT_COLUMNS,
     caller: str = "visits",
 ) -> pl.LazyFrame:
-    """The visits plan; `outputs`: the column names it makes (refused as inputs); `caller`:
-    the function its messages name."""
+    """The visits plan, its enter, exit, duration and points columns called `names`;
+    `outputs`: the caller's output columns (refused as vessel or zone columns); `caller`: the
+    function its messages name."""
     schema = lf.collect_schema()
     _check(schema, zone, time, by, outputs, caller)
     if not (is_real_number(min_points) and isinstance(min_points, numbers.Integral)) or min_points < 1:
@@ -255,6 +258,8 @@ def _visits_lazy(
     min_length = _threshold("min_duration", min_duration, time, schema[time])
 
     t = pl.col(time)
+    # The plan's own names for the columns it makes: the input's may be called like its output.
+    enter, exit_, points = (f"{_HELPER}{name}" for name in ("enter", "exit", "points"))
     # Differences of signed times wrap around past the type's range (Int64 times 2^63 apart
     # give -2). Within a vessel a later time minus an earlier one is never negative, so a
     # negative difference is a wrapped one: longer than any threshold.
@@ -284,37 +289,37 @@ def _visits_lazy(
     runs = (
         rows.filter(pl.col(f"{_HELPER}start") | pl.col(f"{_HELPER}end"))
         .with_columns(
-            exit=pl.when(single).then(t).otherwise(t.shift(-1)),
-            points=pl.when(single).then(1).otherwise(row.shift(-1) - row + 1).cast(pl.UInt32),
+            pl.when(single).then(t).otherwise(t.shift(-1)).alias(exit_),
+            pl.when(single).then(1).otherwise(row.shift(-1) - row + 1).cast(pl.UInt32).alias(points),
         )
         .filter(pl.col(f"{_HELPER}start"))
-        .rename({time: "enter"})
+        .rename({time: enter})
         # Gap breaks counted over every run, dropped ones included: two runs are separated
         # by a gap break exactly when their counts differ.
         .with_columns(pl.col(f"{_HELPER}gap").cum_sum().alias(f"{_HELPER}segment"))
     )
     if check is not None:
-        runs = runs.with_columns(points=pl.col("points") + check)
-    keep = pl.col("points") >= min_points
+        runs = runs.with_columns((pl.col(points) + check).alias(points))
+    keep = pl.col(points) >= min_points
     if min_length is not None:
-        length = _difference(pl.col("exit"), pl.col("enter"), schema[time])
+        length = _difference(pl.col(exit_), pl.col(enter), schema[time])
         keep = keep & ((length >= min_length) | (length < 0) if wraps else length >= min_length)
-    kept, before = _with_previous(runs.filter(keep), ["enter", *by, zone, f"{_HELPER}segment"])
-    duration = pl.col("exit") - pl.col("enter")
+    kept, before = _with_previous(runs.filter(keep), [enter, *by, zone, f"{_HELPER}segment"])
+    duration = pl.col(exit_) - pl.col(enter)
     joined = pl.col(before[0]).is_null() | _changed([*by, zone, f"{_HELPER}segment"], before[1:])
     return (
         kept.with_columns(joined.cum_sum().alias(f"{_HELPER}visit"))
         .filter(pl.col(zone).is_not_null())
         .group_by(f"{_HELPER}visit", *by, zone)
-        .agg(enter=pl.col("enter").min(), exit=pl.col("exit").max(), points=pl.col("points").sum())
-        .sort([*by, "enter", f"{_HELPER}visit"])
+        .agg(pl.col(enter).min(), pl.col(exit_).max(), pl.col(points).sum())
+        .sort([*by, enter, f"{_HELPER}visit"])
         .select(
             *by,
             zone,
-            "enter",
-            "exit",
-            duration=duration,
-            points=pl.col("points") + _fits(duration, schema[time], caller) if wraps else "points",
+            pl.col(enter).alias(names[0]),
+            pl.col(exit_).alias(names[1]),
+            duration.alias(names[2]),
+            (pl.col(points) + _fits(duration, schema[time], caller) if wraps else pl.col(points)).alias(names[3]),
         )
     )
 
@@ -417,6 +422,10 @@ def time_in_zone(
     """
     columns: list[str] = _columns(by)
 
+    # The visits under the plan's own names, so that the vessel and zone columns may be called
+    # like the visits' columns, which are not in this output.
+    names = [f"{_HELPER}{name}" for name in OUTPUT_COLUMNS]
+
     def build(lf: pl.LazyFrame) -> pl.LazyFrame:
         per_visit = _visits_lazy(
             lf,
@@ -426,12 +435,13 @@ def time_in_zone(
             max_gap=max_gap,
             min_points=min_points,
             min_duration=min_duration,
-            outputs=(*OUTPUT_COLUMNS, "visits"),  # enter and exit are in its plan
+            outputs=("duration", "visits", "points"),
+            names=names,
             caller="time_in_zone",
         )
         return (
             per_visit.group_by(*columns, zone)
-            .agg(duration=pl.col("duration").sum(), visits=pl.len(), points=pl.col("points").sum())
+            .agg(duration=pl.col(names[2]).sum(), visits=pl.len(), points=pl.col(names[3]).sum())
             .sort([*columns, zone])
         )
 

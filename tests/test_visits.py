@@ -440,13 +440,16 @@ def test_any_column_names_work_or_are_refused_clearly():
     expected = [(1, "a", 0, 10, 10, 2), (1, "b", 30, 40, 10, 2)]
     assert pz.visits(base, by="mmsi", time="t").rows() == expected
     # Names the plan's helper columns once had gave wrong visits without an error.
-    for column, name in [("t", "_prev_0"), ("zone", "_segment"), ("mmsi", "_prev_0"), ("mmsi", "_i"), ("t", "enter")]:
+    # The time column is not in the output, so it may be called like any output column.
+    names = [("t", "_prev_0"), ("zone", "_segment"), ("mmsi", "_prev_0"), ("mmsi", "_i")]
+    names += [("t", output) for output in ("enter", "exit", "duration", "points")]
+    for column, name in names:
         renamed = base.rename({column: name})
         roles = {"by": "mmsi", "time": "t", "zone": "zone"}
         roles = {role: name if value == column else value for role, value in roles.items()}
         assert pz.visits(renamed, **roles).rows() == expected, (column, name)
     with pytest.raises(ValueError, match="column 'exit' would clash with an output column"):
-        pz.visits(base.rename({"t": "exit"}), by="mmsi", time="exit")
+        pz.visits(base.rename({"mmsi": "exit"}), by="exit", time="t")
     with pytest.raises(ValueError, match="column '__visits_t' starts with '__visits_'"):
         pz.visits(base.rename({"t": "__visits_t"}), by="mmsi", time="__visits_t")
 
@@ -514,6 +517,15 @@ def test_nan_thresholds_and_infinite_times():
             pz.visits(df, **{name: float("nan")})
     # Infinite times are no times, as NaN and null ones are.
     assert pz.visits(df, max_gap=5).rows() == [("a", 0.0, 1.0, 1.0, 2), ("a", 10.0, 10.0, 0.0, 1)]
+
+
+def test_time_in_zone_takes_columns_named_like_the_visits_columns():
+    df = pl.DataFrame({"exit": [7, 7, 7], "enter": ["a", "a", "b"], "points": [0, 10, 20]})
+    expected = [(7, "a", 10, 1, 2), (7, "b", 0, 1, 1)]
+    assert pz.time_in_zone(df, by="exit", zone="enter", time="points").rows() == expected
+    lazy = pz.time_in_zone(df.lazy(), by="exit", zone="enter", time="points")
+    assert lazy.collect_schema().names() == ["exit", "enter", "duration", "visits", "points"]
+    assert lazy.collect().rows() == expected
 
 
 def test_time_in_zone_refuses_a_column_named_like_its_output():
