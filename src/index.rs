@@ -211,9 +211,9 @@ impl<'a> Iterator for RecordGroups<'a> {
 }
 
 /// Writes into `record` (the records' words from the block's record to the next block's) the
-/// record of the leaf block at `offset`. None if the block does not fit (blocks that overlap,
-/// which only a crafted index has; `check` refuses such an index or not, the records are then
-/// left out) or names words or vertices that do not exist (`check` refuses that index).
+/// record of the leaf block at `offset`. None if the record does not fit there (blocks that
+/// overlap, which only a crafted index has: if `check` accepts it, it goes without records)
+/// or the block names words or vertices that do not exist (an index `check` refuses).
 fn write_record(
     leaf_data: &[u32],
     vertices: &[Point],
