@@ -211,9 +211,10 @@ impl<'a> Iterator for RecordGroups<'a> {
 }
 
 /// Writes into `record` (the records' words from the block's record to the next block's) the
-/// record of the leaf block at `offset`. None if the record does not fit there (blocks that
-/// overlap, which only a crafted index has: if `check` accepts it, it goes without records)
-/// or the block names words or vertices that do not exist (an index `check` refuses).
+/// record of the leaf block at `offset`. None if the record does not fit there (it may not
+/// where blocks overlap, which only a crafted index has: if `check` accepts it, it goes
+/// without records) or the block names words or vertices that do not exist (an index `check`
+/// refuses).
 fn write_record(
     leaf_data: &[u32],
     vertices: &[Point],
@@ -238,7 +239,8 @@ fn write_record(
         w += 4 * edges.len();
         at += 3 + edges.len();
     }
-    record.get_mut(..RECORD_HEADER)?.copy_from_slice(&[w as u32, base_set, base_first_zone, groups]);
+    let words = u32::try_from(w).ok()?;
+    record.get_mut(..RECORD_HEADER)?.copy_from_slice(&[words, base_set, base_first_zone, groups]);
     Some(())
 }
 
@@ -430,7 +432,8 @@ impl ZoneIndex {
 
     /// The records of every leaf block (`LeafRecord`), written in parallel (scattered reads of
     /// the vertices). Reads only bounds-checked words, so it may run before `check`; empty
-    /// where blocks overlap or name what does not exist, which only a crafted index does.
+    /// where a record does not fit before the next block's or a block names what does not
+    /// exist, which only a crafted index has.
     fn leaf_records(&self, first_zone_of_set: &[u32]) -> Vec<u32> {
         let mut offsets: Vec<u32> = self
             .nodes
@@ -785,9 +788,15 @@ mod tests {
     }
 
     #[test]
-    fn blocks_that_overlap_get_no_records() {
-        // The second leaf starts inside the first's block: only a crafted index has that.
-        let index = one_leaf_index([0, 2]).with_leaf_records(true);
-        assert!(index.leaf_record(0).is_none());
+    fn a_record_that_does_not_fit_before_the_next_block_leaves_them_all_out() {
+        let index = one_leaf_index([0, 0]);
+        let (data, vertices, first) = (&index.leaf_data, &index.geometry.vertices, &index.first_zone_of_set);
+        // The block's record takes 4 + (3 + 4·2) + (3 + 4·1) = 22 words.
+        let mut room = vec![0; 22];
+        assert!(write_record(data, vertices, first, 0, &mut room).is_some());
+        assert_eq!(room[0], 22);
+        assert!(write_record(data, vertices, first, 0, &mut room[..21]).is_none());
+        // A second leaf inside the first's block, as only a crafted index has: no records.
+        assert!(one_leaf_index([0, 2]).with_leaf_records(true).leaf_record(0).is_none());
     }
 }
