@@ -111,29 +111,44 @@ pub struct Group<'a> {
     pub edges: &'a [u32],
 }
 
-/// The groups of a leaf block, in order.
-pub struct Groups<'a> {
-    /// `leaf_data` from the next group on.
+/// The groups of a leaf block or of a leaf record, read the same way: each group's header
+/// words (zone | parity, edge count, straddling count), then `WORDS_PER_EDGE` words per edge
+/// (1 in a block, the edge's name; 4 in a record, its ends).
+struct GroupWalk<'a, const WORDS_PER_EDGE: usize> {
+    /// The words from the next group on.
     data: &'a [u32],
     left: u32,
 }
+
+impl<'a, const WORDS_PER_EDGE: usize> Iterator for GroupWalk<'a, WORDS_PER_EDGE> {
+    /// Zone, parity at the corner, straddling count, the edges' words.
+    type Item = (u32, bool, usize, &'a [u32]);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let [zone_word, n, straddling, ref rest @ ..] = *self.data else {
+            panic!("leaf group header past the end of its block or record (checked, or built whole)")
+        };
+        let (edges, after) = rest.split_at(WORDS_PER_EDGE * n as usize);
+        self.data = after;
+        Some((zone_word & !PARITY_BIT, zone_word & PARITY_BIT != 0, straddling as usize, edges))
+    }
+}
+
+/// The groups of a leaf block, in order.
+pub struct Groups<'a>(GroupWalk<'a, 1>);
 
 impl<'a> Iterator for Groups<'a> {
     type Item = Group<'a>;
 
     #[inline(always)]
     fn next(&mut self) -> Option<Group<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let [zone_word, n, straddling, ref rest @ ..] = *self.data else {
-            panic!("leaf group header past the end of leaf_data (the index was checked)")
-        };
-        let (edges, after) = rest.split_at(n as usize);
-        self.data = after;
-        let straddling = straddling as usize;
-        Some(Group { zone: zone_word & !PARITY_BIT, odd_at_corner: zone_word & PARITY_BIT != 0, straddling, edges })
+        let (zone, odd_at_corner, straddling, edges) = self.0.next()?;
+        Some(Group { zone, odd_at_corner, straddling, edges })
     }
 }
 
@@ -160,7 +175,7 @@ pub const LEAF_HEAD_BYTES: usize = 128;
 
 impl<'a> LeafRecord<'a> {
     pub fn groups(&self) -> RecordGroups<'a> {
-        RecordGroups { data: self.data, left: self.groups }
+        RecordGroups(GroupWalk { data: self.data, left: self.groups })
     }
 }
 
@@ -182,31 +197,16 @@ impl<'a> RecordGroup<'a> {
     }
 }
 
-pub struct RecordGroups<'a> {
-    data: &'a [u32],
-    left: u32,
-}
+/// The groups of a leaf record, in order.
+pub struct RecordGroups<'a>(GroupWalk<'a, 4>);
 
 impl<'a> Iterator for RecordGroups<'a> {
     type Item = RecordGroup<'a>;
 
     #[inline(always)]
     fn next(&mut self) -> Option<RecordGroup<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let [zone_word, n, straddling, ref rest @ ..] = *self.data else {
-            panic!("leaf record group past the end of its record (the records were built whole)")
-        };
-        let (ends, after) = rest.split_at(4 * n as usize);
-        self.data = after;
-        Some(RecordGroup {
-            zone: zone_word & !PARITY_BIT,
-            odd_at_corner: zone_word & PARITY_BIT != 0,
-            straddling: straddling as usize,
-            ends: bytemuck::cast_slice(ends),
-        })
+        let (zone, odd_at_corner, straddling, ends) = self.0.next()?;
+        Some(RecordGroup { zone, odd_at_corner, straddling, ends: bytemuck::cast_slice(ends) })
     }
 }
 
@@ -552,7 +552,7 @@ impl ZoneIndex {
         let [base, groups, ref data @ ..] = self.leaf_data[offset as usize..] else {
             panic!("leaf block header past the end of leaf_data (the index was checked)")
         };
-        (base, Groups { data, left: groups })
+        (base, Groups(GroupWalk { data, left: groups }))
     }
 
     /// The word a descent from the top grid ends at (resolved or leaf), and the size of its
