@@ -28,7 +28,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
-use crate::memory;
 use crate::nearest::NearIndex;
 
 /// What a node word says about its cell: two tag bits, then 30 value bits.
@@ -446,7 +445,7 @@ impl ZoneIndex {
         if offsets.last().is_some_and(|&o| o as usize >= words) {
             return Vec::new();
         }
-        let mut records = memory::zeroed_vec(4 * words);
+        let mut records = bytemuck::zeroed_vec(4 * words);
         // Each block's record may use the words up to the next block's.
         let mut regions = Vec::with_capacity(offsets.len());
         let mut rest = &mut records[..];

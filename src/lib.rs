@@ -2,8 +2,8 @@
 //!
 //! The pipeline, one module per step: `ingest` (GeoJSON → `geometry`), `build` (the global
 //! grid `index`), `query` (the kernel), `serialize` and `store` (bytes and the process-wide
-//! cache), with `coords` and `boundary` holding the exact predicates, `reference` the
-//! brute-force oracle, and `memory` the huge pages under the index's large arrays.
+//! cache), with `coords` and `boundary` holding the exact predicates and `reference` the
+//! brute-force oracle.
 
 pub mod antimeridian;
 pub mod boundary;
@@ -15,7 +15,6 @@ pub mod geojson_input;
 pub mod geometry;
 pub mod index;
 pub mod ingest;
-pub mod memory;
 pub mod nearest;
 pub mod query;
 #[cfg(any(test, feature = "testing"))]

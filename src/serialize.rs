@@ -46,7 +46,6 @@ use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 use crate::coords::Point;
 use crate::geometry::ZoneGeometry;
 use crate::index::{TopGrid, ZoneIndex};
-use crate::memory;
 
 pub const MAGIC: &[u8; 8] = b"PLZONES\0";
 /// 2: leaf groups record how many of their edges straddle the leaf's right side.
@@ -116,7 +115,7 @@ fn value_count(bytes: &Bytes, size: usize) -> Result<usize, String> {
 
 /// `le_bytes` read back: one copy (and, on a big-endian machine, a swap per word).
 fn from_le_bytes<T: Pod>(bytes: &Bytes) -> Result<Vec<T>, String> {
-    let mut values: Vec<T> = memory::zeroed_vec(value_count(bytes, std::mem::size_of::<T>())?);
+    let mut values: Vec<T> = bytemuck::zeroed_vec(value_count(bytes, std::mem::size_of::<T>())?);
     bytemuck::cast_slice_mut::<T, u8>(&mut values).copy_from_slice(bytes);
     if cfg!(target_endian = "big") {
         bytemuck::cast_slice_mut::<T, u8>(&mut values).chunks_exact_mut(4).for_each(<[u8]>::reverse);
@@ -143,7 +142,7 @@ fn to_planes(words: &[u32]) -> Vec<u8> {
 fn from_planes(bytes: &Bytes) -> Result<Vec<u32>, String> {
     let n = value_count(bytes, 4)?;
     let planes: [&[u8]; 4] = std::array::from_fn(|k| &bytes[k * n..(k + 1) * n]);
-    let mut words: Vec<u32> = memory::zeroed_vec(n);
+    let mut words: Vec<u32> = bytemuck::zeroed_vec(n);
     const CHUNK: usize = 1 << 16;
     words.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
         let at = c * CHUNK..c * CHUNK + out.len();
@@ -170,7 +169,7 @@ fn from_vertex_deltas(words: &[u32]) -> Result<Vec<Point>, String> {
         return Err("corrupted zone index: the vertices' length is not a whole number of points".to_string());
     }
     let unzigzag = |w: u32| ((w >> 1) as i32) ^ -((w & 1) as i32);
-    let mut vertices: Vec<Point> = memory::zeroed_vec(words.len() / 2);
+    let mut vertices: Vec<Point> = bytemuck::zeroed_vec(words.len() / 2);
     let coords: &mut [i32] = bytemuck::cast_slice_mut(&mut vertices);
     let mut previous = [0i32; 2];
     for (i, (coord, word)) in coords.iter_mut().zip(words).enumerate() {
@@ -497,7 +496,7 @@ fn decompress(stored: &[u8], version: u32) -> Result<Vec<u8>, String> {
     if !rest.is_empty() {
         return Err(corrupted("bytes after the last compressed frame"));
     }
-    let mut payload: Vec<u8> = memory::zeroed_vec(len as usize);
+    let mut payload: Vec<u8> = bytemuck::zeroed_vec(len as usize);
     payload.par_chunks_mut(frame_bytes as usize).zip(frames).try_for_each(|(out, frame)| {
         match zstd::bulk::decompress_to_buffer(frame, out) {
             Ok(n) if n == out.len() => Ok(()),
