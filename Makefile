@@ -63,6 +63,7 @@ bench: build
 	$(PY) bench/bounded_memory.py
 	$(PY) bench/ray_scaling.py
 	$(PY) bench/scale_limits.py
+	$(PY) bench/validate_scaling.py
 	$(PY) bench/leaf_sweep.py
 	$(PY) bench/leaf_records.py
 	$(PY) bench/block_size.py

@@ -4,6 +4,9 @@
 //! none of this is refused; it is reported. Works on the snapped coordinates the index uses,
 //! as `WidePoint`s so that rings unwrapped past ±180 fit, with the predicates of `coords`.
 
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, RTreeObject};
+
 use crate::coords::{on_segment, orient, ray_crosses, to_degrees, WidePoint};
 
 /// A snapped vertex (lon, lat) in 1e-7 degree.
@@ -113,9 +116,14 @@ struct Edge {
 
 /// Edges that meet other than at their shared vertex: within a ring (it crosses or touches
 /// itself), between rings of a polygon (a hole crossing or touching its shell or another
-/// hole), between polygons of the feature (overlapping or touching parts). A sweep over
-/// the edges sorted by their west end.
+/// hole), between polygons of the feature (overlapping or touching parts). Each edge, in the
+/// order of their west ends, is tested against the earlier edges whose boxes meet its box.
 fn crossings(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
+    crossings_with_budget(polygons, problems, SWEEP_PAIRS_PER_EDGE)
+}
+
+/// `crossings`, with the sweep's budget of pairs per edge (any budget, the same problems).
+fn crossings_with_budget(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>, pairs_per_edge: usize) {
     let mut edges = Vec::new();
     for (p, rings) in polygons.iter().enumerate() {
         for (r, ring) in rings.iter().enumerate() {
@@ -126,32 +134,95 @@ fn crossings(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
         }
     }
     edges.sort_by_key(|e| e.a.x.min(e.b.x));
-    let mut active: Vec<usize> = Vec::new();
     let mut found = 0;
-    for i in 0..edges.len() {
-        let e = &edges[i];
-        let west = e.a.x.min(e.b.x);
-        active.retain(|&j| edges[j].a.x.max(edges[j].b.x) >= west);
-        for &j in &active {
-            let f = &edges[j];
-            let same_ring = f.polygon == e.polygon && f.ring == e.ring;
-            let gap = (e.index + e.len - f.index) % e.len;
-            // Neighbours share a vertex by construction (spikes are reported apart).
-            let neighbours = same_ring && (gap == 1 || gap == e.len - 1);
-            let apart = e.a.y.min(e.b.y) > f.a.y.max(f.b.y) || f.a.y.min(f.b.y) > e.a.y.max(e.b.y);
-            if neighbours || apart {
-                continue;
-            }
+    // Whether the pair is a problem, and whether enough have been found.
+    let mut test = |e: &Edge, f: &Edge| {
+        let same_ring = f.polygon == e.polygon && f.ring == e.ring;
+        let gap = (e.index + e.len - f.index) % e.len;
+        // Neighbours share a vertex by construction (spikes are reported apart).
+        if !(same_ring && (gap == 1 || gap == e.len - 1)) {
             if let Some(at) = intersection(e.a, e.b, f.a, f.b) {
                 problems.push(meeting(e, f, at));
                 found += 1;
-                if found >= MAX_CROSSINGS {
-                    return;
-                }
+            }
+        }
+        found >= MAX_CROSSINGS
+    };
+    // A sweep over x first: the earlier edges that still span an edge's west end, of which
+    // those whose latitudes overlap its own are tested. Few edges span any longitude of a
+    // coastline, so this is the fastest way on real zones, but it is quadratic when many do
+    // (parts stacked north to south): past a budget of pairs per edge, the R-tree takes over
+    // from the edge the sweep stopped at.
+    let budget = pairs_per_edge.saturating_mul(edges.len());
+    let mut swept = 0;
+    let mut active: Vec<usize> = Vec::new();
+    for (i, e) in edges.iter().enumerate() {
+        let west = e.a.x.min(e.b.x);
+        active.retain(|&j| edges[j].a.x.max(edges[j].b.x) >= west);
+        swept += active.len();
+        if swept > budget {
+            return crossings_from(&edges, i, test);
+        }
+        for &j in &active {
+            let f = &edges[j];
+            let apart = e.a.y.min(e.b.y) > f.a.y.max(f.b.y) || f.a.y.min(f.b.y) > e.a.y.max(e.b.y);
+            if !apart && test(e, f) {
+                return;
             }
         }
         active.push(i);
     }
+}
+
+/// Pairs of edges the sweep of `crossings` may test per edge, on average, before it hands
+/// over to the R-tree (which costs more than that sweep on real zones, and is never quadratic).
+const SWEEP_PAIRS_PER_EDGE: usize = 64;
+
+/// `crossings` from the edge at `start` on (those before it are done), with the earlier edges
+/// whose boxes meet each edge's box found in an R-tree, in the same order as the sweep.
+fn crossings_from(edges: &[Edge], start: usize, mut test: impl FnMut(&Edge, &Edge) -> bool) {
+    let boxes = BoxTree::new(edges.iter().map(|e| Some(bounding_box([e.a, e.b].iter()))));
+    let mut earlier = Vec::new();
+    for (i, e) in edges.iter().enumerate().skip(start) {
+        boxes.meeting(bounding_box([e.a, e.b].iter()), &mut earlier);
+        earlier.retain(|&j| j < i);
+        earlier.sort_unstable();
+        for &j in &earlier {
+            if test(e, &edges[j]) {
+                return;
+            }
+        }
+    }
+}
+
+/// The smallest box [west, south, east, north] holding the vertices.
+fn bounding_box<'a>(vertices: impl Iterator<Item = &'a Vertex>) -> [i64; 4] {
+    vertices.fold([i64::MAX, i64::MAX, i64::MIN, i64::MIN], |b, v| {
+        [b[0].min(v.x), b[1].min(v.y), b[2].max(v.x), b[3].max(v.y)]
+    })
+}
+
+/// Boxes (closed; by their position in a list) in an R-tree, for which of them meet a box.
+/// Coordinates as f64, exact for snapped ones (below 2^53), so that no arithmetic of the
+/// tree's can overflow.
+struct BoxTree(RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>);
+
+impl BoxTree {
+    /// The boxes; `None` is a box that meets nothing.
+    fn new(boxes: impl Iterator<Item = Option<[i64; 4]>>) -> BoxTree {
+        let items = boxes.enumerate().filter_map(|(i, b)| Some(GeomWithData::new(rectangle(b?), i))).collect();
+        BoxTree(RTree::bulk_load(items))
+    }
+
+    /// The positions of the boxes that meet `b` (touching included), in no order, into `out`.
+    fn meeting(&self, b: [i64; 4], out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(self.0.locate_in_envelope_intersecting(&rectangle(b).envelope()).map(|item| item.data));
+    }
+}
+
+fn rectangle(b: [i64; 4]) -> Rectangle<[f64; 2]> {
+    Rectangle::from_corners([b[0] as f64, b[1] as f64], [b[2] as f64, b[3] as f64])
 }
 
 /// The problem two edges meeting at `at` make: within a ring, between rings, between parts.
@@ -178,35 +249,101 @@ fn meeting(e: &Edge, f: &Edge, at: Vertex) -> Problem {
     Problem { polygon, ring, vertex: None, kind, lon, lat, detail }
 }
 
-/// Even-odd membership of `p` in a ring, under the half-open rule (callers pass points off
-/// the ring's boundary, or report them otherwise).
-fn ring_contains(ring: &[Vertex], p: Vertex) -> bool {
-    (0..ring.len()).fold(false, |odd, i| odd ^ ray_crosses(ring[i], ring[(i + 1) % ring.len()], p))
+/// A ring's edges by horizontal stripe (tg's "ystripes"), for many point-in-ring questions
+/// about one ring: every hole of a shell, every part that may start inside another. Each
+/// stripe lists the edges whose latitudes overlap it, so a question reads one stripe, not the
+/// whole ring.
+struct RingStripes<'a> {
+    ring: &'a [Vertex],
+    south: i64,
+    height: i64,
+    /// Stripe k's edges (by their first vertex) are `edges[starts[k]..starts[k + 1]]`.
+    starts: Vec<usize>,
+    edges: Vec<u32>,
 }
 
-fn on_ring_boundary(ring: &[Vertex], p: Vertex) -> bool {
-    (0..ring.len()).any(|i| on_segment(ring[i], ring[(i + 1) % ring.len()], p))
+/// Below this many vertices, a ring is read whole.
+const STRIPES_FROM_VERTICES: usize = 64;
+/// Stripe entries per edge at most: stripes are halved until the long edges fit.
+const STRIPE_ENTRIES_PER_EDGE: usize = 8;
+
+impl<'a> RingStripes<'a> {
+    fn new(ring: &'a [Vertex]) -> RingStripes<'a> {
+        let n = ring.len();
+        let edge = |i: usize| (ring[i], ring[(i + 1) % n]);
+        let (south, north) = ring.iter().fold((i64::MAX, i64::MIN), |(s, t), v| (s.min(v.y), t.max(v.y)));
+        // The stripes an edge overlaps, first and last.
+        let span = |i: usize, height: i64| {
+            let (a, b) = edge(i);
+            (((a.y.min(b.y) - south) / height) as usize, ((a.y.max(b.y) - south) / height) as usize)
+        };
+        let mut count = if n < STRIPES_FROM_VERTICES { 1 } else { n / 4 };
+        let height = loop {
+            let height = (north.saturating_sub(south) / count as i64).max(1) + 1;
+            let entries: usize = (0..n).map(|i| span(i, height)).map(|(first, last)| last - first + 1).sum();
+            if count == 1 || entries <= STRIPE_ENTRIES_PER_EDGE * n {
+                break height;
+            }
+            count /= 2;
+        };
+        let stripes = ((north.saturating_sub(south)) / height) as usize + 1;
+        let mut starts = vec![0usize; stripes + 1];
+        for i in 0..n {
+            let (first, last) = span(i, height);
+            for k in first..=last {
+                starts[k + 1] += 1;
+            }
+        }
+        for k in 0..stripes {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut edges = vec![0u32; starts[stripes]];
+        for i in 0..n {
+            let (first, last) = span(i, height);
+            for k in first..=last {
+                edges[next[k]] = i as u32;
+                next[k] += 1;
+            }
+        }
+        RingStripes { ring, south, height, starts, edges }
+    }
+
+    /// The edges that may meet latitude `y`.
+    fn near(&self, y: i64) -> impl Iterator<Item = (Vertex, Vertex)> + '_ {
+        let k = if y < self.south { None } else { Some(((y - self.south) / self.height) as usize) };
+        let run = k.filter(|&k| k + 1 < self.starts.len()).map_or(0..0, |k| self.starts[k]..self.starts[k + 1]);
+        let n = self.ring.len();
+        self.edges[run].iter().map(move |&i| (self.ring[i as usize], self.ring[(i as usize + 1) % n]))
+    }
+
+    /// Even-odd membership of `p`, under the half-open rule (callers pass points off the
+    /// ring's boundary, or report them otherwise).
+    fn contains(&self, p: Vertex) -> bool {
+        self.near(p.y).fold(false, |odd, (a, b)| odd ^ ray_crosses(a, b, p))
+    }
+
+    fn on_boundary(&self, p: Vertex) -> bool {
+        self.near(p.y).any(|(a, b)| on_segment(a, b, p))
+    }
 }
 
 /// Holes whose first vertex is outside their shell, and polygons nested in another polygon
 /// of the same feature (one part inside another: they overlap without their edges meeting).
 fn holes_outside(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
-    let boxes: Vec<Option<[i64; 4]>> = polygons
-        .iter()
-        .map(|rings| {
-            let shell = rings.first().filter(|s| !s.is_empty())?;
-            Some(shell.iter().fold([i64::MAX, i64::MAX, i64::MIN, i64::MIN], |b, v| {
-                [b[0].min(v.x), b[1].min(v.y), b[2].max(v.x), b[3].max(v.y)]
-            }))
-        })
-        .collect();
+    let shell_box = |rings: &Vec<Vec<Vertex>>| rings.first().filter(|s| !s.is_empty()).map(|s| bounding_box(s.iter()));
+    let shells = BoxTree::new(polygons.iter().map(shell_box));
+    // Each shell's stripes, made when it is first asked about.
+    let stripes: Vec<std::cell::OnceCell<RingStripes>> = polygons.iter().map(|_| std::cell::OnceCell::new()).collect();
+    let stripes_of = |q: usize| stripes[q].get_or_init(|| RingStripes::new(&polygons[q][0]));
+    let mut around = Vec::new();
     for (p, rings) in polygons.iter().enumerate() {
         let Some(shell) = rings.first().filter(|s| !s.is_empty()) else { continue };
         for (r, hole) in rings.iter().enumerate().skip(1) {
             // A vertex of the hole off the shell's boundary (one on it is "rings meet").
-            let off_boundary = hole.iter().copied().find(|&v| !on_ring_boundary(shell, v));
+            let off_boundary = hole.iter().copied().find(|&v| !stripes_of(p).on_boundary(v));
             if let Some(v) = off_boundary {
-                if !ring_contains(shell, v) {
+                if !stripes_of(p).contains(v) {
                     let (lon, lat) = degrees(v);
                     problems.push(Problem {
                         polygon: p,
@@ -221,12 +358,10 @@ fn holes_outside(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
             }
         }
         let v = shell[0];
-        for (q, other) in polygons.iter().enumerate() {
-            let Some(b) = boxes[q] else { continue };
-            if q == p || v.x < b[0] || v.x > b[2] || v.y < b[1] || v.y > b[3] {
-                continue;
-            }
-            if ring_contains(&other[0], v) {
+        shells.meeting([v.x, v.y, v.x, v.y], &mut around);
+        around.sort_unstable();
+        for &q in &around {
+            if q != p && stripes_of(q).contains(v) {
                 let (lon, lat) = degrees(shell[0]);
                 problems.push(Problem { polygon: p, ring: Some(0), vertex: Some(0), kind: "parts overlap", lon, lat, detail: format!("polygon {p} starts inside polygon {q} of the same feature (parts of a MultiPolygon must not overlap)") });
             }
@@ -288,5 +423,64 @@ mod tests {
         let p = feature_problems(&[vec![shell], vec![nested_part]]);
         assert_eq!(kinds(&p), vec!["parts overlap"]);
         assert_eq!(p[0].polygon, 1);
+    }
+
+    #[test]
+    fn the_sweep_and_the_r_tree_find_the_same_crossings() {
+        // Parts stacked north to south, each overlapping the next (many edges span every
+        // longitude), and a bowtie among them.
+        let mut feature: Vec<Vec<Vec<Vertex>>> = (0..300)
+            .map(|k| vec![ring(&[(0, 8 * k), (10, 8 * k), (10, 8 * k + 10), (0, 8 * k + 10), (0, 8 * k)])])
+            .collect();
+        feature.insert(150, vec![ring(&[(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])]);
+        let found = |pairs_per_edge| {
+            let mut problems = Vec::new();
+            crossings_with_budget(&feature, &mut problems, pairs_per_edge);
+            problems
+        };
+        let swept = found(usize::MAX);
+        assert_eq!(swept.len(), MAX_CROSSINGS);
+        assert!(kinds(&swept).contains(&"parts meet"));
+        // From the first edge, or handed over part-way.
+        assert_eq!(found(0), swept);
+        assert_eq!(found(2), swept);
+        // A budget the sweep stays within.
+        assert_eq!(found(10_000), swept);
+    }
+
+    #[test]
+    fn ring_stripes_answer_as_the_whole_ring_does() {
+        // A star of 400 vertices, and a comb whose long teeth span every stripe.
+        let star: Vec<Vertex> = (0..=400)
+            .map(|i| {
+                let (angle, radius) =
+                    (i as f64 * std::f64::consts::TAU / 400.0, if i % 2 == 0 { 1000.0 } else { 400.0 });
+                WidePoint::new((radius * angle.cos()).round() as i64, (radius * angle.sin()).round() as i64)
+            })
+            .collect();
+        let mut comb = vec![WidePoint::new(0, 0)];
+        for t in 0..100 {
+            comb.extend([
+                WidePoint::new(20 * t + 10, 0),
+                WidePoint::new(20 * t + 10, 1000),
+                WidePoint::new(20 * t + 20, 1000),
+            ]);
+            comb.push(WidePoint::new(20 * t + 20, 0));
+        }
+        comb.extend([WidePoint::new(2000, -10), WidePoint::new(0, -10), WidePoint::new(0, 0)]);
+        for ring in [star, comb] {
+            let stripes = RingStripes::new(&ring);
+            assert!(stripes.starts.len() > 2, "more than one stripe");
+            assert!(stripes.edges.len() <= STRIPE_ENTRIES_PER_EDGE * ring.len());
+            let whole_contains =
+                |p| (0..ring.len()).fold(false, |odd, i| odd ^ ray_crosses(ring[i], ring[(i + 1) % ring.len()], p));
+            let whole_on = |p| (0..ring.len()).any(|i| on_segment(ring[i], ring[(i + 1) % ring.len()], p));
+            let probes =
+                (-1100..=2100).step_by(37).flat_map(|x| (-1100..=1100).step_by(23).map(move |y| WidePoint::new(x, y)));
+            for p in probes.chain(ring.iter().copied()) {
+                assert_eq!(stripes.contains(p), whole_contains(p), "{p:?}");
+                assert_eq!(stripes.on_boundary(p), whole_on(p), "{p:?}");
+            }
+        }
     }
 }
