@@ -175,7 +175,9 @@ fn crossings_with_budget(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Probl
 }
 
 /// Pairs of edges the sweep of `crossings` may test per edge, on average, before it hands
-/// over to the R-tree (which costs more than that sweep on real zones, and is never quadratic).
+/// over to the R-tree, which costs more than that sweep on real zones but tests only the pairs
+/// whose boxes meet (still quadratic where many boxes meet, as at the centre of a star of
+/// spikes, where the sweep is too).
 const SWEEP_PAIRS_PER_EDGE: usize = 64;
 
 /// `crossings` from the edge at `start` on (those before it are done), with the earlier edges
