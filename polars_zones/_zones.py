@@ -142,6 +142,11 @@ class Zones:
         With `strict=True`, any problem `Zones.validate` reports (other than the note that
         a polygon crosses the antimeridian) is a ValueError listing them.
 
+        An index that would not fit in memory (edges long and packed close together, which
+        the index copies into every cell they cross) is a ValueError, raised once the build
+        passes a third of the memory available or the environment variable
+        `POLARS_ZONES_MAX_BUILD_BYTES`.
+
         A saved index (a path or bytes starting with its magic bytes) is loaded as
         `Zones.load` does; its zones are fixed, so the other arguments do not apply.
 

@@ -11,6 +11,7 @@
 //! 4. The subtrees are merged into one node array, with their zone sets interned.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -52,16 +53,41 @@ impl BuildOptions {
 
 /// The index with the options that suit the geometry (see `BuildOptions::SMALL`).
 pub fn build(geometry: ZoneGeometry) -> ZoneIndex {
-    if BuildOptions::for_edges(geometry.num_vertices()) == BuildOptions::SMALL {
-        let small = build_with(geometry.clone(), BuildOptions::SMALL);
-        if small.array_bytes() <= BuildOptions::SMALL_MAX_BYTES {
-            return small;
-        }
+    match try_build(geometry, usize::MAX) {
+        Ok(index) => index,
+        Err(TooLarge) => unreachable!("a build without a limit always ends"),
     }
-    build_with(geometry, BuildOptions::LARGE)
 }
 
+/// `build`, unless its index would pass `max_bytes` of node and leaf words: then it stops
+/// splitting cells and gives up. An index grows with its edges times the cells each one
+/// crosses, so edges long and packed close together (a comb of them; no real zone set) can
+/// ask for more memory than a machine has, and would otherwise end the process.
+pub fn try_build(geometry: ZoneGeometry, max_bytes: usize) -> Result<ZoneIndex, TooLarge> {
+    if BuildOptions::for_edges(geometry.num_vertices()) == BuildOptions::SMALL {
+        // Past `SMALL_MAX_BYTES` of words, the small build would be thrown away: it stops there.
+        let limit = max_bytes.min(BuildOptions::SMALL_MAX_BYTES);
+        if let Ok(small) = build_within(geometry.clone(), BuildOptions::SMALL, limit) {
+            if small.array_bytes() <= BuildOptions::SMALL_MAX_BYTES {
+                return Ok(small);
+            }
+        }
+    }
+    build_within(geometry, BuildOptions::LARGE, max_bytes)
+}
+
+/// A build that passed its limit (`try_build`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooLarge;
+
 pub fn build_with(geometry: ZoneGeometry, options: BuildOptions) -> ZoneIndex {
+    match build_within(geometry, options, usize::MAX) {
+        Ok(index) => index,
+        Err(TooLarge) => unreachable!("a build without a limit always ends"),
+    }
+}
+
+fn build_within(geometry: ZoneGeometry, options: BuildOptions, max_bytes: usize) -> Result<ZoneIndex, TooLarge> {
     // Which polygon each edge (by first vertex) belongs to.
     let mut edge_polygon = vec![u32::MAX; geometry.vertices.len()];
     let mut edge_list: Vec<u32> = Vec::with_capacity(geometry.vertices.len());
@@ -75,12 +101,42 @@ pub fn build_with(geometry: ZoneGeometry, options: BuildOptions) -> ZoneIndex {
     let target_cells = (edge_list.len() as i64 / options.edges_per_top_cell.max(1)).clamp(1, 1 << 22);
     let grid = Grid::over(bounds, target_cells);
 
+    // The (top cell, edge) pairs are a list of their own, before any subtree: counted first
+    // where their bound says they might not fit.
+    let pairs_at_most = edge_list.iter().map(|&e| grid.cells_touched_at_most(geometry.edge(e))).sum::<usize>();
+    if pairs_at_most.saturating_mul(8) > max_bytes && count_top_cell_pairs(&geometry, &edge_list, grid) * 8 > max_bytes
+    {
+        return Err(TooLarge);
+    }
     let touching = edges_per_top_cell(&geometry, &edge_list, grid);
     let odd_at_corner = top_corner_parities(&geometry, &edge_list, &edge_polygon, grid);
-    let builder = Builder { geometry: &geometry, edge_polygon: &edge_polygon, leaf_max_edges: options.leaf_max_edges };
+    let words = AtomicUsize::new(0);
+    let builder = Builder {
+        geometry: &geometry,
+        edge_polygon: &edge_polygon,
+        leaf_max_edges: options.leaf_max_edges,
+        words: &words,
+        max_words: max_bytes / 4,
+    };
     let subtrees = builder.refine_top_cells(&touching, &odd_at_corner, grid);
+    if builder.over_limit() {
+        return Err(TooLarge);
+    }
     let (nodes, sets, leaf_data) = merge(&builder, &odd_at_corner, subtrees);
-    ZoneIndex::from_parts(geometry, grid.top(), nodes, sets.offsets, sets.values, leaf_data)
+    Ok(ZoneIndex::from_parts(geometry, grid.top(), nodes, sets.offsets, sets.values, leaf_data))
+}
+
+/// How many (top cell, edge) pairs `edges_per_top_cell` lists.
+fn count_top_cell_pairs(geometry: &ZoneGeometry, edge_list: &[u32], grid: Grid) -> usize {
+    edge_list
+        .par_iter()
+        .map(|&e| {
+            let (a, b) = geometry.edge(e);
+            let mut cells = 0;
+            grid.for_each_cell_touching(a, b, |_| cells += 1);
+            cells
+        })
+        .sum()
 }
 
 /// (top cell, edge) for every top cell each edge touches, sorted: a deterministic order.
@@ -197,6 +253,16 @@ impl Grid {
     }
 
     /// Calls `f(cell)` for every top cell whose closed rectangle the edge touches.
+    /// At least as many cells as `for_each_cell_touching` visits for the edge a–b: those its
+    /// bounding box reaches, widened as that function widens its search.
+    fn cells_touched_at_most(&self, (a, b): (Point, Point)) -> usize {
+        let s = self.size();
+        let span = |lo: i32, hi: i32, origin: i64| {
+            ((hi as i64 - origin).div_euclid(s) - (lo as i64 - origin).div_euclid(s)) as usize + 3
+        };
+        span(a.y.min(b.y), a.y.max(b.y), self.oy).saturating_mul(span(a.x.min(b.x), a.x.max(b.x), self.ox))
+    }
+
     fn for_each_cell_touching(&self, a: Point, b: Point, mut f: impl FnMut(u32)) {
         let s = self.size();
         let (ymin, ymax) = (a.y.min(b.y) as i64, a.y.max(b.y) as i64);
@@ -270,7 +336,13 @@ struct Subtree {
     root: u32,
     /// Words (`nodes` and `leaf_data`) this subtree may use before it stops splitting.
     budget: usize,
+    /// Words written but not yet added to the build's count (`Builder::wrote`).
+    uncounted: usize,
 }
+
+/// Words a subtree adds to the build's count at a time: the limit may be passed by this much
+/// per thread.
+const COUNTED_WORDS_BATCH: usize = 1 << 16;
 
 impl Subtree {
     fn new(budget: usize) -> Self {
@@ -282,6 +354,7 @@ impl Subtree {
             leaf_offsets: Vec::new(),
             root: 0,
             budget,
+            uncounted: 0,
         }
     }
 
@@ -312,6 +385,9 @@ struct Builder<'a> {
     geometry: &'a ZoneGeometry,
     edge_polygon: &'a [u32],
     leaf_max_edges: usize,
+    /// Node and leaf words written so far, by all subtrees, and how many may be.
+    words: &'a AtomicUsize,
+    max_words: usize,
 }
 
 /// A cell being built: its lower left corner and size (2^shift units).
@@ -336,6 +412,20 @@ impl Square {
 }
 
 impl Builder<'_> {
+    /// Whether the build has passed its limit: from then on, no cell is split.
+    fn over_limit(&self) -> bool {
+        self.words.load(Ordering::Relaxed) > self.max_words
+    }
+
+    /// Counts words a subtree wrote, adding them to the build's count in batches (the count is
+    /// shared by the threads: updating it at every node would contend for its cache line).
+    fn wrote(&self, tree: &mut Subtree, words: usize) {
+        tree.uncounted += words;
+        if tree.uncounted >= COUNTED_WORDS_BATCH {
+            self.words.fetch_add(std::mem::take(&mut tree.uncounted), Ordering::Relaxed);
+        }
+    }
+
     fn zones_of(&self, polygons: &[u32]) -> Vec<u32> {
         let mut zones: Vec<u32> = polygons.iter().map(|&p| self.geometry.polygon_zone[p as usize]).collect();
         zones.sort_unstable();
@@ -354,6 +444,7 @@ impl Builder<'_> {
                 let square =
                     Square { x0: grid.ox + col * grid.size(), y0: grid.oy + row * grid.size(), shift: grid.shift };
                 tree.root = self.node(&mut tree, square, &edges, &odd_at_corner[cell as usize], usize::MAX);
+                self.words.fetch_add(std::mem::take(&mut tree.uncounted), Ordering::Relaxed);
                 (cell, tree)
             })
             .collect()
@@ -373,6 +464,7 @@ impl Builder<'_> {
             || cell.shift < 2
             || edges.len() >= parent_edges
             || tree.nodes.len() + tree.leaf_data.len() > tree.budget
+            || self.over_limit()
         {
             return self.leaf(tree, edges, odd, cell.x1());
         }
@@ -386,6 +478,7 @@ impl Builder<'_> {
         }
         let block = tree.nodes.len();
         tree.nodes.extend_from_slice(&[0; 16]);
+        self.wrote(tree, 16);
         for j in 0..4 {
             for i in 0..4 {
                 let child = cell.child(i, j);
@@ -477,6 +570,8 @@ impl Builder<'_> {
             .collect();
         let base = tree.set_id(self.zones_of(&odd_without_edges));
         let offset = write_leaf(&mut tree.leaf_data, base, groups.into_iter());
+        let words = tree.leaf_data.len() - offset as usize;
+        self.wrote(tree, words);
         tree.leaf_offsets.push(offset);
         Node::Leaf(offset).encode()
     }
@@ -570,4 +665,50 @@ fn row_parities(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A comb: `n` edges 10 degrees long, 0.0001 degree apart, joined at alternate ends.
+    fn comb(n: i32) -> ZoneGeometry {
+        let mut ring: Vec<Point> =
+            (0..n).map(|i| Point::new(if i % 2 == 0 { 0 } else { 100_000_000 }, 1_000 * i)).collect();
+        ring.extend([Point::new(-10_000_000, 1_000 * n), Point::new(-10_000_000, 0)]);
+        let mut g = ZoneGeometry::new(1, None);
+        g.push_polygon(0, &[ring]);
+        g
+    }
+
+    #[test]
+    fn a_build_past_its_limit_gives_up_and_one_within_it_is_the_usual_index() {
+        let g = comb(4_000);
+        let index = build(g.clone());
+        let bytes = 4 * (index.node_count() + index.leaf_words());
+        assert!(bytes > 4 << 20, "the comb's index is large for its 4,000 edges: {bytes} bytes");
+        assert_eq!(try_build(g.clone(), 1 << 20).err(), Some(TooLarge));
+        let within = try_build(g, 2 * bytes).expect("within the limit");
+        assert_eq!((within.node_count(), within.leaf_words()), (index.node_count(), index.leaf_words()));
+    }
+
+    #[test]
+    fn the_bound_on_cells_touched_holds() {
+        let mut g = comb(400);
+        // And edges at every slope, over several cells.
+        g.push_polygon(
+            0,
+            &[vec![Point::new(0, 0), Point::new(70_000_000, 3_000_000), Point::new(5_000_000, 90_000_000)]],
+        );
+        let edges: Vec<u32> = (0..g.polygon_count()).flat_map(|p| g.polygon_edges(p)).collect();
+        for target_cells in [1, 100, 10_000] {
+            let grid = Grid::over(g.bounds().unwrap(), target_cells);
+            for &e in &edges {
+                let (a, b) = g.edge(e);
+                let mut cells = 0;
+                grid.for_each_cell_touching(a, b, |_| cells += 1);
+                assert!(cells <= grid.cells_touched_at_most((a, b)), "edge {e}: {cells} cells");
+            }
+        }
+    }
 }

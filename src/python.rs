@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::PySeries;
 
 use crate::boundary::Boundary;
-use crate::build::{build, build_with, BuildOptions};
+use crate::build::{build_with, try_build, BuildOptions, TooLarge};
 use crate::coords::{looks_swapped, to_degrees};
 use crate::geometry::ZoneGeometry;
 use crate::index::ZoneIndex;
@@ -47,12 +47,21 @@ impl PyZoneIndex {
     }
 
     /// Builds the index of ingested zones (with explicit leaf options for benchmarks) and
-    /// registers it in the process cache.
-    fn build(geometry: ZoneGeometry, leaf_max_edges: Option<usize>, edges_per_top_cell: Option<i64>) -> Self {
+    /// registers it in the process cache. A ValueError where the index would not fit in memory
+    /// (`build_memory_limit`).
+    fn build(geometry: ZoneGeometry, leaf_max_edges: Option<usize>, edges_per_top_cell: Option<i64>) -> PyResult<Self> {
         let fingerprint = serialize::fingerprint(&geometry);
         let started = std::time::Instant::now();
         let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
-            build(geometry)
+            let (limit, why) = build_memory_limit();
+            try_build(geometry, limit).map_err(|TooLarge| {
+                PyValueError::new_err(format!(
+                    "the zone index would need more memory than {why}: its build stopped at {:.0} MB of index words. \
+                     Such an index comes from edges that are long and packed close together (the index copies an edge \
+                     into every cell it crosses): simplify or split those edges",
+                    limit as f64 / 1e6
+                ))
+            })?
         } else {
             let defaults = BuildOptions::for_edges(geometry.num_vertices());
             let options = BuildOptions {
@@ -62,7 +71,34 @@ impl PyZoneIndex {
             build_with(geometry, options)
         };
         let build_seconds = started.elapsed().as_secs_f64();
-        PyZoneIndex::new(store::insert(fingerprint, index), fingerprint, build_seconds)
+        Ok(PyZoneIndex::new(store::insert(fingerprint, index), fingerprint, build_seconds))
+    }
+}
+
+/// The most index words (bytes) a build may write, and what that limit is, for its error: the
+/// environment variable `POLARS_ZONES_MAX_BUILD_BYTES` if set, else a third of the memory
+/// available (a build holds more than its index words at its peak: the edges per cell, the
+/// subtrees, their merge; see the README's Scale limits), else none.
+fn build_memory_limit() -> (usize, String) {
+    const VARIABLE: &str = "POLARS_ZONES_MAX_BUILD_BYTES";
+    if let Some(bytes) = std::env::var(VARIABLE).ok().and_then(|v| v.trim().parse::<usize>().ok()) {
+        return (bytes, format!("{VARIABLE} allows ({bytes} bytes)"));
+    }
+    match memory_available() {
+        Some(bytes) => (bytes / 3, format!("this machine has available ({:.0} MB)", bytes as f64 / 1e6)),
+        None => (usize::MAX, "is available".to_string()),
+    }
+}
+
+/// Memory the process may still take: Linux's MemAvailable, or less if its cgroup (v2) caps it.
+fn memory_available() -> Option<usize> {
+    let kib = |line: &str| line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|k| k * 1024);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let available = meminfo.lines().find(|l| l.starts_with("MemAvailable:")).and_then(kib)?;
+    let read = |path: &str| std::fs::read_to_string(path).ok()?.trim().parse::<usize>().ok();
+    match (read("/sys/fs/cgroup/memory.max"), read("/sys/fs/cgroup/memory.current")) {
+        (Some(max), Some(current)) => Some(available.min(max.saturating_sub(current))),
+        _ => Some(available),
     }
 }
 
@@ -180,7 +216,7 @@ impl PyZoneIndex {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let (geometry, report) = zones_from_geojson_with(&refs, grouping, id_property.as_deref(), rule)
                 .map_err(|e| PyValueError::new_err(e.0))?;
-            PyResult::Ok((PyZoneIndex::build(geometry, leaf_max_edges, edges_per_top_cell), report))
+            PyResult::Ok((PyZoneIndex::build(geometry, leaf_max_edges, edges_per_top_cell)?, report))
         })?;
         Ok((zones, report_dict(py, report)?))
     }
@@ -200,7 +236,7 @@ impl PyZoneIndex {
             let rows: Vec<Option<&[u8]>> = rows.iter().map(Option::as_deref).collect();
             let (geometry, report) =
                 zones_from_wkb(&rows, ids.as_deref(), rule).map_err(|e| PyValueError::new_err(e.0))?;
-            PyResult::Ok((PyZoneIndex::build(geometry, None, None), report))
+            PyResult::Ok((PyZoneIndex::build(geometry, None, None)?, report))
         })?;
         Ok((zones, report_dict(py, report)?))
     }

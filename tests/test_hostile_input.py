@@ -10,8 +10,10 @@ import textwrap
 import warnings
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
+import shapely
 from polars.plugins import register_plugin_function
 
 import polars_zones as pz
@@ -211,3 +213,28 @@ def test_build_order_does_not_change_answers(bundled_collection, frame):
     )
     assert a.equals(b)
     assert pz.Zones.from_geojson(bundled_collection, id_property="A3").to_bytes() == forward.to_bytes()
+
+
+def comb(edges: int) -> dict:
+    """Edges 10 degrees long and 0.0001 degree apart, joined at alternate ends: the index copies
+    each into every cell it crosses, so its memory grows with edges times cells."""
+    ring = [[0.0 if i % 2 == 0 else 10.0, round(i * 1e-4, 6)] for i in range(edges)]
+    ring += [[-1.0, round(edges * 1e-4, 6)], [-1.0, 0.0], ring[0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_an_index_too_large_for_memory_is_a_clear_error_not_the_end_of_the_process(monkeypatch):
+    # The limit is a third of the memory available; the variable stands in for a small machine.
+    zones = comb(4000)
+    monkeypatch.setenv("POLARS_ZONES_MAX_BUILD_BYTES", str(2_000_000))
+    with pytest.raises(ValueError, match=r"more memory than POLARS_ZONES_MAX_BUILD_BYTES allows .* simplify or split"):
+        pz.Zones.from_geojson(zones)
+    monkeypatch.delenv("POLARS_ZONES_MAX_BUILD_BYTES")
+    built = pz.Zones.from_geojson(zones)
+    # The same comb built within the limit: answers as shapely's, off its edges.
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(-1, 10, 2000), rng.uniform(0, 0.4, 2000)
+    polygon = shapely.geometry.shape(zones)
+    expected = np.where(shapely.contains_xy(polygon, lon, lat), 0, -1)
+    off_edges = shapely.distance(polygon.boundary, shapely.points(lon, lat)) > 1e-6
+    np.testing.assert_array_equal(built.tag_numpy(lat, lon)[off_edges], expected[off_edges])
