@@ -53,7 +53,7 @@ impl PyZoneIndex {
         let fingerprint = serialize::fingerprint(&geometry);
         let started = std::time::Instant::now();
         let index = if leaf_max_edges.is_none() && edges_per_top_cell.is_none() {
-            let (limit, why) = build_memory_limit();
+            let (limit, why) = build_memory_limit().map_err(PyValueError::new_err)?;
             try_build(geometry, limit).map_err(|TooLarge| {
                 PyValueError::new_err(format!(
                     "the zone index would need more memory than {why}: its build stopped at {:.0} MB of index words. \
@@ -79,25 +79,37 @@ impl PyZoneIndex {
 /// environment variable `POLARS_ZONES_MAX_BUILD_BYTES` if set, else a third of the memory
 /// available (a build holds more than its index words at its peak: the edges per cell, the
 /// subtrees, their merge; see the README's Scale limits), else none.
-fn build_memory_limit() -> (usize, String) {
+fn build_memory_limit() -> Result<(usize, String), String> {
     const VARIABLE: &str = "POLARS_ZONES_MAX_BUILD_BYTES";
-    if let Some(bytes) = std::env::var(VARIABLE).ok().and_then(|v| v.trim().parse::<usize>().ok()) {
-        return (bytes, format!("{VARIABLE} allows ({bytes} bytes)"));
+    if let Some(value) = std::env::var_os(VARIABLE) {
+        let value = value.to_string_lossy();
+        let bytes = value
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{VARIABLE} must be a whole number of bytes (such as 4000000000), not {value:?}"))?;
+        return Ok((bytes, format!("{VARIABLE} allows ({bytes} bytes)")));
     }
-    match memory_available() {
+    Ok(match memory_available() {
         Some(bytes) => (bytes / 3, format!("this machine has available ({:.0} MB)", bytes as f64 / 1e6)),
         None => (usize::MAX, "is available".to_string()),
-    }
+    })
 }
 
-/// Memory the process may still take: Linux's MemAvailable, or less if its cgroup (v2) caps it.
+/// Memory the process may still take: Linux's MemAvailable, or less if its cgroup (v2) caps
+/// it below that. The cgroup's usage counts file pages the kernel can drop (a container that
+/// read large files is mostly those), so its inactive file pages count as available.
 fn memory_available() -> Option<usize> {
-    let kib = |line: &str| line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|k| k * 1024);
+    let value = |line: &str| line.split_whitespace().nth(1)?.parse::<usize>().ok();
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let available = meminfo.lines().find(|l| l.starts_with("MemAvailable:")).and_then(kib)?;
-    let read = |path: &str| std::fs::read_to_string(path).ok()?.trim().parse::<usize>().ok();
-    match (read("/sys/fs/cgroup/memory.max"), read("/sys/fs/cgroup/memory.current")) {
-        (Some(max), Some(current)) => Some(available.min(max.saturating_sub(current))),
+    let available = meminfo.lines().find(|l| l.starts_with("MemAvailable:")).and_then(value)? * 1024;
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let max = read("/sys/fs/cgroup/memory.max").and_then(|t| t.trim().parse::<usize>().ok());
+    let current = read("/sys/fs/cgroup/memory.current").and_then(|t| t.trim().parse::<usize>().ok());
+    let droppable = read("/sys/fs/cgroup/memory.stat")
+        .and_then(|stat| stat.lines().find(|l| l.starts_with("inactive_file ")).and_then(value))
+        .unwrap_or(0);
+    match (max, current) {
+        (Some(max), Some(current)) => Some(available.min(max.saturating_sub(current.saturating_sub(droppable)))),
         _ => Some(available),
     }
 }

@@ -229,6 +229,9 @@ def test_an_index_too_large_for_memory_is_a_clear_error_not_the_end_of_the_proce
     monkeypatch.setenv("POLARS_ZONES_MAX_BUILD_BYTES", str(2_000_000))
     with pytest.raises(ValueError, match=r"more memory than POLARS_ZONES_MAX_BUILD_BYTES allows .* simplify or split"):
         pz.Zones.from_geojson(zones)
+    monkeypatch.setenv("POLARS_ZONES_MAX_BUILD_BYTES", "2GB")
+    with pytest.raises(ValueError, match=r'POLARS_ZONES_MAX_BUILD_BYTES must be a whole number of bytes .*"2GB"'):
+        pz.Zones.from_geojson(zones)
     monkeypatch.delenv("POLARS_ZONES_MAX_BUILD_BYTES")
     built = pz.Zones.from_geojson(zones)
     # The same comb built within the limit: answers as shapely's, off its edges.
