@@ -53,10 +53,7 @@ impl BuildOptions {
 
 /// The index with the options that suit the geometry (see `BuildOptions::SMALL`).
 pub fn build(geometry: ZoneGeometry) -> ZoneIndex {
-    match try_build(geometry, usize::MAX) {
-        Ok(index) => index,
-        Err(TooLarge) => unreachable!("a build without a limit always ends"),
-    }
+    unlimited(try_build(geometry, usize::MAX))
 }
 
 /// `build`, unless its index would pass `max_bytes` of node and leaf words: then it stops
@@ -80,11 +77,16 @@ pub fn try_build(geometry: ZoneGeometry, max_bytes: usize) -> Result<ZoneIndex, 
 #[derive(Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
-pub fn build_with(geometry: ZoneGeometry, options: BuildOptions) -> ZoneIndex {
-    match build_within(geometry, options, usize::MAX) {
+/// The index of a build given no limit, which cannot pass it.
+fn unlimited(built: Result<ZoneIndex, TooLarge>) -> ZoneIndex {
+    match built {
         Ok(index) => index,
         Err(TooLarge) => unreachable!("a build without a limit always ends"),
     }
+}
+
+pub fn build_with(geometry: ZoneGeometry, options: BuildOptions) -> ZoneIndex {
+    unlimited(build_within(geometry, options, usize::MAX))
 }
 
 fn build_within(geometry: ZoneGeometry, options: BuildOptions, max_bytes: usize) -> Result<ZoneIndex, TooLarge> {
