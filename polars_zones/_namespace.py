@@ -59,14 +59,14 @@ def _zone_column(
     """A plugin expression answering one zone per point: the UInt32 zone index, or for named
     zones the code in the physical dtype of `pl.Enum(zones.ids)`, cast to the Enum (cheaper
     than returning the Enum: Polars' import of an Enum from a plugin converts every row back
-    from its string). A point in no zone has the code the Enum lacks, which the non-strict
-    cast makes null (see `enum_codes` in src/expressions.rs)."""
+    from its string). A point in no zone is a null over the code 0 (see `enum_codes` in
+    src/expressions.rs): every code is one of the Enum's, so the cast is strict."""
     if zones.ids is None:
         return _call(function, lat, lon, zones, boundary, max_distance=max_distance)
     names = pl.Enum(zones.ids)
     codes = type(pl.Series(dtype=names).to_physical().dtype)
     coded = _call(function, lat, lon, zones, boundary, codes=codes, max_distance=max_distance, enum_codes=True)
-    return coded.cat.to(names, strict=False)
+    return coded.cat.to(names)
 
 
 @pl.api.register_expr_namespace("zones")

@@ -45,10 +45,10 @@ struct ZonesKwargs {
     /// strings, row by row, by Polars' import of each batch).
     #[serde(default = "default_code_bits")]
     code_bits: u8,
-    /// For codes that become an Enum: a point in no zone (or invalid) gets the dtype's largest
-    /// code, which no Enum of that physical dtype has and the Python side's non-strict cast
-    /// turns into null, instead of a null. Polars' cast walks a column with nulls row by row
-    /// and one without them in a plain loop, several times faster.
+    /// For codes that become an Enum: a point in no zone (or invalid) is a null whose code is
+    /// 0, a name the Enum has. Polars keeps the code under a null through the cast and writes
+    /// it into Arrow IPC (pickle, `write_ipc`, `DataFrame.serialize`), whose reader refuses a
+    /// frame with any code the Enum lacks, null or not.
     #[serde(default)]
     enum_codes: bool,
     /// For `zones_distance` and `zones_nearest`: how far to look, in metres (None: anywhere).
@@ -85,6 +85,16 @@ impl ZonesKwargs {
             32 => DataType::UInt32,
             other => polars_bail!(ComputeError: "zones.tag: code_bits must be 8, 16 or 32, not {other}"),
         })
+    }
+
+    /// The code under the null of a point in no zone: 0 for an Enum's codes (`enum_codes`),
+    /// else `NO_ZONE` itself.
+    fn no_zone_code(&self) -> u32 {
+        if self.enum_codes {
+            0
+        } else {
+            NO_ZONE
+        }
     }
 }
 
@@ -270,37 +280,32 @@ fn zones_tag(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs) -> 
     let (lat, lon) = coordinates(inputs, "tag")?;
     let parallel = !context.parallel();
     let mut zones = first_zones(&index, &lat, &lon, kwargs.boundary, parallel);
-    let validity = map_zoned_chunks(&mut zones, &lat, &lon, parallel, |zones, la, lo| {
-        marked(zones, input_validity(la, lo), kwargs.enum_codes)
-    });
+    let validity =
+        map_zoned_chunks(&mut zones, &lat, &lon, parallel, |zones, la, lo| Some(marked(zones, input_validity(la, lo))));
     let parts = if lat.chunks().len() == 1 { vec![Cow::Owned(zones)] } else { zone_parts(&zones, &lat) };
-    zone_codes(inputs[0].name().clone(), &index, codes, parts.into_iter().zip(validity), parallel)
+    zone_codes(
+        inputs[0].name().clone(),
+        &index,
+        codes,
+        kwargs.no_zone_code(),
+        parts.into_iter().zip(validity),
+        parallel,
+    )
 }
 
-/// How the column marks a chunk's points in no zone (`NO_ZONE`): with `enum_codes`, by
-/// `NO_ZONE` itself, null inputs included (which are set to it), and no validity; otherwise
-/// by a null.
-fn marked(zones: &mut [u32], input_validity: Option<Bitmap>, enum_codes: bool) -> Option<Bitmap> {
-    if enum_codes {
-        if let Some(valid) = input_validity {
-            for (zone, valid) in zones.iter_mut().zip(valid.iter()) {
-                if !valid {
-                    *zone = NO_ZONE;
-                }
-            }
-        }
-        return None;
-    }
-    Some(and_validity(input_validity, found(zones)))
+/// The validity of a chunk's answers: null where the point is null or in no zone (`NO_ZONE`).
+fn marked(zones: &[u32], input_validity: Option<Bitmap>) -> Bitmap {
+    and_validity(input_validity, found(zones))
 }
 
 /// Zone indexes (chunk by chunk, with their validity) as `codes`: UInt32, or the narrower
-/// physical dtype of the zones' Enum. `NO_ZONE` becomes the dtype's largest code, masked by
-/// the validity or, without one, for the cast to the Enum to make null (`enum_codes`).
+/// physical dtype of the zones' Enum. `NO_ZONE`, always under a null, becomes `no_zone`
+/// (`ZonesKwargs::no_zone_code`; the dtype's largest code where that does not fit it).
 fn zone_codes<'a>(
     name: PlSmallStr,
     index: &ZoneIndex,
     codes: DataType,
+    no_zone: u32,
     chunks: impl Iterator<Item = (Cow<'a, [u32]>, Option<Bitmap>)>,
     parallel: bool,
 ) -> PolarsResult<Series> {
@@ -314,16 +319,25 @@ fn zone_codes<'a>(
     polars_ensure!((zones as u64) <= max_code, ComputeError: "zones: {zones} zones do not fit {codes} codes");
     Ok(match codes {
         DataType::UInt8 => {
-            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u8::MAX, parallel)))
+            let no_zone = u8::try_from(no_zone).unwrap_or(u8::MAX);
+            UInt8Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, no_zone, parallel)))
                 .into_series()
         }
         DataType::UInt16 => {
-            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, u16::MAX, parallel)))
+            let no_zone = u16::try_from(no_zone).unwrap_or(u16::MAX);
+            UInt16Chunked::from_chunk_iter(name, chunks.map(|(z, v)| narrow_codes(&z, v, no_zone, parallel)))
                 .into_series()
         }
         _ => UInt32Chunked::from_chunk_iter(
             name,
-            chunks.map(|(z, v)| PrimitiveArray::new(ArrowDataType::UInt32, z.into_owned().into(), v)),
+            chunks.map(|(z, v)| {
+                // Handed over without a copy, unless `NO_ZONE` must change.
+                let mut z = z.into_owned();
+                if no_zone != NO_ZONE {
+                    z.iter_mut().filter(|c| **c == NO_ZONE).for_each(|c| *c = no_zone);
+                }
+                PrimitiveArray::new(ArrowDataType::UInt32, z.into(), v)
+            }),
         )
         .into_series(),
     })
@@ -392,12 +406,12 @@ fn zones_nearest(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let parallel = !context.parallel();
     let chunks = map_chunks(&lat, &lon, parallel, |la, lo| {
         let nearest = nearest_chunk(&index, la, lo, &kwargs, parallel)?;
-        let mut zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
-        let validity = marked(&mut zones, input_validity(la, lo), kwargs.enum_codes);
-        Ok((Cow::Owned(zones), validity))
+        let zones: Vec<u32> = nearest.iter().map(|n| n.zone).collect();
+        let validity = marked(&zones, input_validity(la, lo));
+        Ok((Cow::Owned(zones), Some(validity)))
     });
     let chunks = chunks.into_iter().collect::<PolarsResult<Vec<_>>>()?;
-    zone_codes(inputs[0].name().clone(), &index, codes, chunks.into_iter(), parallel)
+    zone_codes(inputs[0].name().clone(), &index, codes, kwargs.no_zone_code(), chunks.into_iter(), parallel)
 }
 
 #[polars_expr(output_type_func=within_field)]
