@@ -77,7 +77,7 @@ FUZZ_SECONDS ?= 300
 fuzz: build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) CARGO_TARGET_DIR=$(TARGET_ROOT)/core \
 		cargo test --release --no-default-features fuzz_ -- --nocapture
-	FUZZ_EXAMPLES=100000 $(PY) -m pytest -q tests/test_fuzz.py
+	FUZZ_EXAMPLES=100000 $(PY) -m pytest -q --durations=0 tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis dist

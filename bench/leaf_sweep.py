@@ -5,7 +5,7 @@
 For each zone set of bench/run.py and each (edges per leaf, edges per top cell), builds the
 index and times `Zones.tag_numpy` on the 8M AIS-like points (the kernel alone, no Polars; 2
 threads; median of 5), and prints bytes per vertex. This is the sweep behind
-`BuildOptions::SMALL` and `BuildOptions::LARGE` in src/index.rs. Needs bench/run.py's files
+`BuildOptions::SMALL` and `BuildOptions::LARGE` in src/build.rs. Needs bench/run.py's files
 (it makes them if missing).
 """
 
