@@ -327,7 +327,7 @@ def memory_runs(n: int, limit_mb: int, lines: list[str]) -> None:
             f"\n**`polars-zones visits` on {n:,} positions ({gib(in_memory)} of columns in memory, "
             f"a {gib(points.stat().st_size)} "
             f"Parquet file) with a hard memory limit of {limit_mb} MiB** (a memory cgroup; peak RSS from wait4)\n",
-            "| mode | exit status | peak RSS | seconds | visits | how (from the command's summary) |",
+            "| mode | exit status | peak RSS | seconds | visits | how (from the command's last line) |",
             "|---|---|---|---|---|---|",
         ]
         budget = max(limit_mb // 4, 64)
@@ -374,8 +374,9 @@ def memory_runs(n: int, limit_mb: int, lines: list[str]) -> None:
             code, peak, seconds, stdout, stderr = run_in_group(command, group, env={**os.environ, **env})
             found = pl.scan_parquet(output).select(pl.len()).collect().item() if code == 0 and output.exists() else None
             limit = f"{limit_mb} MiB limit" if group is not None else "no cgroup on this machine: unlimited"
-            words = " ".join(stdout.split())  # the summary's title may wrap
-            how = words.split("rows/s, ", 1)[1].split(")")[0] if "rows/s, " in words else ""
+            # The command's last line: "wrote OUT (parquet, one row per visit; 20 buckets)".
+            wrote = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+            how = wrote.split("per visit; ", 1)[1].rstrip(")") if "per visit; " in wrote else ""
             md.append(
                 f"| {label} ({limit}) | {code} | {peak / 2**20:.0f} MiB | {seconds:.1f} | "
                 f"{'' if found is None else f'{found:,}'} | {how} |"

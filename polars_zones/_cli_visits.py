@@ -138,6 +138,10 @@ def visits_files(
         if name not in schema:
             shown = ", ".join(list(schema.names())[:12])
             raise UserError(f"{role} column {name!r} not found; the points have columns: {shown}")
+    roles = [time_column, *by]
+    repeated = sorted({name for name in roles if roles.count(name) > 1})
+    if repeated:
+        raise UserError(f"column {repeated[0]!r} is given twice among --time and --by; each role needs its own column")
     time_expr = pl.col(time_column)
     if schema[time_column] == pl.String:  # CSV and NDJSON
         time_expr = iso_times(time_column)
@@ -158,7 +162,10 @@ def visits_files(
 
     tmp = temporary_path(output)
     staging = output.with_name(tmp.name + ".staging")
-    staging.mkdir()
+    try:
+        staging.mkdir()
+    except OSError as error:
+        raise UserError(f"cannot write {str(output)!r}: {error}") from None
     visits_parquet = staging / "visits.parquet"
     total = rows if all(POINT_FORMATS[f.suffix.lower()] == "parquet" for f in files) else None
     try:
@@ -194,24 +201,30 @@ def visits_files(
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
+    how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
     if summary is not None:
         n = int(summary["visits"].sum())
-        how = f"{buckets} buckets" if buckets > 1 else "one streaming query"
         rate = rows / max(seconds, 1e-9) / 1e6
         title = f"{n:,} visits from {rows:,} rows in {seconds:.2f} s ({rate:.1f}M rows/s, {how})"
         console().print(visits_table(summary, column, title, top))
-    print(f"wrote {output} ({kind}, one row per visit)")
+    print(f"wrote {output} ({kind}, one row per visit; {how})")
 
 
 # An ISO 8601 time that ends in a UTC offset (Z, +02:00, +0200, -05) after its minutes or seconds.
 _HAS_OFFSET = r":\d\d(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+# An ISO 8601 date, or date and time (T or a space between, minutes or seconds, a fraction),
+# with or without an offset: what `iso_times` reads.
+_ISO_8601 = r"^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?))?)?$"
 
 
 def iso_times(column: str) -> pl.Expr:
     """A text column of ISO 8601 times as UTC Datetimes: each with an offset by its offset,
     each without as UTC, so a file may mix the two (one parse of the whole column infers one
-    format from its first value and fails on the other kind)."""
+    format from its first value and fails on the other kind). Polars would also guess other
+    formats (01/02/2024 read day first, silently); a time that is not ISO 8601 is marked so
+    that the strict parse fails and its error shows it."""
     text = pl.col(column).str.strip_chars()
+    text = pl.when(text.str.contains(_ISO_8601)).then(text).otherwise(pl.lit("not ISO 8601: ") + text)
     offset = text.str.contains(_HAS_OFFSET)
     aware = pl.when(offset).then(text).str.to_datetime(time_unit="us", time_zone="UTC")
     naive = pl.when(~offset).then(text).str.to_datetime(time_unit="us").dt.replace_time_zone("UTC")

@@ -73,6 +73,7 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
     """GeoParquet through pyarrow: the primary geometry column of the `geo` metadata (WKB
     encoding), else a GeoArrow WKB column; `where` is a polars SQL condition."""
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise ImportError(f"reading GeoParquet needs pyarrow: {INSTALL_IO}") from None
@@ -84,9 +85,13 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
     metadata = table.schema.metadata or {}
     skip: list[str] = [n for n in table.column_names if n.startswith("__index_level_")]
     if b"geo" in metadata:
-        geo = json.loads(metadata[b"geo"])
+        geo = _geo_metadata(metadata[b"geo"], source)
         column = geo.get("primary_column")
-        info = geo.get("columns", {}).get(column)
+        if not isinstance(column, str):
+            raise ValueError(f"{source}: its GeoParquet metadata names no primary geometry column")
+        info = _object(geo.get("columns", {}), source, "'columns'").get(column)
+        if info is not None:
+            info = _object(info, source, f"column {column!r}")
         if info is None or column not in table.column_names:
             raise ValueError(
                 f"{source}: its GeoParquet metadata names geometry column {column!r}, which it does not have"
@@ -100,7 +105,8 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
         crs = info["crs"] if "crs" in info else GEOPARQUET_DEFAULT_CRS
         crs = UNKNOWN if crs is None else crs
         skip += [c for c in geo.get("columns", {}) if c != column]
-        covering = info.get("covering", {}).get("bbox", {})  # GeoParquet 1.1: {"xmin": ["bbox", "xmin"], ...}
+        # GeoParquet 1.1: {"xmin": ["bbox", "xmin"], ...}
+        covering = _object(_object(info.get("covering", {}), source, "'covering'").get("bbox", {}), source, "'bbox'")
         skip += [path[0] for path in covering.values() if isinstance(path, list) and path]
     else:
         wkb_columns = [f.name for f in table.schema if geoarrow_wkb(f)]
@@ -121,7 +127,30 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
             frame = pl.SQLContext(zones=frame).execute(f"SELECT * FROM zones WHERE {where}", eager=True)
         except (pl.exceptions.PolarsError, ValueError) as error:
             raise ValueError(f"{source}: where={where!r}: {error}") from None
+    stored = table.schema.field(column).type
+    stored = getattr(stored, "storage_type", stored)  # GeoArrow's extension type: its binary storage
+    if not (pa.types.is_binary(stored) or pa.types.is_large_binary(stored) or pa.types.is_binary_view(stored)):
+        raise ValueError(f"{source}: geometry column {column!r} holds {stored}, not WKB (binary)")
     return Features(frame[column].to_list(), frame.drop(column), crs, source)
+
+
+def _geo_metadata(raw: bytes, source: str) -> dict[str, Any]:
+    """A GeoParquet file's `geo` metadata, which must be a JSON object."""
+    try:
+        geo = json.loads(raw)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise ValueError(f"{source}: its GeoParquet 'geo' metadata is not JSON: {error}") from None
+    return _object(geo, source, "'geo'")
+
+
+def _object(value: Any, source: str, what: str) -> dict[str, Any]:
+    """`value`, an object of a file's GeoParquet metadata, if it is one (null reads as empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+        raise ValueError(f"{source}: GeoParquet metadata: {what} is {kind}, not an object")
+    return value
 
 
 def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
@@ -142,6 +171,8 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
     except (DataLayerError, DataSourceError, FieldError, GeometryError, OSError) as error:  # OSError: from Arrow
         detail = f" (where={where!r})" if where is not None and "where" not in str(error).lower() else ""
         raise ValueError(f"{source}: {error}{detail}") from None
+    except IndexError:  # pyogrio, for a source GDAL opens with no layer in it (an empty .shp)
+        raise ValueError(f"{source}: no layer to read (an empty or damaged file?)") from None
     columns = [f.name for f in table.schema if geoarrow_wkb(f)]
     if meta.get("geometry_type") is None or not columns:
         raise ValueError(f"{source}{f', layer {layer!r},' if layer else ''} has no geometry column")

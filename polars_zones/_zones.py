@@ -387,24 +387,35 @@ class Zones:
         return self._index.to_bytes()
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Writes the index to `path` atomically (a temporary file, then a rename)."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        """Writes the index to `path`. A new or regular file is replaced atomically (a
+        temporary file beside it, then a rename); a symbolic link is followed, so the file it
+        names is replaced and the link kept; anything else that exists (a device such as
+        /dev/null, a named pipe) is written to, not replaced. A directory is an error."""
+        target = Path(os.path.realpath(path))
+        if target.is_dir():
+            raise IsADirectoryError(f"cannot save zones to {os.fspath(path)!r}: it is a directory")
+        data = self.to_bytes()
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as f:
+                f.write(data)
+            return
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(self.to_bytes())
+                f.write(data)
             # mkstemp makes the file private; give it the mode a plain open() would.
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)
             raise
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Zones:
-        return cls.from_bytes(Path(path).read_bytes())
+        """The zones saved at `path` (`save`), read, checked and decoded in full."""
+        return cls.from_bytes(_read_regular_file(path, "Zones.load"))
 
     def __reduce__(self) -> tuple[Callable[[bytes], Zones], tuple[bytes]]:
         return (Zones.from_bytes, (self.to_bytes(),))
@@ -707,7 +718,7 @@ def _geojson_text(source: Any, where: str) -> str:
     if isinstance(source, bytes):
         return _decoded(source, where, "the bytes")
     if isinstance(source, os.PathLike):
-        return _decoded(Path(source).read_bytes(), where, repr(str(source)))
+        return _decoded(_read_regular_file(source, where), where, repr(str(source)))
     if isinstance(source, str):
         text = source.removeprefix("\ufeff")  # a byte order mark, as Windows tools write
         if _is_geojson_text(text):
@@ -729,6 +740,17 @@ def _geojson_text(source: Any, where: str) -> str:
     if hasattr(source, "__geo_interface__"):
         return _shapely_json(source)
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _read_regular_file(path: str | os.PathLike[str], where: str) -> bytes:
+    """The bytes of a regular file (or of one a link names): a device such as /dev/zero, or a
+    pipe, could be endless, and a directory is no file."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"{where}: no such file: {name!r}")
+    if not os.path.isfile(name):
+        raise ValueError(f"{where}: {name!r} is not a file")
+    return Path(name).read_bytes()
 
 
 def _is_geojson_text(text: str) -> bool:

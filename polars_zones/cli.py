@@ -424,11 +424,18 @@ def index_build(
     where: Optional[str] = typer.Option(None, help="Only the features matching this attribute filter (SQL)."),
 ) -> None:
     """Build the index of a zone file once and save it (with the zones' properties)."""
+    if output.is_dir():
+        raise UserError(f"output {str(output)!r} is a directory; name a .pzi file")
+    if Path(zones).exists() and Path(zones).resolve() == output.resolve():
+        raise UserError(f"output {str(output)!r} is the zone file itself; write the index elsewhere")
+    require_output_dir(output)
     t = time.perf_counter()
     built = load_zones(zones, id_property, layer, where)
     seconds = time.perf_counter() - t
-    require_output_dir(output)
-    built.save(output)
+    try:
+        built.save(output)
+    except OSError as error:
+        raise UserError(f"cannot write {str(output)!r}: {error}") from None
     console().print(f"built {built!r} in {seconds:.2f} s")
     console().print(info_table(built, output))
 
@@ -504,6 +511,11 @@ def main() -> None:
     except KeyboardInterrupt:
         note("interrupted")
         sys.exit(130)
+    except Exception as error:  # a case no check foresaw: still one line, unless asked for more
+        if os.environ.get("POLARS_ZONES_TRACEBACK"):
+            raise
+        note(f"error: {type(error).__name__}: {error} (unexpected: POLARS_ZONES_TRACEBACK=1 shows where)")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

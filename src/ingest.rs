@@ -447,6 +447,16 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_exactly() {
+        // serde_json's default parser may miss by a unit in the last place (this one was read
+        // as 9007199254740990); `float_roundtrip` reads every number exactly.
+        let fc = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"k":9007199254740991.0},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
+        let (z, _) = zones_from_geojson(&[fc], Grouping::FeaturesAreZones, Some("k")).unwrap();
+        assert_eq!(z.ids.unwrap(), ["9007199254740991"]);
+    }
+
+    #[test]
     fn list_elements_are_zones() {
         let (z, _) = zones_from_geojson(&[SQUARE, SQUARE, SQUARE], Grouping::ElementsAreZones, None).unwrap();
         assert_eq!(z.zone_count, 3);

@@ -16,6 +16,7 @@ pub(crate) fn read_wkb(
     at: &Location,
     rule: Antimeridian,
 ) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
+    check_type_code(bytes, at)?;
     let geometry = wkb::reader::read_wkb(bytes).map_err(|e| error(at, format!("invalid WKB: {e}")))?;
     // The reader stops after one geometry: bytes after it (a second geometry written into the
     // same row, or garbage) would be lost without a word.
@@ -29,6 +30,43 @@ pub(crate) fn read_wkb(
     let mut polygons = Vec::new();
     collect(&geometry, at, rule, &mut polygons)?;
     Ok(polygons)
+}
+
+/// Refuses a geometry type code that is not one of the seven simple features types, in 2D, in
+/// ISO's Z, M and ZM ranges (1001 to 3007) or with EWKB's flags. The `wkb` crate reads a code
+/// by its low three bits, so 99 or 4003 passed for a Polygon and a Triangle (17) for a Point.
+/// (The code of the geometry itself: those of a multi-geometry's parts are the crate's.)
+fn check_type_code(bytes: &[u8], at: &Location) -> Result<(), IngestError> {
+    let code = match bytes.get(..5) {
+        Some(&[1, a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        Some(&[0, a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+        _ => return Ok(()), // the reader says what is wrong
+    };
+    const EWKB_FLAGS: u32 = 0xE000_0000;
+    let (flags, base) = (code & EWKB_FLAGS, code & !EWKB_FLAGS);
+    let (kind, iso_dimensions) = (base % 1000, base / 1000);
+    if (1..=7).contains(&kind) && iso_dimensions <= 3 && (flags == 0 || iso_dimensions == 0) {
+        return Ok(());
+    }
+    const CURVED_AND_SURFACES: [&str; 10] = [
+        "CircularString",
+        "CompoundCurve",
+        "CurvePolygon",
+        "MultiCurve",
+        "MultiSurface",
+        "Curve",
+        "Surface",
+        "PolyhedralSurface",
+        "TIN",
+        "Triangle",
+    ];
+    Err(error(
+        at,
+        match CURVED_AND_SURFACES.get((kind as usize).wrapping_sub(8)).filter(|_| iso_dimensions <= 3) {
+            Some(name) => format!("WKB geometry type {code} ({name}) is not a zone: give Polygons or MultiPolygons"),
+            None => format!("invalid WKB: unknown geometry type code {code}"),
+        },
+    ))
 }
 
 fn collect(
@@ -111,6 +149,31 @@ mod tests {
     }
 
     const SQUARE: &[(f64, f64)] = &[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)];
+
+    #[test]
+    fn unknown_and_unsupported_type_codes_are_errors() {
+        let with_code = |code: u32| {
+            let mut wkb = polygon(&[SQUARE]);
+            wkb[1..5].copy_from_slice(&code.to_le_bytes());
+            zones_from_wkb(&[Some(&wkb[..])], None, Antimeridian::Split).map(|(zones, _)| zones.zone_count)
+        };
+        let message = |code: u32| with_code(code).unwrap_err().to_string();
+        assert!(message(99).contains("unknown geometry type code 99"), "{}", message(99));
+        assert!(message(4003).contains("unknown geometry type code 4003"));
+        assert!(message(7003).contains("unknown geometry type code 7003"));
+        assert!(message(17).contains("(Triangle) is not a zone"), "{}", message(17));
+        assert!(message(1015).contains("(PolyhedralSurface) is not a zone"));
+        assert!(message(0x8000_03EB).contains("unknown geometry type code"), "EWKB flags with an ISO code");
+        // The polygon's own code, big-endian, and the codes the reader's Z/M handling knows
+        // (their coordinates are then read as XY here only for code 3).
+        assert_eq!(with_code(3).unwrap(), 1);
+        let mut big = polygon(&[SQUARE]);
+        big[0] = 0;
+        big[1..5].copy_from_slice(&3u32.to_be_bytes());
+        assert!(!zones_from_wkb(&[Some(&big[..])], None, Antimeridian::Split)
+            .err()
+            .is_some_and(|e| e.to_string().contains("type code")));
+    }
 
     #[test]
     fn polygons_and_ids_make_zones_and_null_rows_stay_empty_zones() {

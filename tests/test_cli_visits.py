@@ -72,7 +72,7 @@ def test_visits_from_csv_to_csv(points, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     # -q: no progress bar and no summary, only the line naming the output.
-    assert done.stdout.strip() == f"wrote {target} (csv, one row per visit)", done.stdout
+    assert done.stdout.strip() == f"wrote {target} (csv, one row per visit; one streaming query)", done.stdout
     got = pl.read_csv(target, try_parse_dates=True)
     assert got.columns == ["mmsi", "zone", "enter", "exit", "duration", "points"]
     assert (
@@ -94,6 +94,8 @@ def test_visits_errors_are_one_line(points, tmp_path):
         (["--time", "lat", "--min-duration", "10m"], "the time column is Float64, so give a number in its units"),
         (["--time", "timestamp", "--min-points", "0"], "min_points must be an integer >= 1"),
         (["--time", "timestamp", "--buckets", "0"], "--buckets must be at least 1"),
+        (["--time", "mmsi", "--by", "mmsi"], "column 'mmsi' is given twice among --time and --by"),
+        (["--time", "timestamp", "--by", "mmsi", "--by", "mmsi"], "column 'mmsi' is given twice"),
     ]
     for args, message in cases:
         done = cli("visits", source, "--zones", BUNDLED, "--id-property", "A3", *args, "-o", str(target))
@@ -173,3 +175,9 @@ def test_text_times_with_and_without_offsets_in_one_file(tmp_path):
     done = cli("visits", str(source), "--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q")
     assert done.returncode == 1 and "cannot read time column 't'" in done.stderr and "soon" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.csv", "visits.parquet"]
+    # Not ISO 8601: refused, never guessed (Polars would read 01/05/2024 day first, silently).
+    for times in (["01/05/2024 10:00", "01/05/2024 12:00"], ["2024-05-01T10:00:00", "05/01/2024 12:00"]):
+        pl.DataFrame({"mmsi": [7, 7], "t": times, "lat": lat[:2], "lon": lon[:2]}).write_csv(source)
+        args = ["--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q"]
+        done = cli("visits", str(source), *args)
+        assert done.returncode == 1 and "cannot read time column 't' as ISO 8601" in done.stderr, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -241,3 +242,101 @@ def test_an_index_too_large_for_memory_is_a_clear_error_not_the_end_of_the_proce
     expected = np.where(shapely.contains_xy(polygon, lon, lat), 0, -1)
     off_edges = shapely.distance(polygon.boundary, shapely.points(lon, lat)) > 1e-6
     np.testing.assert_array_equal(built.tag_numpy(lat, lon)[off_edges], expected[off_edges])
+
+
+def test_save_keeps_links_and_devices_and_refuses_directories(bundled_zones, tmp_path):
+    """`save` replaced whatever its path named with a new file: a symbolic link lost its
+    target, and, as root, `save("/dev/null")` put a regular file where the device was. A link
+    is now followed (its target replaced, the link kept), a device written to, a directory
+    refused; reading a device or a directory is refused too (/dev/zero never ends)."""
+    real, link = tmp_path / "real.pzi", tmp_path / "link.pzi"
+    real.write_bytes(b"old")
+    link.symlink_to(real.name)
+    bundled_zones.save(link)
+    assert link.is_symlink() and pz.Zones.load(real).fingerprint == bundled_zones.fingerprint
+    bundled_zones.save(os.devnull)
+    assert not os.path.isfile(os.devnull) and os.path.exists(os.devnull)
+    for directory in (tmp_path, ""):
+        with pytest.raises(IsADirectoryError, match="is a directory"):
+            bundled_zones.save(directory)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pzi", "real.pzi"]
+    from pathlib import Path
+
+    for source in ("/dev/zero", Path("/dev/zero"), tmp_path):
+        with pytest.raises(ValueError, match="is not a file"):
+            pz.Zones.load(source)
+        with pytest.raises(ValueError, match="is not a file"):
+            pz.Zones.from_geojson(source)
+
+
+def test_damaged_geoparquet_metadata_is_a_clear_error(tmp_path):
+    """The `geo` metadata of a GeoParquet file is JSON written by someone else: a list, a null,
+    a string where an object belongs, or no JSON at all were AttributeErrors and a bare
+    JSONDecodeError; a String geometry column a TypeError from the Rust side."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "zones.parquet"
+    square = shapely.to_wkb(shapely.box(0, 0, 1, 1))
+
+    def read(geo: object, column: pa.Array) -> str:
+        raw = geo if isinstance(geo, bytes) else json.dumps(geo).encode()
+        pq.write_table(pa.table({"geometry": column}).replace_schema_metadata({b"geo": raw}), path)
+        with pytest.raises(ValueError) as error:
+            pz.Zones.from_file(path)
+        return str(error.value)
+
+    wkb = pa.array([square])
+    meta = {"primary_column": "geometry", "columns": {"geometry": {"encoding": "WKB"}}}
+    assert "'geo' is an array, not an object" in read([1, 2], wkb)
+    assert "'geo' metadata is not JSON" in read(b"{oops", wkb)
+    assert "which it does not have" in read({"primary_column": "geometry", "columns": None}, wkb)
+    bbox = {"primary_column": "geometry", "columns": {"geometry": {"covering": {"bbox": "x"}}}}
+    assert "'bbox' is a string, not an object" in read(bbox, wkb)
+    assert "geometry column 'geometry' holds string, not WKB" in read(meta, pa.array(["POLYGON ((0 0, 1 0, 1 1))"]))
+    pq.write_table(pa.table({"geometry": wkb}).replace_schema_metadata({b"geo": json.dumps(meta).encode()}), path)
+    assert len(pz.Zones.from_file(path)) == 1
+
+
+def test_index_build_refuses_to_overwrite_its_zone_file(tmp_path):
+    """`polars-zones index build z.geojson -o z.geojson` replaced the zone file by the index."""
+    zones = tmp_path / "z.geojson"
+    zones.write_bytes(pz.datasets.maritime_zones_path().read_bytes())
+    command = [sys.executable, "-m", "polars_zones", "index", "build", str(zones), "--id-property", "A3", "-o"]
+    for output, message in [(zones, "is the zone file itself"), (tmp_path, "is a directory")]:
+        done = subprocess.run([*command, str(output)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and f"error: output {str(output)!r} {message}" in done.stderr, done.stderr
+    assert zones.read_bytes() == pz.datasets.maritime_zones_path().read_bytes()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "a.shp").write_bytes(b"")
+    done = subprocess.run(
+        [*command[:-4], str(tmp_path / "empty"), "-o", str(tmp_path / "x.pzi")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1].startswith("error: "), done.stderr
+
+
+def test_geojson_numbers_are_read_exactly_as_wkb_reads_them():
+    """A 17-digit coordinate one unit in the last place from a half step of 1e-7 degree:
+    GeoJSON's parser read it a unit off and snapped it to the other step, so the same polygon
+    from GeoJSON and from WKB had different fingerprints, and a point on that vertex fell
+    outside its own zone under `inclusive`."""
+    x = -11.543416950000001
+    ring = [(x, 0.0), (x + 1, 0.0), (x + 1, 1.0), (x, 1.0), (x, 0.0)]
+    text = '{"type": "Polygon", "coordinates": [[' + ", ".join(f"[{a!r}, {b!r}]" for a, b in ring) + "]]}"
+    from_json = pz.Zones.from_geojson(text)
+    from_wkb = pz.Zones.from_wkb([shapely.to_wkb(shapely.Polygon(ring))])
+    assert from_json.fingerprint == from_wkb.fingerprint
+    got = from_json.tag_numpy(np.array([0.0, 0.5]), np.array([x, x]), boundary="inclusive")
+    assert got.tolist() == [0, 0]
+    # And many vertices of 17 significant digits, half of them one ulp from a half step.
+    rng = np.random.default_rng(5)
+    steps = rng.integers(-1_700_000_000, 1_700_000_000, 400) + 0.5
+    corners = np.nextafter(steps / 1e7, rng.choice([-np.inf, np.inf], 400))
+    squares = [shapely.box(c, 0, c + 0.5, 0.5) for c in corners]
+    texts = [json.dumps(shapely.geometry.mapping(square)) for square in squares]
+    assert pz.Zones.from_geojson(texts).fingerprint == pz.Zones.from_wkb(shapely.to_wkb(squares)).fingerprint
