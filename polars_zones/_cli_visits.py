@@ -188,6 +188,9 @@ def visits_files(
             message = polars_message(error)
             if schema[time_column] == pl.String and ("parse dates" in message or "from `str`" in message):
                 message = f"cannot read time column {time_column!r} as ISO 8601 times: {message}"
+                first = first_non_iso(lf, time_column)
+                if first is not None and repr(first) not in message:
+                    message += f" (the first that is not: {first!r})"
             raise UserError(f"visits failed: {message}") from None
         except OSError as error:
             raise UserError(f"cannot write {str(output)!r}: {error}") from None
@@ -217,12 +220,23 @@ _HAS_OFFSET = r":\d\d(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
 _ISO_8601 = r"^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?))?)?$"
 
 
+def first_non_iso(points: pl.LazyFrame, column: str) -> str | None:
+    """The first text of the time column that is not ISO 8601, for an error message (read up
+    to it only)."""
+    text = pl.col(column).str.strip_chars()
+    try:
+        found = points.select(column).filter(~text.str.contains(_ISO_8601)).head(1).collect()
+    except pl.exceptions.PolarsError:
+        return None
+    return None if found.is_empty() else found.item()
+
+
 def iso_times(column: str) -> pl.Expr:
     """A text column of ISO 8601 times as UTC Datetimes: each with an offset by its offset,
     each without as UTC, so a file may mix the two (one parse of the whole column infers one
     format from its first value and fails on the other kind). Polars would also guess other
     formats (01/02/2024 read day first, silently); a time that is not ISO 8601 is marked so
-    that the strict parse fails and its error shows it."""
+    that the strict parse fails (the command then names the first such time)."""
     text = pl.col(column).str.strip_chars()
     text = pl.when(text.str.contains(_ISO_8601)).then(text).otherwise(pl.lit("not ISO 8601: ") + text)
     offset = text.str.contains(_HAS_OFFSET)

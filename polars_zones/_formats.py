@@ -119,6 +119,10 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
             )
         column = wkb_columns[0]
         crs = arrow_crs(table.schema.field(column))
+    stored = table.schema.field(column).type
+    stored = getattr(stored, "storage_type", stored)  # GeoArrow's extension type: its binary storage
+    if not (pa.types.is_binary(stored) or pa.types.is_large_binary(stored) or pa.types.is_binary_view(stored)):
+        raise ValueError(f"{source}: geometry column {column!r} holds {stored}, not WKB (binary)")
     frame = cast(
         pl.DataFrame, pl.from_arrow(table.drop_columns([c for c in dict.fromkeys(skip) if c in table.column_names]))
     )
@@ -127,10 +131,6 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
             frame = pl.SQLContext(zones=frame).execute(f"SELECT * FROM zones WHERE {where}", eager=True)
         except (pl.exceptions.PolarsError, ValueError) as error:
             raise ValueError(f"{source}: where={where!r}: {error}") from None
-    stored = table.schema.field(column).type
-    stored = getattr(stored, "storage_type", stored)  # GeoArrow's extension type: its binary storage
-    if not (pa.types.is_binary(stored) or pa.types.is_large_binary(stored) or pa.types.is_binary_view(stored)):
-        raise ValueError(f"{source}: geometry column {column!r} holds {stored}, not WKB (binary)")
     return Features(frame[column].to_list(), frame.drop(column), crs, source)
 
 

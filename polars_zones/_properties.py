@@ -53,9 +53,11 @@ def attribute_table(
 
 def from_json_texts(texts: Sequence[str | None]) -> pl.DataFrame | None:
     """Properties given as one JSON object text per zone (None: no properties): one column per
-    name, in order of first appearance (None when no zone has any); scalars typed by polars
-    (ints and floats together are Float64; other mixtures, e.g. numbers and strings, are
-    strings: each value's JSON text), objects and arrays as their JSON text, missing names null."""
+    name, in order of first appearance (None when no zone has any); scalars typed by their
+    kinds (booleans, integers: Int64 or UInt64, floats, strings; ints and floats together are
+    Float64 while the ints are exact there, below 2^53; other mixtures, e.g. numbers and
+    booleans or strings, are strings: each value's JSON text), objects and arrays as their JSON
+    text, missing names null."""
     records = []
     for text in texts:
         value = json.loads(text) if text else None
@@ -67,17 +69,27 @@ def from_json_texts(texts: Sequence[str | None]) -> pl.DataFrame | None:
 
 
 def _column(name: str, values: list[Any]) -> pl.Series:
+    """One property's values, typed by the kinds present, whatever their order (polars' own
+    inference made [1, True] Int64 [1, 1] but [True, 1] an error)."""
     values = [
         json.dumps(v, separators=(",", ":"), allow_nan=False) if isinstance(v, (dict, list)) else v for v in values
     ]
-    try:
-        return pl.Series(name, values, strict=True)
-    except (TypeError, OverflowError, pl.exceptions.PolarsError):
-        pass
     present = [v for v in values if v is not None]
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        if all(isinstance(v, float) or abs(v) < 2**53 for v in present):
-            return pl.Series(name, [None if v is None else float(v) for v in values], dtype=pl.Float64)
+    kinds = {type(v) for v in present}
+    if not kinds:
+        return pl.Series(name, values)
+    if kinds == {bool}:
+        return pl.Series(name, values, dtype=pl.Boolean)
+    if kinds == {str}:
+        return pl.Series(name, values, dtype=pl.String)
+    if kinds == {int}:
+        for dtype in (pl.Int64, pl.UInt64):
+            try:
+                return pl.Series(name, values, dtype=dtype, strict=True)
+            except (TypeError, OverflowError, pl.exceptions.PolarsError):
+                pass
+    elif kinds <= {int, float} and all(isinstance(v, float) or abs(v) < 2**53 for v in present):
+        return pl.Series(name, [None if v is None else float(v) for v in values], dtype=pl.Float64)
     return pl.Series(name, [v if v is None or isinstance(v, str) else _json(v) for v in values], dtype=pl.String)
 
 

@@ -97,7 +97,11 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
             )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
-        return pl.lit(value, dtype=pl.Duration(_fine_unit(dtype)))
+        unit = _fine_unit(dtype)
+        # No difference of two times exceeds the largest duration of the unit (about 292 years
+        # in ns, 292,000 in us), so a longer threshold (timedelta.max, for "no limit") is that.
+        longest = dt.timedelta(microseconds=(2**63 - 1) // (1000 if unit == "ns" else 1))
+        return pl.lit(min(value, longest), dtype=pl.Duration(unit))
     if not is_real_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
     value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -388,25 +389,36 @@ class Zones:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the index to `path`. A new or regular file is replaced atomically (a
-        temporary file beside it, then a rename); a symbolic link is followed, so the file it
-        names is replaced and the link kept; anything else that exists (a device such as
-        /dev/null, a named pipe) is written to, not replaced. A directory is an error."""
-        target = Path(os.path.realpath(path))
-        if target.is_dir():
-            raise IsADirectoryError(f"cannot save zones to {os.fspath(path)!r}: it is a directory")
+        temporary file beside it, then a rename), keeping the mode of the file it replaces; a
+        symbolic link is followed, so the file it names is replaced and the link kept;
+        anything else that exists (a device such as /dev/null, a pipe, /dev/stdout) is written
+        to, not replaced. A directory is an error."""
+        if not os.fspath(path):
+            raise FileNotFoundError("cannot save zones to '': the path is empty")
         data = self.to_bytes()
-        if target.exists() and not target.is_file():
-            with open(target, "wb") as f:
+        try:
+            mode: int | None = os.stat(path).st_mode  # follows links
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"cannot save zones to {os.fspath(path)!r}: it is a directory")
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(path, "wb") as f:
                 f.write(data)
             return
+        target = Path(os.path.realpath(path))
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"cannot save zones to {os.fspath(path)!r}: no directory {str(target.parent)!r}")
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            # mkstemp makes the file private; give it the mode a plain open() would.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
+            if mode is None:  # mkstemp makes the file private; give it the mode a plain open() would
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            else:
+                os.chmod(tmp, stat.S_IMODE(mode))
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)
@@ -744,13 +756,27 @@ def _geojson_text(source: Any, where: str) -> str:
 
 def _read_regular_file(path: str | os.PathLike[str], where: str) -> bytes:
     """The bytes of a regular file (or of one a link names): a device such as /dev/zero, or a
-    pipe, could be endless, and a directory is no file."""
+    pipe, could be endless, and a directory is no file. Checked on the open descriptor (opened
+    without waiting for a pipe's writer), so a link swapped in between cannot slip through."""
     name = os.fspath(path)
-    if not os.path.exists(name):
-        raise FileNotFoundError(f"{where}: no such file: {name!r}")
-    if not os.path.isfile(name):
+    try:
+        data = _regular_file_bytes(name)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{where}: no such file: {name!r}") from None
+    if data is None:
         raise ValueError(f"{where}: {name!r} is not a file")
-    return Path(name).read_bytes()
+    return data
+
+
+def _regular_file_bytes(name: str | os.PathLike[str], head: int | None = None) -> bytes | None:
+    """The bytes (the first `head` of them, if given) of the regular file `name`, None if it is
+    something else; FileNotFoundError, PermissionError and the like as `open` raises them."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read() if head is None else f.read(head)
 
 
 def _is_geojson_text(text: str) -> bool:
@@ -787,8 +813,9 @@ def _saved_index(source: Any) -> bytes | None:
         and not _is_geojson_text(source.removeprefix("\ufeff"))
     ):
         try:
-            with open(source, "rb") as f:
-                return INDEX_MAGIC + f.read() if f.read(len(INDEX_MAGIC)) == INDEX_MAGIC else None
+            if _regular_file_bytes(source, len(INDEX_MAGIC)) != INDEX_MAGIC:
+                return None
+            return _regular_file_bytes(source)
         except (OSError, ValueError):  # not a readable file (or a NUL in the name): _geojson_text says why
             return None
     return None

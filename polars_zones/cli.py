@@ -511,8 +511,8 @@ def main() -> None:
     except KeyboardInterrupt:
         note("interrupted")
         sys.exit(130)
-    except Exception as error:  # a case no check foresaw: still one line, unless asked for more
-        if os.environ.get("POLARS_ZONES_TRACEBACK"):
+    except (Exception, pl.exceptions.PanicException) as error:  # a case no check foresaw: still one line
+        if os.environ.get("POLARS_ZONES_TRACEBACK", "0") not in ("", "0"):
             raise
         note(f"error: {type(error).__name__}: {error} (unexpected: POLARS_ZONES_TRACEBACK=1 shows where)")
         sys.exit(1)

@@ -46,7 +46,8 @@ struct ZonesKwargs {
     #[serde(default = "default_code_bits")]
     code_bits: u8,
     /// For codes that become an Enum: a point in no zone (or invalid) is a null whose code is
-    /// 0, a name the Enum has. Polars keeps the code under a null through the cast and writes
+    /// 0, a name the Enum has (under a null input lies the code of whatever its hidden value
+    /// found, a name too). Polars keeps the code under a null through the cast and writes
     /// it into Arrow IPC (pickle, `write_ipc`, `DataFrame.serialize`), whose reader refuses a
     /// frame with any code the Enum lacks, null or not.
     #[serde(default)]
@@ -314,7 +315,8 @@ fn zone_codes<'a>(
         DataType::UInt16 => u16::MAX as u64,
         _ => u32::MAX as u64,
     };
-    // The largest code stays free for `NO_ZONE` (Polars gives an Enum of 255 names UInt8 codes).
+    // The largest code stays free for `NO_ZONE` where it is kept (plain UInt32 indexes); Polars
+    // gives an Enum of up to 255 names UInt8 codes, so the narrow widths leave it free too.
     let zones = index.geometry().zone_count;
     polars_ensure!((zones as u64) <= max_code, ComputeError: "zones: {zones} zones do not fit {codes} codes");
     Ok(match codes {

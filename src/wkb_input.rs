@@ -35,7 +35,7 @@ pub(crate) fn read_wkb(
 /// Refuses a geometry type code that is not one of the seven simple features types, in 2D, in
 /// ISO's Z, M and ZM ranges (1001 to 3007) or with EWKB's flags. The `wkb` crate reads a code
 /// by its low three bits, so 99 or 4003 passed for a Polygon and a Triangle (17) for a Point.
-/// (The code of the geometry itself: those of a multi-geometry's parts are the crate's.)
+/// (`collect` checks the parts of multi-geometries and the members of collections.)
 fn check_type_code(bytes: &[u8], at: &Location) -> Result<(), IngestError> {
     let code = match bytes.get(..5) {
         Some(&[1, a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
@@ -69,8 +69,29 @@ fn check_type_code(bytes: &[u8], at: &Location) -> Result<(), IngestError> {
     ))
 }
 
+/// A geometry's byte order byte and type code, if it has a header at all.
+fn header(bytes: &[u8]) -> Option<(u8, u32)> {
+    match *bytes.get(..5)? {
+        [1, a, b, c, d] => Some((1, u32::from_le_bytes([a, b, c, d]))),
+        [0, a, b, c, d] => Some((0, u32::from_be_bytes([a, b, c, d]))),
+        _ => None,
+    }
+}
+
+/// A checked type code's kind (1 to 7) and dimensions (0 XY, 1 XYZ, 2 XYM, 3 XYZM).
+fn kind_and_dimensions(code: u32) -> (u32, u32) {
+    let base = code & 0x1FFF_FFFF;
+    let flags = match (code & 0x8000_0000 != 0, code & 0x4000_0000 != 0) {
+        (true, true) => 3,
+        (true, false) => 1,
+        (false, true) => 2,
+        (false, false) => 0,
+    };
+    (base % 1000, (base / 1000).max(flags))
+}
+
 fn collect(
-    geometry: &impl GeometryTrait<T = f64>,
+    geometry: &wkb::reader::Wkb<'_>,
     at: &Location,
     rule: Antimeridian,
     out: &mut Vec<Vec<Vec<WidePoint>>>,
@@ -78,13 +99,28 @@ fn collect(
     match geometry.as_type() {
         GeometryType::Polygon(polygon) => out.extend(read_polygon(polygon, at, out.len(), rule)?),
         GeometryType::MultiPolygon(multi) => {
-            for polygon in multi.polygons() {
+            // The crate reads each part as a Polygon written like the whole, whatever its own
+            // header says: a part that is not is an error, not a misreading.
+            let (order, code) = header(multi.buf()).unwrap_or_default();
+            let (_, dimensions) = kind_and_dimensions(code);
+            for (k, polygon) in multi.polygons().enumerate() {
+                let (part_order, part_code) = header(polygon.buf()).unwrap_or_default();
+                if part_order != order || kind_and_dimensions(part_code) != (3, dimensions) {
+                    return Err(error(
+                        at,
+                        format!(
+                            "invalid WKB: part {k} of the MultiPolygon has type code {part_code} and byte order \
+                             {part_order}, not those of a Polygon written like the MultiPolygon ({code}, {order})"
+                        ),
+                    ));
+                }
                 out.extend(read_polygon(&polygon, at, out.len(), rule)?);
             }
         }
         GeometryType::GeometryCollection(collection) => {
             for member in collection.geometries() {
-                collect(&member, at, rule, out)?;
+                check_type_code(member.buf(), at)?;
+                collect(member, at, rule, out)?;
             }
         }
         other => {
@@ -167,6 +203,23 @@ mod tests {
         // The polygon's own code, big-endian, and the codes the reader's Z/M handling knows
         // (their coordinates are then read as XY here only for code 3).
         assert_eq!(with_code(3).unwrap(), 1);
+        // The parts of a MultiPolygon and the members of a collection are checked too.
+        let wrap = |kind: u32, part: &[u8]| {
+            let mut whole = vec![1u8];
+            whole.extend(kind.to_le_bytes());
+            whole.extend(2u32.to_le_bytes());
+            whole.extend(polygon(&[SQUARE]));
+            whole.extend(part);
+            zones_from_wkb(&[Some(&whole[..])], None, Antimeridian::Split).map(|(zones, _)| zones.zone_count)
+        };
+        let mut odd = polygon(&[SQUARE]);
+        assert_eq!(wrap(6, &odd).unwrap(), 1);
+        assert_eq!(wrap(7, &odd).unwrap(), 1);
+        odd[1..5].copy_from_slice(&99u32.to_le_bytes());
+        assert!(wrap(6, &odd).unwrap_err().to_string().contains("part 1 of the MultiPolygon has type code 99"));
+        assert!(wrap(7, &odd).unwrap_err().to_string().contains("unknown geometry type code 99"));
+        odd[1..5].copy_from_slice(&1003u32.to_le_bytes());
+        assert!(wrap(6, &odd).unwrap_err().to_string().contains("type code 1003"));
         let mut big = polygon(&[SQUARE]);
         big[0] = 0;
         big[1..5].copy_from_slice(&3u32.to_be_bytes());

@@ -181,3 +181,4 @@ def test_text_times_with_and_without_offsets_in_one_file(tmp_path):
         args = ["--zones", BUNDLED, "--id-property", "A3", "--time", "t", "-o", str(target), "-q"]
         done = cli("visits", str(source), *args)
         assert done.returncode == 1 and "cannot read time column 't' as ISO 8601" in done.stderr, done.stderr
+        assert repr(times[-1]) in done.stderr or repr(times[0]) in done.stderr, done.stderr

@@ -256,9 +256,20 @@ def test_save_keeps_links_and_devices_and_refuses_directories(bundled_zones, tmp
     assert link.is_symlink() and pz.Zones.load(real).fingerprint == bundled_zones.fingerprint
     bundled_zones.save(os.devnull)
     assert not os.path.isfile(os.devnull) and os.path.exists(os.devnull)
-    for directory in (tmp_path, ""):
-        with pytest.raises(IsADirectoryError, match="is a directory"):
-            bundled_zones.save(directory)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        bundled_zones.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match="the path is empty"):
+        bundled_zones.save("")
+    with pytest.raises(FileNotFoundError, match="no directory"):
+        bundled_zones.save(tmp_path / "nowhere" / "x.pzi")
+    # The mode of a file it replaces is kept; through a pipe (/dev/stdout of a shell pipeline)
+    # the index is written, not a file created where the pipe's name points.
+    os.chmod(real, 0o600)
+    bundled_zones.save(real)
+    assert os.stat(real).st_mode & 0o777 == 0o600
+    script = f"import polars_zones as pz; pz.Zones.load({str(real)!r}).save('/dev/stdout')"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == real.read_bytes(), done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pzi", "real.pzi"]
     from pathlib import Path
 
@@ -340,3 +351,42 @@ def test_geojson_numbers_are_read_exactly_as_wkb_reads_them():
     squares = [shapely.box(c, 0, c + 0.5, 0.5) for c in corners]
     texts = [json.dumps(shapely.geometry.mapping(square)) for square in squares]
     assert pz.Zones.from_geojson(texts).fingerprint == pz.Zones.from_wkb(shapely.to_wkb(squares)).fingerprint
+
+
+def test_property_types_do_not_depend_on_feature_order():
+    """Polars' inference typed [1, True] as Int64 [1, 1] and [True, 1] as an error (then
+    strings): a boolean became the number 1 depending on which feature came first."""
+
+    def column(values: list) -> pl.Series:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"p": v, "id": str(i)},
+                "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]},
+            }
+            for i, v in enumerate(values)
+        ]
+        zones = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id")
+        return zones.properties["p"]
+
+    for values in ([1, True], [True, 1]):
+        got = column(values)
+        assert got.dtype == pl.String and sorted(got.to_list()) == ["1", "true"]
+    assert column([1, 2.5]).to_list() == [1.0, 2.5]
+    assert column([2**63, 1]).dtype == pl.UInt64
+    assert column([True, None, False]).dtype == pl.Boolean
+
+
+@pytest.mark.parametrize("unit", ["ms", "us", "ns"])
+def test_thresholds_beyond_any_time_difference_mean_no_limit(unit):
+    """`max_gap=timedelta.max` (for "no limit") failed converting the threshold to the time
+    column's unit, in an error that named neither argument."""
+    from datetime import datetime, timedelta
+
+    times = [datetime(2024, 1, 1), datetime(2024, 1, 2), datetime(2200, 1, 1)]
+    df = pl.DataFrame({"v": [1, 1, 1], "zone": ["a"] * 3, "t": times}).with_columns(pl.col("t").cast(pl.Datetime(unit)))
+    options = dict(by="v", time="t", zone="zone")
+    assert pz.visits(df, max_gap=timedelta.max, **options).height == 1
+    assert pz.visits(df, max_gap="400000d", **options).height == 1
+    assert pz.visits(df, max_gap="1d", **options).height == 2
+    assert pz.visits(df, min_duration=timedelta.max, **options).height == 0
