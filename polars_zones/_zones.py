@@ -7,6 +7,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -391,11 +392,20 @@ class Zones:
         """Writes the index to `path`. A new or regular file is replaced atomically (a
         temporary file beside it, then a rename), keeping the mode of the file it replaces; a
         symbolic link is followed, so the file it names is replaced and the link kept;
-        anything else that exists (a device such as /dev/null, a pipe, /dev/stdout) is written
-        to, not replaced. A directory is an error."""
-        if not os.fspath(path):
+        anything else that exists (a device such as /dev/null, a pipe) is written to, not
+        replaced, and so is an open descriptor named by path (/dev/stdout, /dev/fd/N,
+        /proc/self/fd/N), at its position: `save("/dev/stdout") >> log` appends to the log. A
+        directory is an error."""
+        name = os.fspath(path)
+        if not name:
             raise FileNotFoundError("cannot save zones to '': the path is empty")
+        if "\0" in name:
+            raise ValueError(f"cannot save zones to {name!r}: the path holds a NUL character")
         data = self.to_bytes()
+        descriptor = _open_descriptor(name)
+        if descriptor is not None:
+            _write_to_descriptor(descriptor, name, data)
+            return
         try:
             mode: int | None = os.stat(path).st_mode  # follows links
         except FileNotFoundError:
@@ -754,6 +764,52 @@ def _geojson_text(source: Any, where: str) -> str:
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
 
 
+def _open_descriptor(name: str) -> tuple[int, bool] | None:
+    """For a path that names an open file descriptor through /proc/PID/fd (/dev/stdout,
+    /dev/fd/1, /proc/self/fd/1, or a link to one of them): the descriptor's number and whether
+    it is this process's own; else None. Opening such a path reopens the file behind the
+    descriptor, so replacing or truncating it would destroy what the user redirected into (a
+    log appended to with >>)."""
+    current = os.path.abspath(name)
+    for _ in range(40):  # the kernel's own limit on links followed
+        parent = os.path.realpath(os.path.dirname(current))
+        found = re.fullmatch(r"/proc/(self|\d+)/fd", parent)
+        leaf = os.path.basename(current)
+        if found is not None and leaf.isdigit():
+            return int(leaf), found.group(1) in ("self", str(os.getpid()))
+        step = os.path.join(parent, leaf)
+        if not os.path.islink(step):
+            return None
+        current = os.path.join(parent, os.readlink(step))
+    return None
+
+
+def _write_to_descriptor(descriptor: tuple[int, bool], name: str, data: bytes) -> None:
+    """Writes at the descriptor's own position (and with its O_APPEND): this process's
+    descriptor through a duplicate of it, after flushing what Python buffered for stdout and
+    stderr; another process's by opening it for appending, never truncating."""
+    number, own = descriptor
+    if own:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and _fileno(stream) == number:
+                stream.flush()
+        try:
+            fd = os.dup(number)
+        except OSError:
+            raise FileNotFoundError(f"cannot save zones to {name!r}: descriptor {number} is not open") from None
+    else:
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _fileno(stream: Any) -> int | None:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # replaced by an object without a descriptor
+        return None
+
+
 def _read_regular_file(path: str | os.PathLike[str], where: str) -> bytes:
     """The bytes of a regular file (or of one a link names): a device such as /dev/zero, or a
     pipe, could be endless, and a directory is no file. Checked on the open descriptor (opened
@@ -761,8 +817,10 @@ def _read_regular_file(path: str | os.PathLike[str], where: str) -> bytes:
     name = os.fspath(path)
     try:
         data = _regular_file_bytes(name)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise FileNotFoundError(f"{where}: no such file: {name!r}") from None
+    except ValueError:  # os.open refuses a NUL in the name
+        raise ValueError(f"{where}: {name!r} is not a file name: it holds a NUL character") from None
     if data is None:
         raise ValueError(f"{where}: {name!r} is not a file")
     return data

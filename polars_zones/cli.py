@@ -511,8 +511,11 @@ def main() -> None:
     except KeyboardInterrupt:
         note("interrupted")
         sys.exit(130)
-    except (Exception, pl.exceptions.PanicException) as error:  # a case no check foresaw: still one line
-        if os.environ.get("POLARS_ZONES_TRACEBACK", "0") not in ("", "0"):
+    except BaseException as error:  # a case no check foresaw: still one line
+        # A Rust panic is a BaseException named PanicException, one class per copy of pyo3:
+        # Polars' and this extension's are different classes, so it is known by its name.
+        unforeseen = isinstance(error, Exception) or type(error).__name__ == "PanicException"
+        if not unforeseen or os.environ.get("POLARS_ZONES_TRACEBACK", "0") not in ("", "0"):
             raise
         note(f"error: {type(error).__name__}: {error} (unexpected: POLARS_ZONES_TRACEBACK=1 shows where)")
         sys.exit(1)

@@ -798,3 +798,46 @@ def test_warnings_are_one_line(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if not line.startswith("note:")]
     assert lines == ["warning: skipped 1 feature(s) whose geometry is null (they contain no point)"], done.stderr
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("boom"), type("PanicException", (BaseException,), {})("boom")],
+    ids=["exception", "rust-panic"],
+)
+def test_an_unforeseen_error_is_one_line_unless_asked_for_the_traceback(monkeypatch, capsys, error):
+    """An error no check foresaw, a Rust panic included (a BaseException named PanicException,
+    one class per copy of pyo3), ends the command with one line on stderr and status 1;
+    POLARS_ZONES_TRACEBACK=1 lets it through with its traceback; exits pass untouched."""
+    import warnings
+
+    from polars_zones import cli
+
+    # main() installs its SIGINT handler and warning format: restored after the test.
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)
+    handler = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(cli.signal, "signal", lambda *_: handler)
+
+    def fail() -> None:
+        raise error
+
+    monkeypatch.setattr(cli, "app", fail)
+    monkeypatch.delenv("POLARS_ZONES_TRACEBACK", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 1
+    assert (
+        capsys.readouterr().err
+        == f"error: {type(error).__name__}: boom (unexpected: POLARS_ZONES_TRACEBACK=1 shows where)\n"
+    )
+    monkeypatch.setenv("POLARS_ZONES_TRACEBACK", "1")
+    with pytest.raises(type(error), match="boom"):
+        cli.main()
+
+    def leave() -> None:
+        raise SystemExit(3)
+
+    monkeypatch.setattr(cli, "app", leave)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 3

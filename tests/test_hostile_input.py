@@ -280,6 +280,42 @@ def test_save_keeps_links_and_devices_and_refuses_directories(bundled_zones, tmp
             pz.Zones.from_geojson(source)
 
 
+def test_save_to_a_redirected_stdout_appends_instead_of_replacing(bundled_zones, tmp_path):
+    """/dev/stdout redirected to a regular file (`>> log`) looked like a regular file, so save
+    replaced that file with a new one: the log's earlier lines were lost, and whatever the
+    process printed afterwards went to the unlinked old file. Such a path names an open
+    descriptor: save now writes at its position, after what Python printed before it."""
+    saved = tmp_path / "zones.pzi"
+    bundled_zones.save(saved)
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"earlier line\n")
+    inode = os.stat(log).st_ino
+    for name in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        save = f"pz.Zones.load({str(saved)!r}).save({name!r})"
+        script = f"import polars_zones as pz; print('before'); {save}; print('after')"
+        with open(log, "ab") as out:
+            done = subprocess.run([sys.executable, "-c", script], stdout=out, stderr=subprocess.PIPE, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert os.stat(log).st_ino == inode
+    block = b"before\n" + saved.read_bytes() + b"after\n"
+    assert log.read_bytes() == b"earlier line\n" + block * 3
+    with pytest.raises(FileNotFoundError, match="descriptor 987 is not open"):
+        bundled_zones.save("/proc/self/fd/987")
+
+
+def test_paths_that_cannot_name_a_file_are_clear_errors(bundled_zones, tmp_path):
+    """A path through a regular file, or with a NUL in it, escaped as NotADirectoryError or
+    "embedded null byte", without saying which call failed."""
+    regular = tmp_path / "regular"
+    regular.write_bytes(b"x")
+    with pytest.raises(FileNotFoundError, match="Zones.load: no such file"):
+        pz.Zones.load(regular / "x.pzi")
+    with pytest.raises(ValueError, match="Zones.load: .* holds a NUL character"):
+        pz.Zones.load("a\0b.pzi")
+    with pytest.raises(ValueError, match="cannot save zones to .* holds a NUL character"):
+        bundled_zones.save("a\0b.pzi")
+
+
 def test_damaged_geoparquet_metadata_is_a_clear_error(tmp_path):
     """The `geo` metadata of a GeoParquet file is JSON written by someone else: a list, a null,
     a string where an object belongs, or no JSON at all were AttributeErrors and a bare
