@@ -773,10 +773,10 @@ def _open_descriptor(name: str) -> tuple[int, bool] | None:
     current = os.path.abspath(name)
     for _ in range(40):  # the kernel's own limit on links followed
         parent = os.path.realpath(os.path.dirname(current))
-        found = re.fullmatch(r"/proc/(self|\d+)/fd", parent)
+        found = re.fullmatch(r"/proc/(self|thread-self|\d+)(/task/\d+)?/fd", parent)
         leaf = os.path.basename(current)
-        if found is not None and leaf.isdigit():
-            return int(leaf), found.group(1) in ("self", str(os.getpid()))
+        if found is not None and re.fullmatch(r"0|[1-9][0-9]*", leaf):  # as procfs names them
+            return int(leaf), found.group(1) in ("self", "thread-self", str(os.getpid()))
         step = os.path.join(parent, leaf)
         if not os.path.islink(step):
             return None
@@ -798,9 +798,15 @@ def _write_to_descriptor(descriptor: tuple[int, bool], name: str, data: bytes) -
         except OSError:
             raise FileNotFoundError(f"cannot save zones to {name!r}: descriptor {number} is not open") from None
     else:
-        fd = os.open(name, os.O_WRONLY | os.O_APPEND)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_APPEND)
+        except OSError as error:
+            raise type(error)(error.errno, f"cannot save zones to {name!r}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as error:  # a descriptor open for reading only, or a directory's
+        raise type(error)(error.errno, f"cannot save zones to {name!r}: {error.strerror}") from None
 
 
 def _fileno(stream: Any) -> int | None:

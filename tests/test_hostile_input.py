@@ -290,7 +290,7 @@ def test_save_to_a_redirected_stdout_appends_instead_of_replacing(bundled_zones,
     log = tmp_path / "log.txt"
     log.write_bytes(b"earlier line\n")
     inode = os.stat(log).st_ino
-    for name in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+    for name in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/thread-self/fd/1"):
         save = f"pz.Zones.load({str(saved)!r}).save({name!r})"
         script = f"import polars_zones as pz; print('before'); {save}; print('after')"
         with open(log, "ab") as out:
@@ -298,9 +298,16 @@ def test_save_to_a_redirected_stdout_appends_instead_of_replacing(bundled_zones,
         assert done.returncode == 0, done.stderr
     assert os.stat(log).st_ino == inode
     block = b"before\n" + saved.read_bytes() + b"after\n"
-    assert log.read_bytes() == b"earlier line\n" + block * 3
+    assert log.read_bytes() == b"earlier line\n" + block * 4
     with pytest.raises(FileNotFoundError, match="descriptor 987 is not open"):
         bundled_zones.save("/proc/self/fd/987")
+    # Names procfs has no entry for are ordinary paths: no such directory.
+    for name in ("/proc/self/fd/01", "/proc/self/fd/\u0661"):
+        with pytest.raises(FileNotFoundError):
+            bundled_zones.save(name)
+    with open(saved, "rb") as readable:  # a descriptor open for reading only: named, not raw
+        with pytest.raises(OSError, match="cannot save zones to .*Bad file descriptor"):
+            bundled_zones.save(f"/dev/fd/{readable.fileno()}")
 
 
 def test_paths_that_cannot_name_a_file_are_clear_errors(bundled_zones, tmp_path):
