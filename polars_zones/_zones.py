@@ -411,14 +411,14 @@ class Zones:
         except FileNotFoundError:
             mode = None
         if mode is not None and stat.S_ISDIR(mode):
-            raise IsADirectoryError(f"cannot save zones to {os.fspath(path)!r}: it is a directory")
+            raise IsADirectoryError(f"cannot save zones to {name!r}: it is a directory")
         if mode is not None and not stat.S_ISREG(mode):
             with open(path, "wb") as f:
                 f.write(data)
             return
         target = Path(os.path.realpath(path))
         if not target.parent.is_dir():
-            raise FileNotFoundError(f"cannot save zones to {os.fspath(path)!r}: no directory {str(target.parent)!r}")
+            raise FileNotFoundError(f"cannot save zones to {name!r}: no directory {str(target.parent)!r}")
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -797,12 +797,9 @@ def _write_to_descriptor(descriptor: tuple[int, bool], name: str, data: bytes) -
             fd = os.dup(number)
         except OSError:
             raise FileNotFoundError(f"cannot save zones to {name!r}: descriptor {number} is not open") from None
-    else:
-        try:
-            fd = os.open(name, os.O_WRONLY | os.O_APPEND)
-        except OSError as error:
-            raise type(error)(error.errno, f"cannot save zones to {name!r}: {error.strerror}") from None
     try:
+        if not own:
+            fd = os.open(name, os.O_WRONLY | os.O_APPEND)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
     except OSError as error:  # a descriptor open for reading only, or a directory's
