@@ -37,10 +37,8 @@ pub(crate) fn read_wkb(
 /// by its low three bits, so 99 or 4003 passed for a Polygon and a Triangle (17) for a Point.
 /// (`collect` checks the parts of multi-geometries and the members of collections.)
 fn check_type_code(bytes: &[u8], at: &Location) -> Result<(), IngestError> {
-    let code = match bytes.get(..5) {
-        Some(&[1, a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
-        Some(&[0, a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-        _ => return Ok(()), // the reader says what is wrong
+    let Some((_, code)) = header(bytes) else {
+        return Ok(()); // the reader says what is wrong
     };
     const EWKB_FLAGS: u32 = 0xE000_0000;
     let (flags, base) = (code & EWKB_FLAGS, code & !EWKB_FLAGS);
