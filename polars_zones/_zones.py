@@ -829,15 +829,17 @@ def _read_regular_file(path: str | os.PathLike[str], where: str) -> bytes:
     return data
 
 
-def _regular_file_bytes(name: str | os.PathLike[str], head: int | None = None) -> bytes | None:
-    """The bytes (the first `head` of them, if given) of the regular file `name`, None if it is
-    something else; FileNotFoundError, PermissionError and the like as `open` raises them."""
+def _regular_file_bytes(name: str | os.PathLike[str], prefix: bytes = b"") -> bytes | None:
+    """The bytes of the regular file `name` if they start with `prefix` (only the prefix's
+    length is read otherwise), None if it is something else or starts otherwise;
+    FileNotFoundError, PermissionError and the like as `open` raises them."""
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as f:
-        return f.read() if head is None else f.read(head)
+        start = f.read(len(prefix))
+        return start + f.read() if start == prefix else None
 
 
 def _is_geojson_text(text: str) -> bool:
@@ -874,9 +876,7 @@ def _saved_index(source: Any) -> bytes | None:
         and not _is_geojson_text(source.removeprefix("\ufeff"))
     ):
         try:
-            if _regular_file_bytes(source, len(INDEX_MAGIC)) != INDEX_MAGIC:
-                return None
-            return _regular_file_bytes(source)
+            return _regular_file_bytes(source, INDEX_MAGIC)
         except (OSError, ValueError):  # not a readable file (or a NUL in the name): _geojson_text says why
             return None
     return None
