@@ -30,11 +30,12 @@
 //!    the literal reading, winding once round the globe, was closed along a pole by rule 4.
 //! 4. A ring whose unwrapped end lies 360° from its start winds once round a pole: it is
 //!    closed along that pole's latitude (the nearer pole by mean latitude).
-//! 5. Holes move to the copy nearest their shell, and the polygon is cut into the copies
-//!    shifted by a multiple of 360° that overlap [-180, 180]. Each ring is clipped on its own
-//!    (Sutherland–Hodgman against the two meridians); for the even-odd rule that is exact,
-//!    since what a clip replaces is a loop lying outside the window, which a ray from inside
-//!    crosses an even number of times. The cut adds vertices exactly on ±180.
+//! 5. Every copy of every ring shifted by a multiple of 360° that overlaps [-180, 180] is
+//!    kept, clipped on its own (Sutherland–Hodgman against the two meridians), and all of
+//!    them make one polygon, read by the even-odd rule. That is exact: what a clip replaces is
+//!    a loop lying outside the window, which a ray from inside crosses an even number of
+//!    times, and a point's parity over all the copies is its parity on the sphere, wherever a
+//!    hole lies against its shell's copy. The cut adds vertices exactly on ±180.
 
 use crate::coords::{WidePoint, HALF_TURN, TURN};
 
@@ -87,31 +88,29 @@ fn seams_are_literal(ring: &[WidePoint]) -> bool {
     drawn.first().map(|p| p.x) == drawn.last().map(|p| p.x)
 }
 
-/// The polygon as pieces within [-180, 180]: each a list of rings (shell first), closed.
-/// Pieces may contain rings that clipping left degenerate; the caller drops those.
-pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<Vec<WidePoint>>> {
-    let unwrapped = unwrap_polygon(rings);
-    let Some(shell) = unwrapped.first() else { return Vec::new() };
-    let (lo, hi) = lon_range(shell);
-
-    let mut pieces = Vec::new();
-    for k in -2..=2 {
-        let shift = TURN * k;
-        if hi + shift <= -HALF_TURN || lo + shift >= HALF_TURN {
-            continue;
-        }
-        let piece: Vec<Vec<WidePoint>> = unwrapped
-            .iter()
-            .map(|ring| {
-                let moved: Vec<WidePoint> = ring.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect();
-                clip_to_band(&moved, -HALF_TURN, HALF_TURN)
-            })
-            .collect();
-        if piece[0].len() >= 3 {
-            pieces.push(piece);
+/// The polygon within [-180, 180]: every copy of every ring, shifted by a multiple of 360°,
+/// that overlaps the window, each clipped to it. One polygon, read by the even-odd rule like
+/// any other: the copies of a ring never overlap one another (a ring winding round a pole is
+/// a strip one turn long, whose copies tile the band), so a point's parity is its parity on
+/// the sphere. Cutting the shell into one polygon per copy, each with the copy of every hole
+/// nearest it, was wrong where a hole straddled the end of its shell's copy (a hole in a
+/// zone round a pole, or round the pole itself): the part of the hole beyond that copy was
+/// inside no shell, and the even-odd rule counted it in the zone.
+/// Clipping may leave degenerate rings; the caller drops those.
+pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
+    let mut copies = Vec::new();
+    for ring in unwrap_polygon(rings) {
+        let (lo, hi) = lon_range(&ring);
+        // The shifts k·360° that bring some of the ring strictly inside the window.
+        let first = (-HALF_TURN - hi).div_euclid(TURN) + 1;
+        let last = (HALF_TURN - lo - 1).div_euclid(TURN);
+        for k in first..=last {
+            let shift = TURN * k;
+            let moved: Vec<WidePoint> = ring.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect();
+            copies.push(clip_to_band(&moved, -HALF_TURN, HALF_TURN));
         }
     }
-    pieces
+    copies
 }
 
 /// The polygon with continuous longitudes (possibly past ±180): rings unwrapped, closed
@@ -260,10 +259,6 @@ mod tests {
         odd
     }
 
-    fn in_pieces(pieces: &[Vec<Vec<WidePoint>>], p: [f64; 2]) -> bool {
-        pieces.iter().any(|piece| contains(piece, p))
-    }
-
     fn ring(points: &[(f64, f64)]) -> Vec<WidePoint> {
         points.iter().map(|&(x, y)| WidePoint::snap(x, y)).collect()
     }
@@ -274,9 +269,9 @@ mod tests {
     #[test]
     fn a_sliver_through_a_seam_contains_nothing() {
         let sliver = ring(&[(-179.992188, 1.684681), (180.0, 1.684681), (-180.0, 1.6846810384592663)]);
-        let pieces = split_polygon(&[sliver]);
+        let polygon = split_polygon(&[sliver]);
         for p in [[-179.97, 1.82], [179.42, 2.0], [0.0, 45.0], [-179.995, 1.6846811]] {
-            assert!(!in_pieces(&pieces, p), "{p:?} in {pieces:?}");
+            assert!(!contains(&polygon, p), "{p:?} in {polygon:?}");
         }
     }
 
@@ -300,9 +295,9 @@ mod tests {
             ring(&[(180.0, -20.0), (-175.0, -20.0), (-175.0, -15.0), (180.0, -15.0), (-180.0, -17.0), (180.0, -20.0)]);
         for rings in [vec![beyond], vec![jump], vec![beyond_west], vec![seamed_east.clone()]] {
             assert!(crosses_antimeridian(&rings));
-            let pieces = split_polygon(&rings);
-            for piece in &pieces {
-                assert!(piece[0].iter().all(|p| (-HALF_TURN..=HALF_TURN).contains(&p.x)));
+            let polygon = split_polygon(&rings);
+            for ring in &polygon {
+                assert!(ring.iter().all(|p| (-HALF_TURN..=HALF_TURN).contains(&p.x)));
             }
             let seamed = rings[0] == seamed_east;
             for (p, inside) in [
@@ -315,7 +310,7 @@ mod tests {
                 ([0.0, -17.0], false),
                 ([179.0, -21.0], false),
             ] {
-                assert_eq!(in_pieces(&pieces, p), inside, "{p:?} in {rings:?}");
+                assert_eq!(contains(&polygon, p), inside, "{p:?} in {rings:?}");
             }
         }
     }
@@ -325,11 +320,53 @@ mod tests {
         // Shell 170..190, hole written on the other side of the meridian (-178..-176).
         let shell = ring(&[(170.0, 0.0), (190.0, 0.0), (190.0, 10.0), (170.0, 10.0), (170.0, 0.0)]);
         let hole = ring(&[(-178.0, 2.0), (-176.0, 2.0), (-176.0, 4.0), (-178.0, 4.0), (-178.0, 2.0)]);
-        let pieces = split_polygon(&[shell, hole]);
-        assert!(in_pieces(&pieces, [-179.0, 3.0]));
-        assert!(!in_pieces(&pieces, [-177.0, 3.0]), "the hole");
-        assert!(in_pieces(&pieces, [175.0, 3.0]));
-        assert!(!in_pieces(&pieces, [-169.0, 3.0]));
+        let polygon = split_polygon(&[shell, hole]);
+        assert!(contains(&polygon, [-179.0, 3.0]));
+        assert!(!contains(&polygon, [-177.0, 3.0]), "the hole");
+        assert!(contains(&polygon, [175.0, 3.0]));
+        assert!(!contains(&polygon, [-169.0, 3.0]));
+    }
+
+    /// A sea round the North Pole with an island hole, written starting at every longitude:
+    /// the island is outside the zone whichever vertex the ring starts at. (With one polygon
+    /// per copy of the shell, the part of the island beyond the shell's copy was inside.)
+    #[test]
+    fn a_hole_in_a_ring_round_a_pole_is_a_hole_wherever_the_ring_starts() {
+        let island = ring(&[(25.0, 78.0), (35.0, 78.0), (35.0, 80.0), (25.0, 80.0), (25.0, 78.0)]);
+        for start in (0..36).map(|k| -180.0 + 10.0 * k as f64) {
+            let mut sea: Vec<(f64, f64)> =
+                (0..36).map(|k| ((start + 10.0 * k as f64 + 180.0).rem_euclid(360.0) - 180.0, 70.0)).collect();
+            sea.push(sea[0]);
+            let polygon = split_polygon(&[ring(&sea), island.clone()]);
+            for p in [[27.0, 79.0], [30.0, 79.0], [32.0, 79.0]] {
+                assert!(!contains(&polygon, p), "{p:?} (the island), sea starting at {start}");
+            }
+            for p in [[32.0, 75.0], [30.0, 85.0], [-170.0, 75.0], [179.9, 89.0]] {
+                assert!(contains(&polygon, p), "{p:?} (the sea), sea starting at {start}");
+            }
+        }
+    }
+
+    /// The Southern Ocean between two rings round the pole (Antarctica the hole), each
+    /// starting at any longitude: nothing south of the inner ring is in it.
+    #[test]
+    fn a_hole_round_the_pole_inside_a_ring_round_it() {
+        let around = |start: f64, lat: f64| {
+            let mut r: Vec<(f64, f64)> =
+                (0..36).map(|k| ((start + 10.0 * k as f64 + 180.0).rem_euclid(360.0) - 180.0, lat)).collect();
+            r.push(r[0]);
+            ring(&r)
+        };
+        for (shell_start, hole_start) in [(30.0, -150.0), (30.0, -170.0), (-180.0, -180.0), (30.0, 30.0), (175.0, -5.0)]
+        {
+            let polygon = split_polygon(&[around(shell_start, -60.0), around(hole_start, -70.0)]);
+            for k in 0..36 {
+                let lon = -175.0 + 10.0 * k as f64;
+                assert!(!contains(&polygon, [lon, -80.0]), "{lon} at 80°S, rings from {shell_start}, {hole_start}");
+                assert!(contains(&polygon, [lon, -65.0]), "{lon} at 65°S, rings from {shell_start}, {hole_start}");
+                assert!(!contains(&polygon, [lon, -55.0]), "{lon} at 55°S, rings from {shell_start}, {hole_start}");
+            }
+        }
     }
 
     /// A box that means "every longitude" (the bundled Antarctica): read along the meridian it
@@ -337,12 +374,12 @@ mod tests {
     #[test]
     fn a_box_spanning_every_longitude_is_read_literally() {
         let band = ring(&[(-180.0, -60.0), (180.0, -60.0), (180.0, -85.0), (-180.0, -85.0), (-180.0, -60.0)]);
-        let pieces = split_polygon(&[band]);
+        let polygon = split_polygon(&[band]);
         for p in [[0.0, -70.0], [179.9, -61.0], [-179.9, -84.0], [90.0, -75.0]] {
-            assert!(in_pieces(&pieces, p), "{p:?}");
+            assert!(contains(&polygon, p), "{p:?}");
         }
         for p in [[0.0, -59.0], [0.0, -86.0]] {
-            assert!(!in_pieces(&pieces, p), "{p:?}");
+            assert!(!contains(&polygon, p), "{p:?}");
         }
     }
 
@@ -362,10 +399,10 @@ mod tests {
             (-180.0, 70.99172),
         ]);
         assert!(crosses_antimeridian(std::slice::from_ref(&wrangel)));
-        let pieces = split_polygon(&[wrangel]);
-        assert!(in_pieces(&pieces, [179.5, 71.2]), "the island");
+        let polygon = split_polygon(&[wrangel]);
+        assert!(contains(&polygon, [179.5, 71.2]), "the island");
         for p in [[-40.0, 72.0], [0.0, 85.0], [179.5, 80.0], [-179.5, 71.2]] {
-            assert!(!in_pieces(&pieces, p), "{p:?}");
+            assert!(!contains(&polygon, p), "{p:?}");
         }
     }
 
@@ -377,12 +414,12 @@ mod tests {
             .collect();
         let coast = ring(&coast);
         assert!(crosses_antimeridian(std::slice::from_ref(&coast)));
-        let pieces = split_polygon(&[coast]);
+        let polygon = split_polygon(&[coast]);
         for p in [[0.0, -89.9], [179.9, -80.0], [-179.9, -80.0], [45.0, -75.0]] {
-            assert!(in_pieces(&pieces, p), "{p:?}");
+            assert!(contains(&polygon, p), "{p:?}");
         }
         for p in [[0.0, -60.0], [90.0, -69.0], [0.0, 0.0]] {
-            assert!(!in_pieces(&pieces, p), "{p:?}");
+            assert!(!contains(&polygon, p), "{p:?}");
         }
     }
 
@@ -393,12 +430,12 @@ mod tests {
         let mut points = vec![(180.0, -84.7), (180.0, -90.0), (-180.0, -90.0), (-180.0, -84.7)];
         points.extend((1..36).map(|i| (-180.0 + 10.0 * i as f64, -70.0 - (i % 3) as f64)));
         points.push((180.0, -84.7));
-        let pieces = split_polygon(&[ring(&points)]);
+        let polygon = split_polygon(&[ring(&points)]);
         for p in [[0.0, -89.9], [179.9, -85.0], [-179.9, -85.0], [45.0, -75.0]] {
-            assert!(in_pieces(&pieces, p), "{p:?}");
+            assert!(contains(&polygon, p), "{p:?}");
         }
         for p in [[0.0, -60.0], [90.0, -68.0]] {
-            assert!(!in_pieces(&pieces, p), "{p:?}");
+            assert!(!contains(&polygon, p), "{p:?}");
         }
     }
 

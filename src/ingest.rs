@@ -182,11 +182,9 @@ fn add_polygon(
 ) {
     if rule == Antimeridian::Split && crosses_antimeridian(rings) {
         report.antimeridian_polygons += 1;
-        for piece in split_polygon(rings) {
-            let closed: Vec<Vec<Point>> = piece.iter().filter_map(|ring| close_ring(ring)).collect();
-            if !closed.is_empty() {
-                zones.push_polygon(zone, &closed);
-            }
+        let closed: Vec<Vec<Point>> = split_polygon(rings).iter().filter_map(|ring| close_ring(ring)).collect();
+        if !closed.is_empty() {
+            zones.push_polygon(zone, &closed);
         }
         return;
     }
