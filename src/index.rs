@@ -475,7 +475,7 @@ impl ZoneIndex {
     /// wait for it). The build is parallel: the first call must not come from inside a rayon
     /// job that other jobs calling this may be stolen into (see `expressions`).
     pub fn near(&self) -> &NearIndex {
-        self.near.0.get_or_init(|| std::sync::Arc::new(NearIndex::build(&self.geometry)))
+        self.near.0.get_or_init(|| std::sync::Arc::new(NearIndex::build(self)))
     }
 
     pub fn grid(&self) -> TopGrid {

@@ -22,8 +22,11 @@
 
 use rayon::prelude::*;
 
+use crate::boundary::Boundary;
 use crate::coords::{Point, HALF_TURN, TURN};
-use crate::geometry::{ZoneGeometry, NO_ZONE};
+use crate::geometry::NO_ZONE;
+use crate::index::ZoneIndex;
+use crate::query::all_zones;
 use crate::sphere::{box_chord2_lower_bound, cap_box, chord2_to_arc, unit, Vec3, EARTH_RADIUS_M};
 
 /// How far a piece's great-circle arc may stray from its lon/lat segment, in metres.
@@ -85,8 +88,9 @@ impl Nearest {
 }
 
 impl NearIndex {
-    pub fn build(geometry: &ZoneGeometry) -> NearIndex {
-        let (ends, piece_zone, points) = pieces(geometry);
+    /// The edges of `index`'s zones, less the lines reading them made (`pieces`).
+    pub fn build(index: &ZoneIndex) -> NearIndex {
+        let (ends, piece_zone, points) = pieces(index);
         let mut pairs: Vec<(u32, u32)> = (0..piece_zone.len())
             .into_par_iter()
             .filter(|&k| piece_zone[k] != NO_ZONE)
@@ -427,18 +431,42 @@ fn cells_of(a: Point, b: Point) -> impl Iterator<Item = u32> {
 
 /// The pieces of every edge: their ends as unit vectors and as snapped points, rings closed,
 /// and the zone of each piece (`NO_ZONE` at a ring's last end).
-fn pieces(geometry: &ZoneGeometry) -> (Vec<Vec3>, Vec<u32>, Vec<Point>) {
+fn pieces(index: &ZoneIndex) -> (Vec<Vec3>, Vec<u32>, Vec<Point>) {
+    let geometry = index.geometry();
     let mut points = Vec::with_capacity(geometry.vertices.len());
     let mut zones = Vec::with_capacity(geometry.vertices.len());
+    let mut made = MadeLines::new(index);
+    let push = |a: Point, b: Point, zone: u32, points: &mut Vec<Point>, zones: &mut Vec<u32>| {
+        let n = pieces_of_edge(a, b);
+        for k in 0..n {
+            points.push(between(a, b, k, n));
+            zones.push(zone);
+        }
+    };
     for p in 0..geometry.polygon_count() {
         let zone = geometry.polygon_zone[p];
         for r in geometry.polygon_rings[p] as usize..geometry.polygon_rings[p + 1] as usize {
             let ring = &geometry.vertices[geometry.ring_starts[r] as usize..geometry.ring_starts[r + 1] as usize];
             for w in ring.windows(2) {
-                let n = pieces_of_edge(w[0], w[1]);
-                for k in 0..n {
-                    points.push(between(w[0], w[1], k, n));
-                    zones.push(zone);
+                let (a, b) = (w[0], w[1]);
+                if along_a_pole(a, b) {
+                    // One point on the sphere, and a border only where other edges end there.
+                    points.push(a);
+                    zones.push(NO_ZONE);
+                } else if may_be_made(a, b) {
+                    // Its stretches in the zone (a cut through it: harmless, since no point
+                    // outside is nearer to them than to the border) stay; the others go.
+                    let cuts = made.cuts(zone, a, b);
+                    for c in cuts.windows(2) {
+                        if made.holds(zone, Point::new(c[0].x, ((c[0].y as i64 + c[1].y as i64) / 2) as i32)) {
+                            push(c[0], c[1], zone, &mut points, &mut zones);
+                        } else {
+                            points.push(c[0]);
+                            zones.push(NO_ZONE);
+                        }
+                    }
+                } else {
+                    push(a, b, zone, &mut points, &mut zones);
                 }
             }
             points.push(*ring.last().expect("rings are closed"));
@@ -447,6 +475,114 @@ fn pieces(geometry: &ZoneGeometry) -> (Vec<Vec3>, Vec<u32>, Vec<Point>) {
     }
     let ends = points.par_iter().map(|p| unit(p.x as f64 * RADIANS_PER_UNIT, p.y as f64 * RADIANS_PER_UNIT)).collect();
     (ends, zones, points)
+}
+
+// ---- Lines the reading made. Cutting a zone at the antimeridian (`antimeridian`) adds edges
+// along ±180: where the zone lies on both sides of them, and where Sutherland–Hodgman bridged
+// a bay that crosses the meridian, outside the zone. Closing a ring round a pole adds an edge
+// along the pole's latitude and two along a meridian down to it, which may cross a hole.
+// Tagging never sees them (the even-odd rule cancels them), but a distance to them would be a
+// distance to nothing. An input may draw the same lines itself (a file cut at 180, Natural
+// Earth's Antarctica closed along -90), and they may be true borders too (a zone that ends at
+// 180). So an edge along ±180, or along a meridian to a pole, is kept where it lies in its
+// zone's closure, by tagging beside the middle of each stretch between the places where the
+// zone's edges meet its line; an edge along a pole's latitude is never kept.
+
+const POLE: i64 = HALF_TURN / 2;
+
+fn along_a_pole(a: Point, b: Point) -> bool {
+    a.y == b.y && (a.y as i64).abs() == POLE
+}
+
+fn may_be_made(a: Point, b: Point) -> bool {
+    a.x == b.x
+        && a.y != b.y
+        && ((a.x as i64).abs() == HALF_TURN || (a.y as i64).abs() == POLE || (b.y as i64).abs() == POLE)
+}
+
+/// The places where each zone's edges meet a meridian, found once per zone and meridian.
+struct MadeLines<'a> {
+    index: &'a ZoneIndex,
+    /// The polygons of each zone (filled on first use).
+    polygons_of_zone: Option<Vec<Vec<usize>>>,
+    /// (zone, meridian x) -> latitudes where the zone's edges meet it, ascending.
+    meetings: std::collections::HashMap<(u32, i32), Vec<i32>>,
+    zones_here: Vec<u32>,
+}
+
+impl<'a> MadeLines<'a> {
+    fn new(index: &'a ZoneIndex) -> Self {
+        MadeLines { index, polygons_of_zone: None, meetings: Default::default(), zones_here: Vec::new() }
+    }
+
+    /// The ends of the stretches of vertical edge a–b between the places where its zone's
+    /// edges meet its meridian, from a to b (a and b included).
+    fn cuts(&mut self, zone: u32, a: Point, b: Point) -> Vec<Point> {
+        // -180 and 180 are one meridian: the zone's edges on either side meet it.
+        let line = if (a.x as i64).abs() == HALF_TURN { -HALF_TURN as i32 } else { a.x };
+        let geometry = self.index.geometry();
+        let polygons_of_zone = self.polygons_of_zone.get_or_insert_with(|| {
+            let mut of = vec![Vec::new(); geometry.zone_count as usize];
+            for (p, &z) in geometry.polygon_zone.iter().enumerate() {
+                of[z as usize].push(p);
+            }
+            of
+        });
+        let meetings = self.meetings.entry((zone, line)).or_insert_with(|| {
+            let xs: &[i64] = if line as i64 == -HALF_TURN { &[-HALF_TURN, HALF_TURN] } else { &[line as i64] };
+            let mut ys = Vec::new();
+            for &p in &polygons_of_zone[zone as usize] {
+                let rings = geometry.polygon_rings[p] as usize..geometry.polygon_rings[p + 1] as usize;
+                let edges = geometry.vertices
+                    [geometry.ring_starts[rings.start] as usize..geometry.ring_starts[rings.end] as usize]
+                    .windows(2);
+                for w in edges {
+                    let (u, v) = ((w[0].x as i64, w[0].y as i64), (w[1].x as i64, w[1].y as i64));
+                    for &x in xs {
+                        if (u.0 - x).signum() * (v.0 - x).signum() > 0 {
+                            continue;
+                        }
+                        if u.0 == v.0 {
+                            ys.extend([u.1 as i32, v.1 as i32]);
+                        } else {
+                            // Rounded to the nearest unit; the stretches are tested at their middles.
+                            let t = (x - u.0) as f64 / (v.0 - u.0) as f64;
+                            ys.push((u.1 as f64 + t * (v.1 - u.1) as f64).round() as i32);
+                        }
+                    }
+                }
+            }
+            // (Windows over a polygon's rings also pair a ring's last vertex with the next
+            // ring's first: a vertical pair at most adds a place, which only splits a stretch.)
+            ys.sort_unstable();
+            ys.dedup();
+            ys
+        });
+        let (lo, hi) = (a.y.min(b.y), a.y.max(b.y));
+        let from = meetings.partition_point(|&y| y <= lo);
+        let to = meetings.partition_point(|&y| y < hi);
+        let mut cuts: Vec<Point> = std::iter::once(lo)
+            .chain(meetings[from..to].iter().copied())
+            .chain(std::iter::once(hi))
+            .map(|y| Point::new(a.x, y))
+            .collect();
+        if a.y > b.y {
+            cuts.reverse();
+        }
+        cuts
+    }
+
+    /// Whether `p`, on a vertical edge of `zone`, lies in the zone's closure: whether the zone
+    /// holds a point one unit beside it, on either side. (Not `p` itself under the inclusive
+    /// rule: `p` lies on the made line, which is an edge to tagging.)
+    fn holds(&mut self, zone: u32, p: Point) -> bool {
+        [-1, 1].into_iter().any(|side| {
+            let x = (p.x as i64 + side + HALF_TURN).rem_euclid(TURN) - HALF_TURN;
+            self.zones_here.clear();
+            all_zones(self.index, Point::new(x as i32, p.y), Boundary::HalfOpen, &mut self.zones_here);
+            self.zones_here.contains(&zone)
+        })
+    }
 }
 
 /// How many pieces edge a–b is cut into (see the module's opening comment).
@@ -551,6 +687,62 @@ mod tests {
         assert_eq!(near.search(p, 4.0).zone, 0);
         // Max distance: null beyond it.
         assert_eq!(near.search(p, metres_to_chord2(1000.0)).zone, NO_ZONE);
+    }
+
+    /// Distances in km to the zones of `text` (one zone) from (lat, lon) points.
+    fn km(text: &str, points: &[(f64, f64)]) -> Vec<f64> {
+        let index = zones(text);
+        let near = index.near();
+        points
+            .iter()
+            .map(|&(lat, lon)| chord2_to_metres(near.search(snap_query(lat, lon).unwrap(), 4.0).chord2) / 1e3)
+            .collect()
+    }
+
+    fn degrees_km(d: f64) -> f64 {
+        d.to_radians() * EARTH_RADIUS_M / 1e3
+    }
+
+    /// The lines cutting and closing a zone made (a bridge along 180 across a bay, a ring's
+    /// closure along a pole and down to it) are no border: nothing is measured to them where
+    /// they lie outside the zone. Borders that lie on 180 are.
+    #[test]
+    fn lines_the_reading_made_are_not_borders() {
+        // A C open to the east, written past 180: its bay (175..190, -10..10) is outside.
+        let c = r#"{"type":"Polygon","coordinates":[[[170,-30],[190,-30],[190,-10],[175,-10],[175,10],[190,10],[190,30],[170,30],[170,-30]]]}"#;
+        let got = km(c, &[(0.0, 180.0), (0.0, -179.99), (0.0, -175.0)]);
+        for (g, want) in got.iter().zip([degrees_km(5.0), degrees_km(5.01), degrees_km(10.0)]) {
+            assert!((g - want).abs() < 1.0, "{got:?}");
+        }
+        // A zone that ends at 180: its edge there is a border, seen from across the meridian.
+        let east = r#"{"type":"Polygon","coordinates":[[[170,0],[180,0],[180,10],[170,10],[170,0]]]}"#;
+        let got = km(east, &[(5.0, -179.0)]);
+        let want = (5f64.to_radians().cos() * 1f64.to_radians().sin()).asin() * EARTH_RADIUS_M / 1e3;
+        assert!((got[0] - want).abs() < 1.0, "{got:?} {want}");
+        // The Southern Ocean between two rings round the pole (Antarctica the hole), starting at
+        // different longitudes: from Antarctica, the distance to the coast at 70 S.
+        let around = |start: f64, lat: f64| {
+            let r: Vec<String> = (0..=36)
+                .map(|k| format!("[{},{lat}]", ((start + 10.0 * (k % 36) as f64 + 180.0).rem_euclid(360.0) - 180.0)))
+                .collect();
+            format!("[{}]", r.join(","))
+        };
+        for (shell, hole) in [(-180.0, -180.0), (30.0, -150.0)] {
+            let ocean =
+                format!(r#"{{"type":"Polygon","coordinates":[{},{}]}}"#, around(shell, -60.0), around(hole, -70.0));
+            let got = km(&ocean, &[(-80.0, -179.0), (-80.0, 175.0), (-89.0, 0.0)]);
+            for (g, want) in got.iter().zip([degrees_km(10.0), degrees_km(10.0), degrees_km(19.0)]) {
+                assert!((g - want).abs() < 1.0, "rings from {shell}, {hole}: {got:?}");
+            }
+        }
+        // An island in a sea round the North Pole whose ring starts at 30 E, down the island.
+        let sea = format!(
+            r#"{{"type":"Polygon","coordinates":[{},[[25,78],[35,78],[35,80],[25,80],[25,78]]]}}"#,
+            around(30.0, 70.0)
+        );
+        let got = km(&sea, &[(79.0, 32.0)]);
+        let want = (79f64.to_radians().cos() * 3f64.to_radians().sin()).asin() * EARTH_RADIUS_M / 1e3;
+        assert!((got[0] - want).abs() < 1.0, "{got:?} {want}");
     }
 
     #[test]

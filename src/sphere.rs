@@ -80,9 +80,40 @@ pub fn metres_to_chord2(metres: f64) -> f64 {
 pub fn max_chord2(max_distance: Option<f64>) -> Result<f64, String> {
     match max_distance {
         None => Ok(4.0),
-        Some(m) if m.is_finite() && m >= 0.0 => Ok(metres_to_chord2(m)),
+        Some(m) if m.is_finite() && m >= 0.0 => Ok(largest_chord2_within(m)),
         Some(m) => Err(format!("max_distance must be a finite number of metres >= 0, not {m}")),
     }
+}
+
+/// The largest squared chord whose distance (`chord2_to_metres`) is at most `metres`: the
+/// bound a search keeps a piece within, so that a point exactly `max_distance` away, as
+/// `chord2_to_metres` reports it, is kept. (`metres_to_chord2` alone can land an ulp or two
+/// below that point's chord, the two conversions rounding differently.)
+fn largest_chord2_within(metres: f64) -> f64 {
+    let mut chord2 = metres_to_chord2(metres).min(4.0);
+    // Both conversions are monotonic and within a few ulps of each other's inverse.
+    for _ in 0..64 {
+        if chord2 > 0.0 && chord2_to_metres(chord2) > metres {
+            chord2 = adjacent(chord2, -1);
+        } else {
+            break;
+        }
+    }
+    for _ in 0..64 {
+        let up = adjacent(chord2, 1);
+        if up <= 4.0 && chord2_to_metres(up) <= metres {
+            chord2 = up;
+        } else {
+            break;
+        }
+    }
+    chord2
+}
+
+/// The float next to `x` (>= 0, finite) upward (`step` 1) or downward (-1): `f64::next_up`
+/// and `next_down`, which are newer than the crate's minimum Rust.
+fn adjacent(x: f64, step: i64) -> f64 {
+    f64::from_bits((x.to_bits() as i64 + step) as u64)
 }
 
 /// A lower bound of `sin²(x/2)` (the haversine of x) for |x| <= π, without trigonometry:
@@ -132,6 +163,28 @@ mod tests {
         let (dp, dl) = (p2 - p1, (lon2 - lon1).to_radians());
         let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
         2.0 * EARTH_RADIUS_M * h.sqrt().asin()
+    }
+
+    /// A point exactly `max_distance` away (as the distance reports it) is within it, and
+    /// the next chord is not.
+    #[test]
+    fn the_largest_distance_bound_is_inclusive() {
+        let mut checked = 0;
+        for k in 0..20_000u32 {
+            let metres = [1.0, 111_178.142_964_789_92, 20_015_114.0][k as usize % 3] * (1.0 + k as f64 * 1e-5);
+            let chord2s = [metres_to_chord2(metres), adjacent(metres_to_chord2(metres), 1)];
+            for chord2 in chord2s.into_iter().filter(|&c| c <= 4.0) {
+                let exact = chord2_to_metres(chord2);
+                let bound = max_chord2(Some(exact)).unwrap();
+                assert!(chord2 <= bound, "{exact} m: chord² {chord2} beyond the bound {bound}");
+                assert!(chord2_to_metres(bound) <= exact);
+                assert!(bound == 4.0 || chord2_to_metres(adjacent(bound, 1)) > exact);
+                checked += 1;
+            }
+        }
+        assert_eq!(max_chord2(Some(0.0)).unwrap(), 0.0);
+        assert_eq!(max_chord2(Some(1e9)).unwrap(), 4.0);
+        assert!(checked > 0);
     }
 
     #[test]

@@ -34,7 +34,8 @@ class Oracle:
         for z, feature in enumerate(collection["features"]):
             geometry = shape(feature["geometry"])
             for part in getattr(geometry, "geoms", [geometry]):
-                for ring in [part.exterior, *part.interiors]:
+                # A polygon's rings, or lines given as the borders themselves.
+                for ring in [part.exterior, *part.interiors] if hasattr(part, "exterior") else [part]:
                     xy = np.asarray(shapely.segmentize(shapely.LineString(ring.coords), 0.01).coords)
                     for start in range(0, len(xy) - 1, 64):
                         chunks.append(xy[start : start + 65])
@@ -343,3 +344,79 @@ def test_max_distance_takes_any_real_number_and_refuses_the_rest():
     for bad in (-1, float("nan"), np.float32("inf")):
         with pytest.raises(ValueError, match="max_distance must be a finite number of metres >= 0"):
             distances(bad)
+
+
+def around(start: float, lat: float) -> list[list[float]]:
+    """A line along `lat` once round the globe eastward from `start`, in steps of 10 degrees,
+    longitudes continuous (past 180)."""
+    return [[start + 10.0 * k, lat] for k in range(37)]
+
+
+def wrapped(line: list[list[float]]) -> list[list[float]]:
+    """`line` with longitudes in [-180, 180), as files write them (jumps at 180)."""
+    return [[(x + 180) % 360 - 180, y] for x, y in line]
+
+
+def cut_at_180(line: list[list[float]]) -> list[list[list[float]]]:
+    """A line with continuous longitudes as parts within [-180, 180] (for the oracle, which
+    looks for borders there), cut where it crosses 180."""
+    parts: list[list[list[float]]] = [[]]
+    for (x0, y0), (x1, y1) in zip(line, line[1:]):
+        turn0, turn1 = math.floor((x0 + 180) / 360), math.floor((x1 + 180) / 360)
+        if not parts[-1]:
+            parts[-1].append([x0 - 360 * turn0, y0])
+        if turn0 != turn1:
+            meridian = 360 * max(turn0, turn1) - 180
+            y = y0 + (meridian - x0) / (x1 - x0) * (y1 - y0)
+            parts[-1].append([meridian - 360 * turn0, y])
+            parts.append([[meridian - 360 * turn1, y]])
+        parts[-1].append([x1 - 360 * turn1, y1])
+    return [part for part in parts if len(part) > 1]
+
+
+def test_lines_the_reading_made_are_not_borders():
+    """Zones the reading cuts at 180 or closes along a pole: a C whose bay opens across 180 (the
+    cut bridged the bay), the Southern Ocean between rings round the pole starting at
+    different longitudes (the closures ran down through Antarctica, the hole), a sea round the
+    North Pole with an island (the closure ran through it). The distances are those to the
+    true borders: the oracle is given only the rings as drawn, longitudes continuous."""
+    bay = [[170, -30], [190, -30], [190, -10], [175, -10], [175, 10], [190, 10], [190, 30], [170, 30], [170, -30]]
+    island = [[25, 78], [35, 78], [35, 80], [25, 80], [25, 78]]
+    cases = {
+        "bay": ([bay], [bay], (-40, 40), (160, 200)),
+        "southern ocean": (
+            [wrapped(around(30, -60)), wrapped(around(-150, -70))],
+            [around(30, -60), around(-150, -70)],
+            (-90, -50),
+            (-180, 180),
+        ),
+        "arctic island": ([wrapped(around(30, 70)), island], [around(30, 70), island], (55, 85), (-180, 180)),
+    }
+    rng = np.random.default_rng(31)
+    for name, (rings, borders, lats, lons) in cases.items():
+        zones = pz.Zones.from_geojson({"type": "Polygon", "coordinates": rings})
+        lat = rng.uniform(*lats, 600).round(5)
+        lon = ((rng.uniform(*lons, 600) + 180) % 360 - 180).round(5)
+        parts = [part for line in borders for part in cut_at_180(line)]
+        truth = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": {}, "geometry": {"type": "MultiLineString", "coordinates": parts}}
+            ],
+        }
+        checked = check_against_oracle(zones, truth, lat, lon)
+        assert checked > 150, name
+    # And the tags: inside the band, not on the island or in the bay.
+    sea = pz.Zones.from_geojson({"type": "Polygon", "coordinates": [wrapped(around(30, 70)), island]})
+    assert sea.tag_numpy([79.0, 79.0, 75.0, 85.0], [27.0, 32.0, 32.0, -150.0]).tolist() == [-1, -1, 0, 0]
+
+
+def test_a_point_exactly_max_distance_away_is_kept(bundled_zones):
+    """Only points farther than max_distance are null: at exactly their own distance, every one
+    keeps it (the bound in metres and the chords measured rounded differently)."""
+    lat, lon = POINTS
+    lat, lon = lat[:2_000], lon[:2_000]
+    full = bundled_zones.distance_numpy(lat, lon)
+    for i in range(len(lat)):
+        if full[i] > 0:
+            assert bundled_zones.distance_numpy(lat[i : i + 1], lon[i : i + 1], max_distance=full[i])[0] == full[i]
