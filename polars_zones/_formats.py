@@ -102,6 +102,7 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
                 f"{source}: geometry column {column!r} has encoding {encoding!r}; only WKB is read "
                 "(geopandas: to_parquet(..., geometry_encoding='WKB'))"
             )
+        check_planar_edges(info.get("edges"), f"{source}, geometry column {column!r}")
         crs = info["crs"] if "crs" in info else GEOPARQUET_DEFAULT_CRS
         crs = UNKNOWN if crs is None else crs
         skip += [c for c in geo.get("columns", {}) if c != column]
@@ -118,7 +119,7 @@ def read_geoparquet(path: Path, where: str | None) -> Features:
                 "for a plain column of WKB, use Zones.from_wkb(pl.read_parquet(path)[column])"
             )
         column = wkb_columns[0]
-        crs = arrow_crs(table.schema.field(column))
+        crs = arrow_crs(table.schema.field(column), f"{source}, geometry column {column!r}")
     stored = table.schema.field(column).type
     stored = getattr(stored, "storage_type", stored)  # GeoArrow's extension type: its binary storage
     if not (pa.types.is_binary(stored) or pa.types.is_large_binary(stored) or pa.types.is_binary_view(stored)):
@@ -178,8 +179,23 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
         raise ValueError(f"{source}{f', layer {layer!r},' if layer else ''} has no geometry column")
     column = columns[0]
     crs = meta.get("crs") or UNKNOWN
-    frame = cast(pl.DataFrame, pl.from_arrow(table))
-    return Features(frame[column].to_list(), frame.drop(column), crs, source)
+    properties = table.drop_columns([column])
+    try:
+        properties.validate(full=True)
+    except ValueError as error:  # pyarrow.ArrowInvalid
+        raise ValueError(f"{source}: GDAL returned an invalid column: {error}") from None
+    geometries = table.column(column)
+    try:
+        geometries.validate(full=True)
+        rows = geometries.to_pylist()
+    except ValueError:  # pyarrow.ArrowInvalid
+        # GDAL's Arrow reader returns the WKB column of a FlatGeobuf with a null or empty
+        # geometry with broken offsets (Polars read out of bounds and crashed on it); its row
+        # reader gets the same features right.
+        rows = list(pyogrio.raw.read(path, layer=layer, where=where, columns=[])[2])
+        if len(rows) != table.num_rows:
+            raise ValueError(f"{source}: GDAL's readers disagree on the number of features") from None
+    return Features(rows, cast(pl.DataFrame, pl.from_arrow(properties)), crs, source)
 
 
 def geoarrow_wkb(field: Any) -> bool:
@@ -190,19 +206,41 @@ def geoarrow_wkb(field: Any) -> bool:
     return name == "geoarrow.wkb"
 
 
-def arrow_crs(field: Any) -> Any:
-    """The CRS of a GeoArrow WKB field (its extension metadata), None when it names none."""
+def arrow_crs(field: Any, source: str = "the geometries") -> Any:
+    """The CRS of a GeoArrow WKB field (its extension metadata), None when it names none.
+    Refuses a field whose metadata says its edges are not planar (`check_planar_edges`)."""
     raw = None
     serialized = getattr(field.type, "__arrow_ext_serialize__", None)
     if serialized is not None:
         raw = serialized()
     elif field.metadata:
         raw = field.metadata.get(b"ARROW:extension:metadata")
+    return _extension_crs(raw, source)
+
+
+def _extension_crs(raw: str | bytes | None, source: str) -> Any:
+    """The CRS named by GeoArrow extension metadata (JSON), its edges checked."""
     try:
-        crs = json.loads(raw).get("crs") if raw else None
-    except (ValueError, AttributeError):
+        metadata = json.loads(raw) if raw else {}
+    except ValueError:
         return None
-    return crs or None
+    if not isinstance(metadata, dict):
+        return None
+    check_planar_edges(metadata.get("edges"), source)
+    return metadata.get("crs") or None
+
+
+def check_planar_edges(edges: Any, source: str) -> None:
+    """Refuses geometries whose metadata (GeoParquet's or GeoArrow's "edges") says their edges
+    are not straight lines in longitude/latitude: the index reads every edge as one, so a long
+    spherical edge (a great circle) would be tagged along another line, silently."""
+    if edges is None or (isinstance(edges, str) and edges.lower() == "planar"):
+        return
+    raise ValueError(
+        f"{source}: its metadata says the edges are {edges!r}, not planar; polars-zones reads every "
+        "edge as a straight line in longitude/latitude, which a long spherical edge is not: add "
+        "vertices along the great circles first, and write the edges as planar"
+    )
 
 
 # ---- WKB -----------------------------------------------------------------------------------
@@ -253,10 +291,7 @@ def series_rows(series: pl.Series) -> tuple[list[bytes | None], Any]:
     if extension is not None and isinstance(dtype, extension):
         if dtype.ext_name() != "geoarrow.wkb":
             raise TypeError(f"a polars Series of {dtype.ext_name()} is not WKB")
-        try:
-            crs = json.loads(dtype.ext_metadata() or "{}").get("crs") or None
-        except (ValueError, AttributeError):
-            crs = None
+        crs = _extension_crs(dtype.ext_metadata(), f"the Series {series.name!r}")
         dtype = dtype.ext_storage()
     if dtype not in (pl.Binary, pl.Null):
         raise TypeError(f"a polars Series of WKB has dtype Binary, not {dtype}")

@@ -332,7 +332,7 @@ class Zones:
         """
         if hasattr(geometries, "__geo_interface__") and not hasattr(geometries, "__len__"):
             geometries = [geometries]
-        geometries = list(geometries)
+        geometries = list(_in_lonlat(geometries))
         # Named as the other constructors name zones (`from_geojson`'s id_property).
         names = None if ids is None else _formats.zone_names(_formats.plain_list(ids), "element")
         if names is not None and len(names) != len(geometries):
@@ -366,9 +366,7 @@ class Zones:
         import numpy as np
         import shapely
 
-        crs = getattr(frame_or_series, "crs", None)
-        if crs is not None and not crs.equals("OGC:CRS84", ignore_axis_order=True):
-            frame_or_series = frame_or_series.to_crs("OGC:CRS84")
+        frame_or_series = _in_lonlat(frame_or_series)
         geometries = np.asarray(getattr(frame_or_series, "geometry", frame_or_series), dtype=object)
         ids = None
         if id_column is not None:
@@ -760,8 +758,19 @@ def _geojson_text(source: Any, where: str) -> str:
             raise ValueError(f"{where}: {text!r} is not a file")
         return _decoded(path.read_bytes(), where, repr(text))
     if hasattr(source, "__geo_interface__"):
-        return _shapely_json(source)
+        return _shapely_json(_in_lonlat(source))
     raise TypeError(f"{where}: expected a path, a GeoJSON text or dict, got {type(source).__name__}")
+
+
+def _in_lonlat(source: Any) -> Any:
+    """A GeoDataFrame or GeoSeries (anything with a pyproj `crs` and `to_crs`) in a CRS other
+    than longitude/latitude on WGS84, reprojected to it; anything else as it is. Its
+    `__geo_interface__` and its geometries carry their coordinates without their CRS, and grads
+    or another prime meridian read as degrees would be tagged wrongly, silently."""
+    crs = getattr(source, "crs", None)
+    if crs is None or not hasattr(source, "to_crs") or crs.equals("OGC:CRS84", ignore_axis_order=True):
+        return source
+    return source.to_crs("OGC:CRS84")
 
 
 def _open_descriptor(name: str) -> tuple[int, bool] | None:

@@ -243,6 +243,72 @@ def test_a_saved_index(bundled_zones, tmp_path):
             pz.Zones.from_file(tmp_path / "z.pzi", **options)
 
 
+@pytest.mark.parametrize("missing", [None, shapely.Polygon()], ids=["null", "empty"])
+def test_a_flatgeobuf_with_a_null_or_empty_geometry(frame, tmp_path, missing, oracle_points):
+    """GDAL's Arrow reader gives such a file's WKB column broken offsets, on which Polars read
+    out of bounds and the process died; the features are read by GDAL's row reader instead."""
+    part = frame.head(4).copy()
+    part.loc[1, "geometry"] = missing
+    part.to_file(tmp_path / "z.fgb", SPATIAL_INDEX="NO")
+    with pytest.warns(pz.ZonesWarning, match="skipped 1 feature"):
+        zones = pz.Zones.from_file(tmp_path / "z.fgb", id_property="A3")
+    kept = part.drop(index=1)
+    assert zones.ids == kept["A3"].tolist()
+    expected = pz.Zones.from_geopandas(kept, id_column="A3")
+    lat, lon = oracle_points
+    assert zone_sets(zones, lat, lon) == zone_sets(expected, lat, lon)
+
+
+def test_spherical_edges_are_refused(frame, tmp_path):
+    """A file that says its edges are great circles would be tagged along straight lon/lat
+    lines instead, silently: GeoParquet's "edges" and GeoArrow's extension metadata."""
+    import json
+
+    frame.head(3).to_parquet(tmp_path / "z.parquet")
+    table = pq.read_table(tmp_path / "z.parquet")
+    geo = json.loads(table.schema.metadata[b"geo"])
+    geo["columns"]["geometry"]["edges"] = "spherical"
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(geo).encode()}), tmp_path / "s.parquet")
+    with pytest.raises(ValueError, match=r"s.parquet', geometry column 'geometry': .*'spherical', not planar"):
+        pz.Zones.from_file(tmp_path / "s.parquet")
+    # A GeoArrow WKB column without GeoParquet metadata, and the same array given to from_wkb.
+    field = pa.field(
+        "geometry",
+        pa.binary(),
+        metadata={b"ARROW:extension:name": b"geoarrow.wkb", b"ARROW:extension:metadata": b'{"edges":"spherical"}'},
+    )
+    plain = pa.table({"geometry": table["geometry"].cast(pa.binary())}, schema=pa.schema([field]))
+    pq.write_table(plain, tmp_path / "g.parquet")
+    with pytest.raises(ValueError, match=r"'spherical', not planar"):
+        pz.Zones.from_file(tmp_path / "g.parquet")
+    # Planar edges, said or not, are read.
+    geo["columns"]["geometry"]["edges"] = "planar"
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(geo).encode()}), tmp_path / "p.parquet")
+    assert len(pz.Zones.from_file(tmp_path / "p.parquet")) == 3
+
+
+def test_a_geodataframe_in_another_lonlat_crs_is_reprojected_by_every_constructor(frame, oracle_points):
+    """Grads from the Paris meridian (EPSG:4807) read as degrees from Greenwich tag wrong
+    places: a GeoDataFrame or GeoSeries is reprojected however it is passed, as from_geopandas
+    and from_file reproject."""
+    pytest.importorskip("pyproj")
+    part = frame.head(12)
+    paris = part.to_crs(4807)
+    expected = pz.Zones.from_geopandas(part, id_column="A3")
+    lat, lon = oracle_points
+    for zones in (
+        pz.Zones.from_geojson(paris, id_property="A3"),
+        pz.Zones.from_shapely(paris.geometry, ids=paris["A3"]),
+        pz.Zones.from_geopandas(paris, id_column="A3"),
+    ):
+        assert zones.ids == expected.ids
+        assert zone_sets(zones, lat, lon) == zone_sets(expected, lat, lon)
+    tagged = pl.DataFrame({"lat": lat, "lon": lon}).select(pl.col("lat").zones.tag("lon", polygons=paris))
+    assert np.array_equal(
+        tagged.to_series().fill_null(-1).to_numpy(), pz.Zones.from_geopandas(part).tag_numpy(lat, lon)
+    )
+
+
 def test_null_geometries_are_skipped_like_geojson_features(frame, tmp_path):
     part = frame.head(4).copy()
     part.loc[1, "geometry"] = None
