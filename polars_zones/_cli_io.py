@@ -59,11 +59,31 @@ class UserError(Exception):
 # ---- inputs ---------------------------------------------------------------------------
 
 
-def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]:
+def expand_points(patterns: list[str], output: Path | None = None, output_columns: Sequence[str] = ()) -> list[Path]:
     """Files named by paths, globs or directories (their point files, sorted). Globs and
     directories leave out the output and its temporary files (a second run would read the
-    first one's output); an output named as an input is refused."""
+    first one's output), if the output there has `output_columns` (else it is a file of
+    points that the output would replace: refused); an output named as an input is refused."""
     target = None if output is None else output.resolve()
+
+    def left_out(path: Path) -> bool:
+        """Whether a file a glob or directory names is the output (or its temporary file),
+        refusing an output there that an earlier run did not write."""
+        if not is_output(path):
+            return False
+        if path.resolve() == target and output_columns:
+            try:
+                names = scan_points([path]).collect_schema().names()
+            except (pl.exceptions.PolarsError, OSError):
+                names = []
+            missing = [c for c in output_columns if c not in names]
+            if missing:
+                raise UserError(
+                    f"output {str(output)!r} is one of the inputs {str(path.parent)!r} holds, and no earlier "
+                    f"output (it has no column {missing[0]!r}): writing it would replace those points; "
+                    "write the output elsewhere"
+                )
+        return True
 
     def is_output(path: Path) -> bool:
         if target is None:
@@ -77,7 +97,7 @@ def expand_points(patterns: list[str], output: Path | None = None) -> list[Path]
         )
 
     def found(paths: list[Path], nothing: str) -> list[Path]:
-        kept = [p for p in paths if not is_output(p)]
+        kept = [p for p in paths if not left_out(p)]
         if not kept:
             raise UserError(nothing + (" other than the output" if paths else ""))
         return kept
@@ -115,15 +135,38 @@ def scan_points(files: list[Path], numbers: Sequence[str] = ()) -> pl.LazyFrame:
     for f in files:
         by_format.setdefault(POINT_FORMATS[f.suffix.lower()], []).append(str(f))
     floats: dict[str, pl.DataType] = {name: pl.Float64() for name in numbers}
-    scans = []
+    scans: list[tuple[str, pl.LazyFrame]] = []
     for kind, paths in by_format.items():
         if kind == "parquet":
-            scans.append(pl.scan_parquet(paths, glob=False))
+            scans.append((kind, pl.scan_parquet(paths, glob=False)))
         elif kind == "csv":
-            scans.extend(scan_csvs(paths, floats))
+            scans.extend((kind, scan) for scan in scan_csvs(paths, floats))
         else:  # scan_ndjson always expands globs: escape them
-            scans.append(pl.scan_ndjson([glob.escape(p) for p in paths], schema_overrides=floats or None))
-    return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
+            scans.append((kind, pl.scan_ndjson([glob.escape(p) for p in paths], schema_overrides=floats or None)))
+    if len(scans) == 1:
+        return scans[0][1]
+    check_kinds_agree(scans)
+    return pl.concat([scan for _, scan in scans], how="diagonal_relaxed")
+
+
+def check_kinds_agree(scans: list[tuple[str, pl.LazyFrame]]) -> None:
+    """Refuses a column that is a date or time in some inputs and a number in others: joining
+    them by column name (`diagonal_relaxed`) would turn the dates into their raw integers,
+    in another unit than the numbers (epoch seconds beside microseconds), silently."""
+    temporal: dict[str, tuple[str, pl.DataType]] = {}
+    numeric: dict[str, tuple[str, pl.DataType]] = {}
+    for kind, scan in scans:
+        for name, dtype in scan.collect_schema().items():
+            if dtype.is_temporal():
+                temporal.setdefault(name, (kind, dtype))
+            elif dtype.is_numeric():
+                numeric.setdefault(name, (kind, dtype))
+    for name in temporal.keys() & numeric.keys():
+        (t_kind, t_type), (n_kind, n_type) = temporal[name], numeric[name]
+        raise UserError(
+            f"column {name!r} is {t_type} in the {t_kind} input and {n_type} in the {n_kind} input: "
+            "convert one so that all inputs give it the same kind of value"
+        )
 
 
 def scan_csvs(paths: list[str], floats: dict[str, pl.DataType]) -> list[pl.LazyFrame]:

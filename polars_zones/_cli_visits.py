@@ -40,7 +40,7 @@ from polars_zones._cli_io import (
 )
 from polars_zones._internal import points_seen
 from polars_zones._report import visits_summary, visits_table
-from polars_zones._visits import DurationLike
+from polars_zones._visits import OUTPUT_COLUMNS, DurationLike
 
 # Bytes per row a sort of (vessel, time, zone) holds, with its indexes and copies.
 SORT_BYTES_PER_ROW = 64
@@ -94,6 +94,11 @@ def threshold(value: str | None, option: str, dtype: pl.DataType) -> DurationLik
             return pz.parse_duration(value)
         except ValueError as error:
             raise UserError(f"{option}: {error}") from None
+    if dtype.is_integer():
+        try:
+            return int(value)  # exactly, beyond 2^53 too
+        except ValueError:
+            pass
     try:
         number = float(value)
     except ValueError:
@@ -123,7 +128,7 @@ def visits_files(
     zones_where: str | None = None,
 ) -> None:
     """`polars-zones visits`: `lat`/`lon` None are found among common names, as for `tag`."""
-    files = expand_points(points, output)
+    files = expand_points(points, output, (column, *OUTPUT_COLUMNS))
     kind = output_format(output)
     zones = load_zones(zones_path, id_property, zones_layer, zones_where)
     try:
@@ -264,7 +269,9 @@ def by_bucket(
         tagged, pl.PartitionBy(positions, key={"__visits_bucket": key}, include_key=False), "parquet", total, quiet
     )
     parts = []
-    for k, directory in enumerate(sorted(p for p in positions.iterdir() if p.is_dir())):
+    # No rows at all write no partition, and (Polars 2.1) not the directory either.
+    written = sorted(p for p in positions.iterdir() if p.is_dir()) if positions.is_dir() else []
+    for k, directory in enumerate(written):
         part = staging / f"visits-{k}.parquet"
         # Listed here, not by a Polars glob: the staging directory is named after the output,
         # which may hold "[" or "*".

@@ -164,7 +164,7 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequ
 def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int | None] | None:
     """One Int128 key that orders rows by vessel, then time, when `by` is one integer (or
     Enum, Categorical, Boolean) column and the time is integer-based (Datetime, Date,
-    integers): vessel * 2^64 + time, each shifted into its 64 bits. A sort on it is several
+    integers), neither of 128 bits: vessel * 2^64 + time, each shifted into its 64 bits. A sort on it is several
     times faster than Polars' multi-column sort, which compares row-encoded bytes. Vessels
     need only be contiguous, not in `by` order (the visits are sorted again at the end), so
     Enum and Categorical vessels use their codes.
@@ -175,6 +175,8 @@ def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int
     if len(by) != 1:
         return None
     vessel, when = schema[by[0]], schema[time]
+    if pl.Int128 in (vessel, when) or pl.UInt128 in (vessel, when):
+        return None  # values beyond 64 bits: no room in one Int128 (the multi-column sort)
     shared = None
     if vessel in (pl.Int64, pl.UInt64):
         shared = -(2**63) if vessel == pl.Int64 else 2**64 - 1

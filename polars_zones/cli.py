@@ -159,7 +159,7 @@ def tag_files(
     With `nearest`, the zone column holds the nearest zone within `max_distance` metres and a
     `distance_m` column is added. With `quiet`, neither the progress bar nor the summary, so
     neither the row count it needs nor the second read of the output that counts the zones."""
-    files = expand_points(points, output)
+    files = expand_points(points, output, (column,))
     if max_distance is not None and not nearest:
         raise UserError("--max-distance needs --nearest")
     if engine == "ray":

@@ -273,6 +273,14 @@ def test_the_output_is_never_read_back_as_input(files, tmp_path):
         assert done.stderr.startswith("error: output") and "is also an input" in done.stderr
     assert (tmp_path / "points.csv").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.parquet.0123abcd.tmp", "points.csv"]
+    # A directory or glob that holds a file of points named as the output: that file is no
+    # earlier output (no zone column), so it is refused, not left out and replaced.
+    shutil.copy(d / "points.csv", tmp_path / "more.csv")
+    for source in (str(tmp_path), str(tmp_path / "*.csv")):
+        done = cli("tag", source, "--zones", BUNDLED, "-o", str(tmp_path / "more.csv"), "-q")
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "no earlier output (it has no column 'zone')" in done.stderr
+        assert (tmp_path / "more.csv").read_bytes() == before
 
 
 def test_damaged_index_and_usage_error(tmp_path, bundled_zones):

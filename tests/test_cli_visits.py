@@ -182,3 +182,36 @@ def test_text_times_with_and_without_offsets_in_one_file(tmp_path):
         done = cli("visits", str(source), *args)
         assert done.returncode == 1 and "cannot read time column 't' as ISO 8601" in done.stderr, done.stderr
         assert repr(times[-1]) in done.stderr or repr(times[0]) in done.stderr, done.stderr
+
+
+def test_inputs_that_disagree_on_the_time_and_empty_buckets(tmp_path):
+    """A time that is a Datetime in one input and epoch seconds in another was joined as raw
+    integers of two units (wrong visits, exit 0): refused. `--buckets` on no rows gives no
+    rows, as one bucket does (it failed looking for the buckets' folder). A numeric threshold
+    beyond 2^53 is read exactly."""
+    when = pl.datetime(2024, 1, 1, time_zone="UTC") + pl.duration(minutes=pl.int_range(4))
+    frame = pl.select(mmsi=pl.lit(1), lat=pl.lit(60.0), lon=pl.lit(5.0), timestamp=when)
+    frame.write_parquet(tmp_path / "a.parquet")
+    frame.with_columns(pl.col("timestamp").dt.epoch("s")).write_csv(tmp_path / "b.csv")
+    common = ["--zones", BUNDLED, "--time", "timestamp", "--by", "mmsi", "-q"]
+    done = cli("visits", str(tmp_path / "a.parquet"), str(tmp_path / "b.csv"), *common, "-o", str(tmp_path / "v.csv"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "column 'timestamp' is Datetime" in done.stderr and "Int64 in the csv input" in done.stderr
+    assert not (tmp_path / "v.csv").exists()
+
+    (tmp_path / "empty.csv").write_text("mmsi,timestamp,lat,lon\n")
+    for buckets in ("1", "2"):
+        target = tmp_path / f"empty-{buckets}.csv"
+        done = cli("visits", str(tmp_path / "empty.csv"), *common, "--buckets", buckets, "-o", str(target))
+        assert done.returncode == 0, done.stderr
+        assert pl.read_csv(target).columns == ["mmsi", "zone", "enter", "exit", "duration", "points"]
+
+    big = 2**53 + 1
+    pl.DataFrame({"mmsi": [1, 1], "lat": [60.0, 60.0], "lon": [5.0, 5.0], "timestamp": [0, big]}).write_csv(
+        tmp_path / "big.csv"
+    )
+    for gap, visits in ((str(big), 1), (str(big - 1), 2)):
+        target = tmp_path / "big-out.csv"
+        done = cli("visits", str(tmp_path / "big.csv"), *common, "--max-gap", gap, "-o", str(target))
+        assert done.returncode == 0, done.stderr
+        assert pl.read_csv(target).height == visits, gap

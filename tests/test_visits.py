@@ -538,3 +538,21 @@ def test_time_in_zone_refuses_a_column_named_like_its_output():
         pz.time_in_zone(df, zone="visits", time="when")
     with pytest.raises(pl.exceptions.ColumnNotFoundError, match="^visits: time column 'when' not found"):
         pz.visits(df, zone="visits", time="when")
+
+
+def test_vessels_and_times_of_128_bits():
+    """One Int128 sort key held vessel * 2^64 + time, which overflowed for 128-bit values (and
+    its null vessel shared a place with -2^40): 128-bit columns take the multi-column sort."""
+    df = pl.DataFrame(
+        {"v": [2**70, 0, 2**70, 0, -(2**40), None, -(2**40), None], "time": list(range(8)), "zone": ["a"] * 8},
+        schema={"v": pl.Int128, "time": pl.Int64, "zone": pl.String},
+    )
+    got = pz.visits(df, by="v")
+    assert sorted(got.select("v", "points").rows(), key=str) == sorted(
+        [(2**70, 2), (0, 2), (-(2**40), 2), (None, 2)], key=str
+    )
+    times = pl.DataFrame(
+        {"v": [1, 2, 1, 2], "time": [0, 2**70, 2**71, 2**70 + 1], "zone": ["a"] * 4},
+        schema={"v": pl.Int64, "time": pl.Int128, "zone": pl.String},
+    )
+    assert pz.visits(times, by="v").select("v", "points").rows() == [(1, 2), (2, 2)]
