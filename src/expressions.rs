@@ -442,9 +442,12 @@ fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let arrays = map_chunks(&lat, &lon, parallel, |la, lo| -> PolarsResult<Box<dyn Array>> {
         let (mut lengths, mut values) = (Vec::with_capacity(la.len()), Vec::new());
         tag_all_slices(&index, la.values(), lo.values(), kwargs.boundary, &mut lengths, &mut values, parallel);
+        let validity = and_validity(input_validity(la, lo), valid_points(la, lo));
+        if validity.unset_bits() > 0 {
+            (lengths, values) = without_null_rows(&lengths, &values, &validity);
+        }
         let offsets: OffsetsBuffer<i64> = Offsets::<i64>::try_from_lengths(lengths.iter().map(|&n| n as usize))?.into();
         let values = PrimitiveArray::new(ArrowDataType::UInt32, values.into(), None);
-        let validity = and_validity(input_validity(la, lo), valid_points(la, lo));
         let dtype = ListArray::<i64>::default_datatype(ArrowDataType::UInt32);
         Ok(Box::new(ListArray::<i64>::new(dtype, offsets, values.boxed(), Some(validity))))
     });
@@ -452,6 +455,25 @@ fn zones_tag_all(inputs: &[Series], context: CallerContext, kwargs: ZonesKwargs)
     let name = inputs[0].name().clone();
     let out = unsafe { ListChunked::from_chunks_and_dtype(name, arrays, DataType::List(Box::new(DataType::UInt32))) };
     Ok(out.into_series())
+}
+
+/// Lists (as lengths and values) with the null rows' lists emptied: a null lat or lon hides a
+/// value the kernel tagged like any other, and a consumer reading the list values raw would
+/// find its zones.
+fn without_null_rows(lengths: &[u32], values: &[u32], validity: &Bitmap) -> (Vec<u32>, Vec<u32>) {
+    let (mut kept_lengths, mut kept) = (Vec::with_capacity(lengths.len()), Vec::with_capacity(values.len()));
+    let mut start = 0;
+    for (row, &n) in lengths.iter().enumerate() {
+        let end = start + n as usize;
+        if validity.get_bit(row) {
+            kept.extend_from_slice(&values[start..end]);
+            kept_lengths.push(n);
+        } else {
+            kept_lengths.push(0);
+        }
+        start = end;
+    }
+    (kept_lengths, kept)
 }
 
 /// Not part of the API (built only with the `testing` feature, which release wheels do not

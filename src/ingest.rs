@@ -188,16 +188,20 @@ fn add_polygon(
         }
         return;
     }
+    let Some(shell) = rings.first().and_then(|shell| close_ring(shell)) else {
+        // Holes cut from nothing are nothing (alone, the even-odd rule would make them parts).
+        report.degenerate_rings += rings.len();
+        return;
+    };
     let mut closed = Vec::with_capacity(rings.len());
-    for ring in rings {
+    closed.push(shell);
+    for ring in &rings[1..] {
         match close_ring(ring) {
             Some(ring) => closed.push(ring),
             None => report.degenerate_rings += 1,
         }
     }
-    if !closed.is_empty() {
-        zones.push_polygon(zone, &closed);
-    }
+    zones.push_polygon(zone, &closed);
 }
 
 /// A problem `validate_geojson` found, with the element and feature it is in.
@@ -431,6 +435,10 @@ mod tests {
         let (z, report) = one(text).unwrap();
         assert_eq!(z.polygon_count(), 1);
         assert_eq!(report.degenerate_rings, 2);
+        // A degenerate shell takes its holes with it: alone, a hole would be a part.
+        let holed = r#"{"type":"Polygon","coordinates":[[[5,5],[6,6],[7,7],[5,5]],[[1,1],[3,1],[3,3],[1,3],[1,1]]]}"#;
+        let (z, report) = one(holed).unwrap();
+        assert_eq!((z.polygon_count(), report.degenerate_rings), (0, 2));
     }
 
     #[test]

@@ -90,7 +90,11 @@ fn ring_problems(p: usize, r: usize, ring: &[Vertex], problems: &mut Vec<Problem
     }
     let n = distinct.len();
     if n < 3 || distinct.iter().all(|&(_, x)| orient(distinct[0].1, distinct[1].1, x) == 0) {
-        let detail = "fewer than 3 distinct vertices or all on one line: it contains nothing (dropped)";
+        let detail = if r == 0 {
+            "fewer than 3 distinct vertices or all on one line: it contains nothing (dropped, with its polygon's holes)"
+        } else {
+            "fewer than 3 distinct vertices or all on one line: it contains nothing (dropped)"
+        };
         report(None, ring.first().copied().unwrap_or_default(), "degenerate ring", detail);
         return Vec::new();
     }
@@ -330,8 +334,9 @@ impl<'a> RingStripes<'a> {
     }
 }
 
-/// Holes whose first vertex is outside their shell, and polygons nested in another polygon
-/// of the same feature (one part inside another: they overlap without their edges meeting).
+/// Holes whose first vertex is outside their shell, holes inside another hole of their
+/// polygon, and polygons nested in another polygon of the same feature (one part inside
+/// another: they overlap without their edges meeting).
 fn holes_outside(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
     let shell_box = |rings: &Vec<Vec<Vertex>>| rings.first().filter(|s| !s.is_empty()).map(|s| bounding_box(s.iter()));
     let shells = BoxTree::new(polygons.iter().map(shell_box));
@@ -359,6 +364,7 @@ fn holes_outside(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
                 }
             }
         }
+        holes_nested(p, rings, problems);
         let v = shell[0];
         shells.meeting([v.x, v.y, v.x, v.y], &mut around);
         around.sort_unstable();
@@ -366,6 +372,50 @@ fn holes_outside(polygons: &[Vec<Vec<Vertex>>], problems: &mut Vec<Problem>) {
             if q != p && stripes_of(q).contains(v) {
                 let (lon, lat) = degrees(shell[0]);
                 problems.push(Problem { polygon: p, ring: Some(0), vertex: Some(0), kind: "parts overlap", lon, lat, detail: format!("polygon {p} starts inside polygon {q} of the same feature (parts of a MultiPolygon must not overlap)") });
+            }
+        }
+    }
+}
+
+/// Holes of polygon `p` lying inside another of its holes: the even-odd rule makes the inner
+/// one part of the zone again (shapely: "Holes are nested").
+fn holes_nested(p: usize, rings: &[Vec<Vertex>], problems: &mut Vec<Problem>) {
+    let holes = &rings[1..];
+    if holes.len() < 2 {
+        return;
+    }
+    let boxes = BoxTree::new(holes.iter().map(|h| (!h.is_empty()).then(|| bounding_box(h.iter()))));
+    let stripes: Vec<std::cell::OnceCell<RingStripes>> = holes.iter().map(|_| std::cell::OnceCell::new()).collect();
+    let stripes_of = |j: usize| stripes[j].get_or_init(|| RingStripes::new(&holes[j]));
+    let mut around = Vec::new();
+    for (i, hole) in holes.iter().enumerate() {
+        let Some(bounds) = (!hole.is_empty()).then(|| bounding_box(hole.iter())) else { continue };
+        boxes.meeting(bounds, &mut around);
+        around.sort_unstable();
+        for &j in &around {
+            // A vertex of hole i off hole j's boundary (one on it is "rings meet").
+            let inside = j != i
+                && hole
+                    .iter()
+                    .copied()
+                    .find(|&v| !stripes_of(j).on_boundary(v))
+                    .is_some_and(|v| stripes_of(j).contains(v));
+            if inside {
+                let (lon, lat) = degrees(hole[0]);
+                let detail = format!(
+                    "hole {} lies inside hole {} of the same polygon (the even-odd rule makes it part of the zone again)",
+                    i + 1,
+                    j + 1
+                );
+                problems.push(Problem {
+                    polygon: p,
+                    ring: Some(i + 1),
+                    vertex: Some(0),
+                    kind: "holes nested",
+                    lon,
+                    lat,
+                    detail,
+                });
             }
         }
     }
@@ -414,6 +464,12 @@ mod tests {
         assert_eq!(kinds(&feature_problems(&[vec![shell.clone(), touching_hole]])), vec!["rings meet"]);
         let outside_hole = ring(&[(20, 20), (24, 20), (24, 24), (20, 20)]);
         assert_eq!(kinds(&feature_problems(&[vec![shell.clone(), outside_hole]])), vec!["hole outside shell"]);
+        let (outer, inner) =
+            (ring(&[(1, 1), (9, 1), (9, 9), (1, 9), (1, 1)]), ring(&[(3, 3), (7, 3), (7, 7), (3, 7), (3, 3)]));
+        let nested = feature_problems(&[vec![shell.clone(), outer.clone(), inner.clone()]]);
+        assert_eq!(kinds(&nested), vec!["holes nested"]);
+        assert_eq!(nested[0].ring, Some(2));
+        assert_eq!(kinds(&feature_problems(&[vec![shell.clone(), inner, outer]])), vec!["holes nested"]);
 
         let crossing_part = ring(&[(5, 5), (15, 5), (15, 15), (5, 5)]);
         // Its edges cross the first part's, and it starts inside it.

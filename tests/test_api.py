@@ -208,7 +208,8 @@ def test_degenerate_rings_are_dropped_with_one_warning():
         warnings.simplefilter("always")
         zones = pz.Zones.from_geojson(multi)
     assert [str(w.message) for w in caught if issubclass(w.category, pz.ZonesWarning)] == [
-        "dropped 2 degenerate ring(s) (fewer than 3 distinct vertices, or all on one line): they contain no point"
+        "dropped 2 degenerate ring(s) (fewer than 3 distinct vertices, or all on one line, and the holes of such a "
+        "shell): they contain no point"
     ]
     assert at(zones, 0.5, 0.5) == 0 and at(zones, 6, 6) == -1
 
@@ -478,3 +479,14 @@ def test_a_relative_path_starting_with_a_bracket_is_a_file(tmp_path, monkeypatch
     # Text that names no file is still GeoJSON text.
     with pytest.raises(ValueError, match="invalid JSON"):
         pz.Zones.from_geojson("[v3] zones.geojson")
+
+
+def test_tag_all_null_rows_hold_no_zones():
+    """A null lat or lon hides a value the kernel tags like any other; its row's list is null
+    and holds nothing, so the list values read raw (Arrow offsets) are the valid rows' alone."""
+    square = pz.Zones.from_geojson({"type": "Polygon", "coordinates": [[[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]]]})
+    frame = pl.DataFrame({"lat": [None, 0.5, None, 0.0], "lon": [0.5, 0.5, 0.5, None]})
+    tagged = frame.select(pl.col("lat").zones.tag_all("lon", polygons=square)).to_series()
+    assert tagged.to_list() == [None, [0], None, None]
+    raw = tagged.to_arrow()
+    assert raw.offsets.to_pylist() == [0, 0, 1, 1, 1] and raw.values.to_pylist() == [0]

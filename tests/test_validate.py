@@ -159,3 +159,33 @@ def test_the_bundled_zones_report_their_nested_parts(bundled_collection):
         "degenerate ring",
     }
     assert problems["feature"].is_not_null().all()
+
+
+def test_nested_holes_and_holes_of_a_degenerate_shell():
+    """A hole inside another hole is part of the zone again by the even-odd rule (shapely:
+    "Holes are nested"): reported, so strict=True refuses it. A shell with no area takes its
+    holes with it: alone, a hole was tagged as the zone."""
+    shapely = pytest.importorskip("shapely")
+    from shapely.geometry import shape
+
+    outer, inner = (
+        [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]],
+        [[1.5, 1.5], [2.5, 1.5], [2.5, 2.5], [1.5, 2.5], [1.5, 1.5]],
+    )
+    nested = {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], outer, inner]}
+    assert "nested" in shapely.is_valid_reason(shape(nested)).lower()
+    problems = pz.Zones.validate(nested)
+    assert problems.select("polygon", "ring", "kind").rows() == [(0, 2, "holes nested")]
+    with pytest.raises(ValueError, match="holes nested"):
+        pz.Zones.from_geojson(nested, strict=True)
+    # Its answer stays defined (even-odd): the inner hole is in the zone.
+    assert pz.Zones.from_geojson(nested).tag_numpy([0.5, 1.2, 2.0], [0.5, 1.2, 2.0]).tolist() == [0, -1, 0]
+
+    flat_shell = {"type": "Polygon", "coordinates": [[[5, 5], [6, 6], [7, 7], [5, 5]], outer]}
+    kinds = pz.Zones.validate(flat_shell)["kind"].to_list()
+    assert kinds == ["degenerate ring"] and "with its polygon's holes" in pz.Zones.validate(flat_shell)["detail"][0]
+    with pytest.warns(pz.ZonesWarning, match="dropped 2 degenerate ring"):
+        zones = pz.Zones.from_geojson(
+            [flat_shell, {"type": "Polygon", "coordinates": [[[8, 8], [9, 8], [9, 9], [8, 8]]]}]
+        )
+    assert zones.tag_numpy([2.0, 8.2], [2.0, 8.8]).tolist() == [-1, 1]
