@@ -410,6 +410,25 @@ def crs_label(crs: Any) -> str:
     return f"{match.group(1)!r} (WKT)" if match else text
 
 
+def same_crs(a: Any, b: Any) -> bool:
+    """Whether two CRSs (strings such as "EPSG:3857", PROJJSON dicts, WKT) are the same:
+    both longitude/latitude on WGS84, the same authority code, or equal to pyproj (axis order
+    aside) when it is installed."""
+    if is_lonlat(a) and is_lonlat(b):
+        return True
+    codes = [crs_label(crs).split(" ")[0].upper() for crs in (a, b)]
+    if codes[0] == codes[1] and ":" in codes[0]:
+        return True
+    try:
+        import pyproj
+    except ImportError:
+        return False
+    try:
+        return bool(pyproj.CRS.from_user_input(a).equals(pyproj.CRS.from_user_input(b), ignore_axis_order=True))
+    except pyproj.exceptions.CRSError:
+        return False
+
+
 def is_lonlat(crs: Any) -> bool:
     """Longitude/latitude on WGS84, recognized without pyproj."""
     if crs is None:

@@ -296,7 +296,7 @@ class Zones:
         if names is not None and len(names) != len(rows):
             raise ValueError(f"{len(rows)} geometries but {len(names)} ids")
         srid = _formats.srid_crs(rows)
-        if srid is not None and crs is not None and not _formats.is_lonlat(srid) and srid != crs:
+        if srid is not None and crs is not None and not _formats.same_crs(srid, crs):
             raise ValueError(f"the rows' SRID says {srid} but their Arrow type says {_formats.crs_label(crs)}")
         rows = _formats.lonlat_rows(rows, srid or crs, "the geometries")
         index, report = ZoneIndex.from_wkb(rows, names, planar=planar)
@@ -311,9 +311,10 @@ class Zones:
 
         Kinds: unclosed ring, repeated vertex, degenerate ring, spike, self-intersection,
         rings meet (a hole touching or crossing its shell or another hole), hole outside
-        shell, parts meet / parts overlap (polygons of one feature), and crosses antimeridian
-        (a note: it is split). None of these is refused by `from_geojson`: the even-odd rule
-        per polygon and the union per zone give every one of them a defined answer. Input
+        shell, holes nested (a hole inside another), parts meet / parts overlap (polygons of
+        one feature), and crosses antimeridian (a note: it is split). None of these is refused
+        by `from_geojson`: the even-odd rule per polygon and the union per zone give every one
+        of them a defined answer. Input
         that `from_geojson` refuses raises the same ValueError here.
 
         >>> import polars_zones as pz
@@ -379,6 +380,8 @@ class Zones:
     @classmethod
     def from_bytes(cls, data: bytes) -> Zones:
         """Zones from `to_bytes()` output (checked: magic, version, checksum)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Zones.from_bytes takes the bytes of to_bytes(), not {type(data).__name__}")
         return cls(ZoneIndex.from_bytes(bytes(data)))
 
     def to_bytes(self) -> bytes:
@@ -435,7 +438,13 @@ class Zones:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Zones:
         """The zones saved at `path` (`save`), read, checked and decoded in full."""
-        return cls.from_bytes(_read_regular_file(path, "Zones.load"))
+        data = _read_regular_file(path, "Zones.load")
+        if not data.startswith(INDEX_MAGIC):
+            raise ValueError(
+                f"Zones.load: {os.fspath(path)!r} is not a saved index (it does not start with the index's "
+                "magic bytes); a zone file is read with Zones.from_file"
+            )
+        return cls.from_bytes(data)
 
     def __reduce__(self) -> tuple[Callable[[bytes], Zones], tuple[bytes]]:
         return (Zones.from_bytes, (self.to_bytes(),))
@@ -666,7 +675,7 @@ def _warn_repairs(report: IngestReport, null_geometries: str) -> None:
     if report["degenerate_rings"]:
         warnings.warn(
             f"dropped {report['degenerate_rings']} degenerate ring(s) (fewer than 3 distinct vertices, or all on one "
-            "line): they contain no point",
+            "line, and the holes of such a shell): they contain no point",
             ZonesWarning,
             stacklevel=3,
         )
@@ -862,10 +871,24 @@ def _is_geojson_text(text: str) -> bool:
         return True
 
 
+# The first bytes of the zone files `from_file` reads that are not text.
+_OTHER_ZONE_FORMATS = {
+    b"SQLite format 3\x00": "a GeoPackage (SQLite)",
+    b"PAR1": "a Parquet file",
+    b"fgb\x03": "a FlatGeobuf file",
+    b"\x00\x00\x27\x0a": "a Shapefile",
+}
+
+
 def _decoded(data: bytes, where: str, name: str) -> str:
     """File or bytes content as text; "utf-8-sig" drops a leading byte order mark."""
     if data.startswith(INDEX_MAGIC):
         raise ValueError(f"{where}: {name} is a saved index, not GeoJSON: use Zones.load")
+    for magic, kind in _OTHER_ZONE_FORMATS.items():
+        if data.startswith(magic):
+            raise ValueError(
+                f"{where}: {name} is {kind}, not GeoJSON: Zones.from_file reads it (this call reads GeoJSON only)"
+            )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:  # RFC 7946: GeoJSON is UTF-8
@@ -896,6 +919,12 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 
 def _shapely_json(geometry: Any) -> str:
+    """A geometry object's GeoJSON text: its `__geo_interface__`, without a shapely geometry's
+    Z (ignored anyway, and GEOS fills it with NaN, which JSON cannot hold)."""
+    if type(geometry).__module__.startswith("shapely"):
+        import shapely
+
+        geometry = shapely.force_2d(geometry)
     try:
         return json.dumps(geometry.__geo_interface__, allow_nan=False)
     except ValueError:

@@ -149,6 +149,44 @@ def test_ewkb_srid(frame, bundled_zones):
         pz.Zones.from_wkb(mixed)
 
 
+def test_ewkb_srid_against_the_arrow_crs(frame, bundled_zones):
+    """SRIDs and a GeoArrow type naming the same CRS are read (the check compared a string with
+    a PROJJSON dict and refused EPSG:3857 against EPSG:3857); naming different ones is refused,
+    lon/lat rows under a projected type included (they were read as lon/lat, silently)."""
+    ga = pytest.importorskip("geoarrow.pyarrow")
+    pyproj = pytest.importorskip("pyproj")
+    part = frame.head(5)
+    projected = shapely.to_wkb(shapely.set_srid(part.to_crs(3857).geometry.values, 3857), include_srid=True)
+    lonlat = shapely.to_wkb(shapely.set_srid(part.geometry.values, 4326), include_srid=True)
+    typed = lambda rows, crs: ga.wkb().with_crs(pyproj.CRS(crs).to_json_dict()).wrap_array(pa.array(list(rows)))  # noqa: E731
+    expected = pz.Zones.from_geopandas(part, id_column="A3")
+    zones = pz.Zones.from_wkb(typed(projected, 3857), ids=part["A3"])
+    assert zones.ids == expected.ids and np.allclose(zones.bounds, expected.bounds, atol=1e-6)
+    assert pz.Zones.from_wkb(typed(lonlat, 4326), ids=part["A3"]).fingerprint == expected.fingerprint
+    for rows, crs in ((lonlat, 3857), (projected, 4326)):
+        with pytest.raises(ValueError, match="the rows' SRID says EPSG:.* but their Arrow type says EPSG:"):
+            pz.Zones.from_wkb(typed(rows, crs))
+
+
+def test_shapely_z_and_messages_for_other_formats(frame, written, tmp_path):
+    """A NaN Z (GEOS makes them) is ignored like any Z; a zone file of another format given
+    where GeoJSON is read, or to Zones.load, says which call reads it."""
+    square = shapely.Polygon([(0, 0, float("nan")), (1, 0, float("nan")), (1, 1, float("nan")), (0, 1, float("nan"))])
+    for zones in (
+        pz.Zones.from_shapely(square),
+        pz.Zones.from_geojson(square),
+        pz.Zones.from_wkb(shapely.to_wkb(square)),
+    ):
+        assert zones.tag_numpy([0.5, 2.0], [0.5, 2.0]).tolist() == [0, -1]
+    for kind in ("GeoPackage", "GeoParquet", "Shapefile", "FlatGeobuf"):
+        with pytest.raises(ValueError, match="not GeoJSON: Zones.from_file reads it"):
+            pz.Zones.validate(str(written[kind]))
+    with pytest.raises(ValueError, match=r"Zones.load: '.*zones.gpkg' is not a saved index.*Zones.from_file"):
+        pz.Zones.load(written["GeoPackage"])
+    with pytest.raises(TypeError, match="Zones.from_bytes takes the bytes"):
+        pz.Zones.from_bytes("abc")  # type: ignore[arg-type]
+
+
 # ---- the CRS -----------------------------------------------------------------------------------
 
 MERCATOR_TOLERANCE_DEGREES = 2e-7  # two steps of the 1e-7 grid
