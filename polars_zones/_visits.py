@@ -79,8 +79,9 @@ def _missing(role: str, name: str, schema: pl.Schema, caller: str) -> pl.excepti
     )
 
 
-def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) -> pl.Expr | None:
-    """`max_gap` or `min_duration` as a literal comparable with differences of the time column."""
+def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) -> tuple[pl.Expr, int | float] | None:
+    """`max_gap` or `min_duration` as a literal comparable with differences of the time column,
+    and as a number of their units (not capped to their type's range: `_compare`)."""
     if value is None:
         return None
     temporal = dtype == pl.Date or isinstance(dtype, pl.Datetime)
@@ -98,10 +99,11 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
         unit = _fine_unit(dtype)
-        # No difference of two times exceeds the largest duration of the unit (about 292 years
-        # in ns, 292,000 in us), so a longer threshold (timedelta.max, for "no limit") is that.
+        units = (value // dt.timedelta(microseconds=1)) * (1000 if unit == "ns" else 1)
+        # A Duration literal holds at most the largest duration of the unit (about 292 years in
+        # ns); a difference beyond it has wrapped, and `_compare` answers for those.
         longest = dt.timedelta(microseconds=(2**63 - 1) // (1000 if unit == "ns" else 1))
-        return pl.lit(min(value, longest), dtype=pl.Duration(unit))
+        return pl.lit(min(value, longest), dtype=pl.Duration(unit)), units
     if not is_real_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
     value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))
@@ -109,7 +111,7 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         raise ValueError(f"{name} must be a number, not NaN")
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
-    return pl.lit(value)
+    return pl.lit(value), value
 
 
 def _fine_unit(dtype: pl.DataType) -> Literal["ns", "us"]:
@@ -268,8 +270,9 @@ def _visits_lazy(
     enter, exit_, points = (f"{_HELPER}{name}" for name in ("enter", "exit", "points"))
     # Differences of signed times wrap around past the type's range (Int64 times 2^63 apart
     # give -2). Within a vessel a later time minus an earlier one is never negative, so a
-    # negative difference is a wrapped one: longer than any threshold.
-    wraps = schema[time].is_signed_integer() or isinstance(schema[time], pl.Datetime)
+    # negative difference is a wrapped one (`_compare`).
+    bits = _wrapping_bits(schema[time])
+    wraps = bits is not None
     # A NaN or infinite time is no time, as a null is.
     known = t.is_finite() if schema[time].is_float() else t.is_not_null()
     ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema, caller)
@@ -280,7 +283,7 @@ def _visits_lazy(
     gap = pl.lit(False)
     if gap_limit is not None:
         step = _difference(t, prev, schema[time])
-        gap = ~new_vessel & _beyond(step, gap_limit, wraps)
+        gap = ~new_vessel & _compare(step, gap_limit, bits, strict=True)
     start = new_vessel | _changed([zone], before[-1:]) | gap
 
     rows = (
@@ -309,7 +312,7 @@ def _visits_lazy(
     keep = pl.col(points) >= min_points
     if min_length is not None:
         length = _difference(pl.col(exit_), pl.col(enter), schema[time])
-        keep = keep & ((length >= min_length) | (length < 0) if wraps else length >= min_length)
+        keep = keep & _compare(length, min_length, bits, strict=False)
     kept, before = _with_previous(runs.filter(keep), [enter, *by, zone, f"{_HELPER}segment"])
     duration = pl.col(exit_) - pl.col(enter)
     joined = pl.col(before[0]).is_null() | _changed([*by, zone, f"{_HELPER}segment"], before[1:])
@@ -330,10 +333,33 @@ def _visits_lazy(
     )
 
 
-def _beyond(difference: pl.Expr, limit: pl.Expr, wraps: bool) -> pl.Expr:
-    """`difference > limit`, where a difference that `wraps` around past its type's range is
-    negative: longer than any limit."""
-    return (difference > limit) | (difference < 0) if wraps else difference > limit
+def _wrapping_bits(dtype: pl.DataType) -> int | None:
+    """The width of a time column's differences when they can wrap around (signed integers,
+    Datetime), else None."""
+    if isinstance(dtype, pl.Datetime):
+        return 64
+    widths = {pl.Int8: 8, pl.Int16: 16, pl.Int32: 32, pl.Int64: 64, pl.Int128: 128}
+    return next((bits for kind, bits in widths.items() if dtype == kind), None)
+
+
+def _compare(difference: pl.Expr, limit: tuple[pl.Expr, int | float], bits: int | None, *, strict: bool) -> pl.Expr:
+    """`difference > limit` (`strict`) or `>=`, for differences of a later time and an earlier
+    one. A negative one wrapped round its `bits`-wide type: it stands for difference + 2^bits,
+    compared with the limit in units (which its literal may not hold)."""
+    literal, units = limit
+    plain = difference > literal if strict else difference >= literal
+    if bits is None:
+        return plain
+    # difference + 2^bits > units  <=>  difference > units - 2^bits, for difference in [-2^(bits-1), 0).
+    shifted = units - 2**bits
+    if shifted < -(2 ** (bits - 1)):
+        wrapped = pl.lit(True)
+    elif shifted >= 0:
+        wrapped = pl.lit(False)
+    else:
+        physical = difference.to_physical()
+        wrapped = physical > shifted if strict else physical >= shifted
+    return pl.when(difference < 0).then(wrapped).otherwise(plain)
 
 
 def _fits(duration: pl.Expr, dtype: pl.DataType, caller: str) -> pl.Expr:
@@ -348,7 +374,16 @@ def _fits(duration: pl.Expr, dtype: pl.DataType, caller: str) -> pl.Expr:
 
 def _run(frame: FrameT, build: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:
     if isinstance(frame, pl.DataFrame):
-        return build(frame.lazy()).collect()
+        try:
+            return build(frame.lazy()).collect()
+        except pl.exceptions.InvalidOperationError as error:
+            # The plan's own checks (`_fits`, `_sorted`) fail a cast of their message to a
+            # number; an eager call gives the message alone, as a ComputeError. (A lazy
+            # frame's collect gives Polars' error, the message inside it.)
+            own = re.search(r'\["((?:visits|time_in_zone): [^"]*)"\]', str(error))
+            if own is None:
+                raise
+            raise pl.exceptions.ComputeError(own.group(1)) from None
     if isinstance(frame, pl.LazyFrame):
         return build(frame)
     raise TypeError(f"expected a polars DataFrame or LazyFrame, not {type(frame).__name__}")

@@ -556,3 +556,27 @@ def test_vessels_and_times_of_128_bits():
         schema={"v": pl.Int64, "time": pl.Int128, "zone": pl.String},
     )
     assert pz.visits(times, by="v").select("v", "points").rows() == [(1, 2), (2, 2)]
+
+
+def test_wrapped_differences_are_compared_at_their_true_length():
+    """A difference past the type's range wraps round to a negative number; it was a gap
+    whatever max_gap (Int8 times 200 apart with max_gap=250; ns times 500 years apart with
+    timedelta.max). It is compared at its true length; the visit it makes then does not fit the
+    type, which is the one-line error an eager call gives."""
+    df = pl.DataFrame({"time": [-100, 100], "zone": ["a", "a"]}, schema={"time": pl.Int8, "zone": pl.String})
+    split = [("a", -100, -100, 0, 1), ("a", 100, 100, 0, 1)]
+    assert pz.visits(df, max_gap=199).rows() == split
+    for gap in (200, 250, None):
+        with pytest.raises(
+            pl.exceptions.ComputeError, match=r"^visits: a visit lasts longer than a difference of Int8"
+        ):
+            pz.visits(df, max_gap=gap)
+    times = pl.Series([dt.datetime(1700, 1, 1), dt.datetime(2200, 1, 1)]).cast(pl.Datetime("ns"))
+    ns = pl.DataFrame({"time": times, "zone": ["a", "a"]})
+    assert pz.visits(ns, max_gap=dt.timedelta(days=36_500)).height == 2
+    with pytest.raises(pl.exceptions.ComputeError, match="^visits: a visit lasts longer"):
+        pz.visits(ns, max_gap=dt.timedelta.max)
+    # Within the type's range nothing changes: min_duration at the true length too.
+    ok = pl.DataFrame({"time": [-100, -50, 20], "zone": ["a"] * 3}, schema={"time": pl.Int8, "zone": pl.String})
+    assert pz.visits(ok, max_gap=60).rows() == [("a", -100, -50, 50, 2), ("a", 20, 20, 0, 1)]
+    assert pz.visits(ok, max_gap=70, min_duration=100).rows() == [("a", -100, 20, 120, 3)]
