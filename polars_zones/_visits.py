@@ -24,6 +24,7 @@ them:
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import numbers
 import re
@@ -41,7 +42,16 @@ DurationLike = Union[dt.timedelta, str, int, float, None]
 OUTPUT_COLUMNS = ("enter", "exit", "duration", "points")
 # The prefix of the helper columns of a visits query; no column it reads may start with it.
 _HELPER = "__visits_"
-_UNITS = {"w": 604_800.0, "d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6}
+# Microseconds per unit: a timedelta's resolution, so a duration is summed exactly in them.
+_UNITS = {
+    "w": 604_800_000_000,
+    "d": 86_400_000_000,
+    "h": 3_600_000_000,
+    "m": 60_000_000,
+    "s": 1_000_000,
+    "ms": 1_000,
+    "us": 1,
+}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|w|d|h|m|s)")
 
 
@@ -55,8 +65,12 @@ def parse_duration(text: str) -> dt.timedelta:
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"cannot read {text!r} as a duration; write e.g. 30s, 10m, 6h, 2d or 1h30m")
+    micro = sum(decimal.Decimal(n) * _UNITS[u] for n, u in parts)
+    if micro != micro.to_integral_value():
+        # Rounded, "0.5us" was 0 and "59m59.9999999s" 1 h, against nanosecond times too.
+        raise ValueError(f"duration {text!r} is finer than a microsecond, the finest a duration here holds")
     try:
-        return dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+        return dt.timedelta(microseconds=int(micro))
     except OverflowError:
         raise ValueError(f"duration {text!r} is too long: at most {dt.timedelta.max.days:,} days") from None
 

@@ -580,3 +580,20 @@ def test_wrapped_differences_are_compared_at_their_true_length():
     ok = pl.DataFrame({"time": [-100, -50, 20], "zone": ["a"] * 3}, schema={"time": pl.Int8, "zone": pl.String})
     assert pz.visits(ok, max_gap=60).rows() == [("a", -100, -50, 50, 2), ("a", 20, 20, 0, 1)]
     assert pz.visits(ok, max_gap=70, min_duration=100).rows() == [("a", -100, 20, 120, 3)]
+
+
+def test_durations_are_read_exactly_or_refused():
+    """Summed in floats and rounded to a timedelta's microsecond, "0.5us" was 0 (three visits
+    of nanosecond times 100 ns apart with max_gap="0.5us") and "59m59.9999999s" one hour."""
+    assert pz.parse_duration("1h30m") == dt.timedelta(minutes=90)
+    assert pz.parse_duration("0.1s") == dt.timedelta(microseconds=100_000)
+    assert pz.parse_duration("1w2d3h4m5s6ms7us") == dt.timedelta(
+        weeks=1, days=2, hours=3, minutes=4, seconds=5, milliseconds=6, microseconds=7
+    )
+    for text in ("0.5us", "1.5us", "59m59.9999999s"):
+        with pytest.raises(ValueError, match="finer than a microsecond"):
+            pz.parse_duration(text)
+    ns = pl.DataFrame({"time": [0, 100, 200], "zone": ["a"] * 3}).with_columns(pl.col("time").cast(pl.Datetime("ns")))
+    with pytest.raises(ValueError, match="max_gap: duration '0.5us' is finer than a microsecond"):
+        pz.visits(ns, max_gap="0.5us")
+    assert pz.visits(ns, max_gap="1us").height == 1
