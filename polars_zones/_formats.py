@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import polars as pl
 
-from polars_zones._internal import ZonesWarning
+from polars_zones._internal import ZonesWarning, zone_name_of_json
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
@@ -362,8 +362,14 @@ def zone_name(value: Any) -> str:
         return format(decimal.Decimal(repr(value)).normalize(), "f")
     if isinstance(value, decimal.Decimal) and value.is_finite():
         return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"the id {value!r} holds NaN or infinity, which a zone name (JSON) cannot") from None
+        except TypeError as error:
+            raise ValueError(f"the id {value!r} is not JSON: {error}") from None
+        return zone_name_of_json(text)  # as from_geojson names it
     return str(value)
 
 

@@ -65,7 +65,7 @@ def parse_duration(text: str) -> dt.timedelta:
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"cannot read {text!r} as a duration; write e.g. 30s, 10m, 6h, 2d or 1h30m")
-    micro = sum(decimal.Decimal(n) * _UNITS[u] for n, u in parts)
+    micro = sum((decimal.Decimal(n) * _UNITS[u] for n, u in parts), decimal.Decimal(0))
     if micro != micro.to_integral_value():
         # Rounded, "0.5us" was 0 and "59m59.9999999s" 1 h, against nanosecond times too.
         raise ValueError(f"duration {text!r} is finer than a microsecond, the finest a duration here holds")

@@ -83,6 +83,16 @@ fn clear_cache() {
 }
 
 #[cfg(feature = "python")]
+/// The zone name `from_geojson` gives an id that is this JSON text (an object or an array:
+/// keys sorted, numbers as the GeoJSON reader writes them), for the other constructors.
+#[pyfunction]
+fn zone_name_of_json(text: &str) -> PyResult<String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("an id: {e}")))?;
+    Ok(geojson_input::zone_name(&value))
+}
+
+#[cfg(feature = "python")]
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::PyZoneIndex>()?;
@@ -95,5 +105,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(cache_capacity, m)?)?;
     m.add_function(wrap_pyfunction!(clear_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(zone_name_of_json, m)?)?;
     Ok(())
 }

@@ -471,3 +471,28 @@ def test_without_pyogrio_the_message_says_how_to_install(written, monkeypatch):
     with pytest.raises(ImportError, match=r"reading \.gpkg zones needs pyogrio: pip install 'polars-zones\[io\]'"):
         pz.Zones.from_file(written["GeoPackage"])
     assert len(pz.Zones.from_file(written["GeoParquet"])) == 250  # GeoParquet needs pyarrow only
+
+
+def test_object_and_array_ids_are_named_alike_by_every_constructor():
+    """from_geojson names an object or array id as its reader writes it (keys sorted, 1e-7 not
+    1e-07); from_wkb, from_shapely and from_geopandas named it as Python's json writes it, so
+    the same data gave different zone names by format."""
+    square = shapely.box(0, 0, 1, 1)
+    ids = [
+        {"b": 1, "a": 2.5},
+        [1e20, 0.5, 1e-7, 123456789.125, 2.0, -0.0],
+        [True, None, "x"],
+        {"n": {"z": 1, "y": [1e-5]}},
+    ]
+    features = [{"type": "Feature", "properties": {"id": v}, "geometry": shapely.geometry.mapping(square)} for v in ids]
+    expected = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="id").ids
+    assert expected == [
+        '{"a":2.5,"b":1}',
+        "[1e+20,0.5,1e-7,123456789.125,2.0,-0.0]",
+        '[true,null,"x"]',
+        '{"n":{"y":[0.00001],"z":1}}',
+    ]
+    assert pz.Zones.from_shapely([square] * 4, ids=ids).ids == expected
+    assert pz.Zones.from_wkb([shapely.to_wkb(square)] * 4, ids=ids).ids == expected
+    with pytest.raises(ValueError, match="holds NaN or infinity"):
+        pz.Zones.from_shapely([square], ids=[[float("nan")]])
