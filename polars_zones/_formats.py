@@ -168,33 +168,38 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
             layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
             if layer not in layers:
                 raise ValueError(f"{source} has no layer {layer!r}; its layers: {', '.join(layers)}")
-        meta, table = pyogrio.read_arrow(path, layer=layer, where=where)
+        # GDAL's Arrow reader writes a FlatGeobuf's null or empty geometries wrongly: with
+        # broken offsets (on which Polars, or GDAL itself under `where`, read out of bounds
+        # and the process died) or as empty WKB. Its row reader reads them right, so a
+        # FlatGeobuf's geometries come from it, and only its attributes through Arrow.
+        rows_reader = pyogrio.read_info(path, layer=layer).get("driver") == "FlatGeobuf"
+        meta, table = pyogrio.read_arrow(path, layer=layer, where=where, read_geometry=not rows_reader)
+        if rows_reader:
+            meta, _, geometries, _ = pyogrio.raw.read(path, layer=layer, where=where)
     except (DataLayerError, DataSourceError, FieldError, GeometryError, OSError) as error:  # OSError: from Arrow
         detail = f" (where={where!r})" if where is not None and "where" not in str(error).lower() else ""
         raise ValueError(f"{source}: {error}{detail}") from None
     except IndexError:  # pyogrio, for a source GDAL opens with no layer in it (an empty .shp)
         raise ValueError(f"{source}: no layer to read (an empty or damaged file?)") from None
-    columns = [f.name for f in table.schema if geoarrow_wkb(f)]
-    if meta.get("geometry_type") is None or not columns:
-        raise ValueError(f"{source}{f', layer {layer!r},' if layer else ''} has no geometry column")
-    column = columns[0]
+    no_geometry = ValueError(f"{source}{f', layer {layer!r},' if layer else ''} has no geometry column")
+    if meta.get("geometry_type") is None:
+        raise no_geometry
     crs = meta.get("crs") or UNKNOWN
-    properties = table.drop_columns([column])
     try:
-        properties.validate(full=True)
+        table.validate(full=True)  # before anything reads it
     except ValueError as error:  # pyarrow.ArrowInvalid
         raise ValueError(f"{source}: GDAL returned an invalid column: {error}") from None
-    geometries = table.column(column)
-    try:
-        geometries.validate(full=True)
-        rows = geometries.to_pylist()
-    except ValueError:  # pyarrow.ArrowInvalid
-        # GDAL's Arrow reader returns the WKB column of a FlatGeobuf with a null or empty
-        # geometry with broken offsets (Polars read out of bounds and crashed on it); its row
-        # reader gets the same features right.
-        rows = list(pyogrio.raw.read(path, layer=layer, where=where, columns=[])[2])
+    if rows_reader:
+        rows = [None if g is None or len(g) == 0 else bytes(g) for g in geometries]
         if len(rows) != table.num_rows:
-            raise ValueError(f"{source}: GDAL's readers disagree on the number of features") from None
+            raise ValueError(f"{source}: GDAL's readers disagree on the number of features")
+        properties = table
+    else:
+        columns = [f.name for f in table.schema if geoarrow_wkb(f)]
+        if not columns:
+            raise no_geometry
+        properties = table.drop_columns([columns[0]])
+        rows = table.column(columns[0]).to_pylist()
     return Features(rows, cast(pl.DataFrame, pl.from_arrow(properties)), crs, source)
 
 
