@@ -101,9 +101,11 @@ pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     let mut copies = Vec::new();
     for ring in unwrap_polygon(rings) {
         let (lo, hi) = lon_range(&ring);
-        // The shifts k·360° that bring some of the ring strictly inside the window.
-        let first = (-HALF_TURN - hi).div_euclid(TURN) + 1;
-        let last = (HALF_TURN - lo - 1).div_euclid(TURN);
+        // The shifts k·360° that bring some of the ring strictly inside the window; at most
+        // four turns either way, which a ring on the sphere never needs, so that a ring
+        // written as a spiral of many turns costs a few copies, not one per turn.
+        let first = ((-HALF_TURN - hi).div_euclid(TURN) + 1).max(-MAX_TURNS);
+        let last = (HALF_TURN - lo - 1).div_euclid(TURN).min(MAX_TURNS);
         for k in first..=last {
             let shift = TURN * k;
             let moved: Vec<WidePoint> = ring.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect();
@@ -113,21 +115,32 @@ pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     copies
 }
 
+/// The most copies either way of the window `split_polygon` makes of a ring.
+const MAX_TURNS: i64 = 4;
+
 /// The polygon with continuous longitudes (possibly past ±180): rings unwrapped, closed
 /// along a pole if they go round one, holes moved to the copy nearest their shell.
 pub fn unwrap_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
-    let Some(shell) = rings.first() else { return Vec::new() };
-    let shell = unwrap_ring(shell);
+    unwrap_polygon_noting_closures(rings).0
+}
+
+/// `unwrap_polygon`, and the longitudes of the meridians along which it closed rings round a
+/// pole (rule 4: two per such ring, a turn apart): lines it drew, which `validate` does not
+/// hold against the input where they cross a hole.
+pub fn unwrap_polygon_noting_closures(rings: &[Vec<WidePoint>]) -> (Vec<Vec<WidePoint>>, Vec<i64>) {
+    let Some(shell) = rings.first() else { return (Vec::new(), Vec::new()) };
+    let (shell, mut closures) = unwrap_ring(shell);
     let (lo, hi) = lon_range(&shell);
     let centre = (lo + hi) / 2;
     let mut unwrapped = vec![shell];
     for hole in &rings[1..] {
-        let hole = unwrap_ring(hole);
+        let (hole, hole_closures) = unwrap_ring(hole);
         let (hlo, hhi) = lon_range(&hole);
         let shift = TURN * div_round(i128::from(centre - (hlo + hhi) / 2), i128::from(TURN)) as i64;
         unwrapped.push(hole.iter().map(|p| WidePoint::new(p.x + shift, p.y)).collect());
+        closures.extend(hole_closures.iter().map(|x| x + shift));
     }
-    unwrapped
+    (unwrapped, closures)
 }
 
 /// What a seam step is taken as.
@@ -139,18 +152,20 @@ enum Seam {
     AsDrawn,
 }
 
-/// Rules 2 to 4 for one ring: unwrapped, closed, and closed along a pole if it goes round one.
-fn unwrap_ring(ring: &[WidePoint]) -> Vec<WidePoint> {
+/// Rules 2 to 4 for one ring: unwrapped, closed, and closed along a pole if it goes round one
+/// (then with the longitudes of the two meridians it was closed along).
+fn unwrap_ring(ring: &[WidePoint]) -> (Vec<WidePoint>, Vec<i64>) {
     let seam = if seams_are_literal(ring) { Seam::AsDrawn } else { Seam::AlongMeridian };
     let mut out = unwrap_steps(ring, seam);
-    let (Some(&first), Some(&last)) = (out.first(), out.last()) else { return out };
-    if last.x != first.x {
-        // Around a pole: the nearer one, by the ring's mean latitude.
-        let mean = out.iter().map(|p| i128::from(p.y)).sum::<i128>() / out.len() as i128;
-        let pole = if mean < 0 { -HALF_TURN / 2 } else { HALF_TURN / 2 };
-        out.extend([WidePoint::new(last.x, pole), WidePoint::new(first.x, pole), first]);
+    let (Some(&first), Some(&last)) = (out.first(), out.last()) else { return (out, Vec::new()) };
+    if last.x == first.x {
+        return (out, Vec::new());
     }
-    out
+    // Around a pole: the nearer one, by the ring's mean latitude.
+    let mean = out.iter().map(|p| i128::from(p.y)).sum::<i128>() / out.len() as i128;
+    let pole = if mean < 0 { -HALF_TURN / 2 } else { HALF_TURN / 2 };
+    out.extend([WidePoint::new(last.x, pole), WidePoint::new(first.x, pole), first]);
+    (out, vec![first.x, last.x])
 }
 
 /// The ring with continuous longitudes, closed (its last vertex is its first, moved by the

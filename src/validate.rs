@@ -393,13 +393,12 @@ fn holes_nested(p: usize, rings: &[Vec<Vertex>], problems: &mut Vec<Problem>) {
         boxes.meeting(bounds, &mut around);
         around.sort_unstable();
         for &j in &around {
-            // A vertex of hole i off hole j's boundary (one on it is "rings meet").
-            let inside = j != i
-                && hole
-                    .iter()
-                    .copied()
-                    .find(|&v| !stripes_of(j).on_boundary(v))
-                    .is_some_and(|v| stripes_of(j).contains(v));
+            // Every vertex of hole i off hole j's boundary inside it, and one at least (holes
+            // that cross are "rings meet" alone, whichever vertex they start at).
+            let inside = j != i && {
+                let mut off = hole.iter().copied().filter(|&v| !stripes_of(j).on_boundary(v)).peekable();
+                off.peek().is_some() && off.all(|v| stripes_of(j).contains(v))
+            };
             if inside {
                 let (lon, lat) = degrees(hole[0]);
                 let detail = format!(
@@ -470,6 +469,14 @@ mod tests {
         assert_eq!(kinds(&nested), vec!["holes nested"]);
         assert_eq!(nested[0].ring, Some(2));
         assert_eq!(kinds(&feature_problems(&[vec![shell.clone(), inner, outer]])), vec!["holes nested"]);
+        // Crossing holes meet; neither is inside the other, whichever vertex each starts at.
+        let (a, b) = (ring(&[(1, 1), (5, 1), (5, 5), (1, 5), (1, 1)]), ring(&[(3, 3), (7, 3), (7, 7), (3, 7), (3, 3)]));
+        let b_from_inside = ring(&[(3, 3), (7, 3), (7, 7), (3, 7), (3, 3)]);
+        let b_from_outside = ring(&[(7, 7), (3, 7), (3, 3), (7, 3), (7, 7)]);
+        for b in [b, b_from_inside, b_from_outside] {
+            let problems = feature_problems(&[vec![shell.clone(), a.clone(), b]]);
+            assert!(problems.iter().all(|p| p.kind == "rings meet"), "{problems:?}");
+        }
 
         let crossing_part = ring(&[(5, 5), (15, 5), (15, 15), (5, 5)]);
         // Its edges cross the first part's, and it starts inside it.
