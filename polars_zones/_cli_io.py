@@ -74,14 +74,14 @@ def expand_points(patterns: list[str], output: Path | None = None, output_column
         if path.resolve() == target and output_columns:
             try:
                 names = scan_points([path]).collect_schema().names()
+                missing = [c for c in output_columns if c not in names]
+                why = f"it has no column {missing[0]!r}" if missing else None
             except (pl.exceptions.PolarsError, OSError):
-                names = []
-            missing = [c for c in output_columns if c not in names]
-            if missing:
+                why = "it cannot be read"
+            if why is not None:
                 raise UserError(
                     f"output {str(output)!r} is one of the inputs {str(path.parent)!r} holds, and no earlier "
-                    f"output (it has no column {missing[0]!r}): writing it would replace those points; "
-                    "write the output elsewhere"
+                    f"output ({why}): writing it would replace it; write the output elsewhere"
                 )
         return True
 

@@ -29,7 +29,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Literal, TypeVar, Union, cast
+from typing import Any, Generic, TypeVar, Union, cast
 
 import polars as pl
 
@@ -112,12 +112,13 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
             )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
-        unit = _fine_unit(dtype)
-        units = (value // dt.timedelta(microseconds=1)) * (1000 if unit == "ns" else 1)
-        # A Duration literal holds at most the largest duration of the unit (about 292 years in
-        # ns); a difference beyond it has wrapped, and `_compare` answers for those.
-        longest = dt.timedelta(microseconds=(2**63 - 1) // (1000 if unit == "ns" else 1))
-        return pl.lit(min(value, longest), dtype=pl.Duration(unit)), units
+        # In the column's own unit (`_difference`): whole nanoseconds or microseconds, else a
+        # fraction of a millisecond or of a day, compared as such (999 ms is less than 999.5).
+        micro = value // dt.timedelta(microseconds=1)
+        per_micro = _UNITS_PER_MICROSECOND[dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"]
+        units = micro * per_micro
+        # An Int64 difference never passes 2^63 - 1 unwrapped (`_compare` takes the wrapped ones).
+        return pl.lit(min(units, 2**63 - 1)), units
     if not is_real_number(value):
         raise TypeError(f"{name} must be a number in the units of time column {time!r} ({dtype}), not {value!r}")
     value = int(value) if isinstance(value, numbers.Integral) else float(cast(numbers.Real, value))
@@ -125,20 +126,23 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         raise ValueError(f"{name} must be a number, not NaN")
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
-    return pl.lit(value), value
+    # No difference of integer times reaches 2^127 unwrapped (`_compare` takes the wrapped
+    # ones), and Polars has no integer literal past it.
+    return pl.lit(min(value, 2**127 - 1) if isinstance(value, int) else value), value
 
 
-def _fine_unit(dtype: pl.DataType) -> Literal["ns", "us"]:
-    """The unit in which differences of a temporal time column are compared with a threshold:
-    the column's own when it is nanoseconds, else microseconds (a timedelta's). Compared in the
-    coarser of the two, Polars cut 6 h + 500 ns down to 6 h, or 999.5 ms down to 999 ms."""
-    return "ns" if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns" else "us"
+# A time column's unit per microsecond (a timedelta's resolution), by Datetime unit, "d" for Date.
+_UNITS_PER_MICROSECOND: dict[str, int | float] = {"ns": 1000, "us": 1, "ms": 1e-3, "d": 1 / 86_400_000_000}
 
 
 def _difference(later: pl.Expr, earlier: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """later - earlier, in the unit thresholds are compared in (temporal times)."""
-    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-        return (later - earlier).cast(pl.Duration(_fine_unit(dtype)))
+    """later - earlier as a number in the column's own unit (days for a Date), which the
+    thresholds are given in (`_threshold`). In a finer unit, a difference of times far apart
+    did not fit (Date days in microseconds past 292,000 years were null, rows then lost)."""
+    if dtype == pl.Date:
+        return later.to_physical().cast(pl.Int64) - earlier.to_physical().cast(pl.Int64)
+    if isinstance(dtype, pl.Datetime):
+        return (later - earlier).to_physical()
     return later - earlier
 
 

@@ -597,3 +597,21 @@ def test_durations_are_read_exactly_or_refused():
     with pytest.raises(ValueError, match="max_gap: duration '0.5us' is finer than a microsecond"):
         pz.visits(ns, max_gap="0.5us")
     assert pz.visits(ns, max_gap="1us").height == 1
+
+
+def test_dates_and_milliseconds_far_apart_and_huge_thresholds():
+    """Differences were compared in microseconds: Date times 120M days apart gave a null
+    difference there (rows lost), millisecond times 300,000 years apart a failed cast. They
+    are compared in the column's own unit now, a threshold as a fraction of it (999 ms is
+    less than 999.5 ms). An integer threshold past 2^127 (no limit) was a Polars error."""
+    dates = pl.DataFrame({"time": pl.Series([0, 120_000_000, 120_000_001]).cast(pl.Date), "zone": ["a"] * 3})
+    assert pz.visits(dates, max_gap="1d")["points"].to_list() == [1, 2]
+    assert pz.visits(dates, min_duration="1d")["points"].to_list() == [3]
+    far = 300_000 * 365 * 86_400_000
+    ms = pl.DataFrame({"time": pl.Series([0, far, far + 5]).cast(pl.Datetime("ms")), "zone": ["a"] * 3})
+    assert pz.visits(ms, max_gap="1s")["points"].to_list() == [1, 2]
+    close = pl.DataFrame({"time": pl.Series([0, 999, 1999]).cast(pl.Datetime("ms")), "zone": ["a"] * 3})
+    assert (pz.visits(close, max_gap="999.5ms").height, pz.visits(close, max_gap="1s").height) == (2, 1)
+    numbers = pl.DataFrame({"time": [0, 10, 2**62], "zone": ["a"] * 3})
+    assert pz.visits(numbers, max_gap=2**200)["points"].to_list() == [3]
+    assert pz.visits(numbers, max_gap=10**39, min_duration=2**100).height == 0
