@@ -98,9 +98,14 @@ fn seams_are_literal(ring: &[WidePoint]) -> bool {
 /// inside no shell, and the even-odd rule counted it in the zone.
 /// Clipping may leave degenerate rings; the caller drops those.
 pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
+    cut_to_window(&unwrap_polygon(rings))
+}
+
+/// `split_polygon` of a polygon already unwrapped (`unwrap_polygon`).
+pub fn cut_to_window(unwrapped: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     let mut copies = Vec::new();
-    for ring in unwrap_polygon(rings) {
-        let (lo, hi) = lon_range(&ring);
+    for ring in unwrapped {
+        let (lo, hi) = lon_range(ring);
         // The shifts k·360° that bring some of the ring strictly inside the window; at most
         // four turns either way, which a ring on the sphere never needs, so that a ring
         // written as a spiral of many turns costs a few copies, not one per turn.

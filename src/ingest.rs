@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::antimeridian::{crosses_antimeridian, note, split_polygon, unwrap_polygon, unwrap_polygon_noting_closures};
+use crate::antimeridian::{crosses_antimeridian, cut_to_window, note, unwrap_polygon, unwrap_polygon_noting_closures};
 use crate::coords::{orient, to_degrees, Point, WidePoint};
 use crate::geojson_input::{read_features, ReadFeature};
 use crate::geometry::ZoneGeometry;
@@ -180,18 +180,18 @@ fn add_polygon(
     rule: Antimeridian,
     report: &mut IngestReport,
 ) {
-    let split = rule == Antimeridian::Split && crosses_antimeridian(rings);
-    // The shell as it is read: unwrapped, and closed along a pole if it goes round one (a
-    // parallel all the way round is a polar cap, not a line).
-    let shell = if split { unwrap_polygon(rings).into_iter().next() } else { rings.first().cloned() };
-    if shell.is_none_or(|shell| degenerate(&distinct(&shell))) {
+    // Read across the antimeridian, the rings unwrapped: a shell closed along a pole if it
+    // goes round one (a parallel all the way round is a polar cap, not a line).
+    let unwrapped = (rule == Antimeridian::Split && crosses_antimeridian(rings)).then(|| unwrap_polygon(rings));
+    let shell = unwrapped.as_deref().unwrap_or(rings).first();
+    if shell.is_none_or(|shell| degenerate(&distinct(shell))) {
         // Holes cut from nothing are nothing (alone, the even-odd rule would make them parts).
         report.degenerate_rings += rings.len();
         return;
     }
-    if split {
+    if let Some(unwrapped) = unwrapped {
         report.antimeridian_polygons += 1;
-        let closed: Vec<Vec<Point>> = split_polygon(rings).iter().filter_map(|ring| close_ring(ring)).collect();
+        let closed: Vec<Vec<Point>> = cut_to_window(&unwrapped).iter().filter_map(|ring| close_ring(ring)).collect();
         if !closed.is_empty() {
             zones.push_polygon(zone, &closed);
         }
@@ -299,9 +299,9 @@ fn common_id(features: &[ReadFeature], element: usize) -> Result<Option<String>,
 /// repeated vertices dropped. `None` for a degenerate ring (fewer than 3 distinct vertices,
 /// or all on one line).
 fn close_ring(ring: &[WidePoint]) -> Option<Vec<Point>> {
+    let ring = distinct(ring);
     // Callers pass rings within [-180, 180] × [-90, 90], which fit an i32.
-    let out: Vec<Point> = distinct(ring).into_iter().map(|v| Point::new(v.x as i32, v.y as i32)).collect();
-    (!degenerate(&distinct(ring))).then_some(out)
+    (!degenerate(&ring)).then(|| ring.iter().map(|v| Point::new(v.x as i32, v.y as i32)).collect())
 }
 
 /// The ring's vertices without repeats, open (its closing vertex dropped).
