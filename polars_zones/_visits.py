@@ -184,9 +184,9 @@ def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequ
 def _sort_key(by: list[str], time: str, schema: pl.Schema) -> tuple[pl.Expr, int | None] | None:
     """One Int128 key that orders rows by vessel, then time, when `by` is one integer (or
     Enum, Categorical, Boolean) column and the time is integer-based (Datetime, Date,
-    integers), neither of 128 bits: vessel * 2^64 + time, each shifted into its 64 bits. A sort on it is several
-    times faster than Polars' multi-column sort, which compares row-encoded bytes. Vessels
-    need only be contiguous, not in `by` order (the visits are sorted again at the end), so
+    integers), neither of 128 bits: vessel * 2^64 + time, each shifted into its 64 bits. A
+    sort on it is several times faster than Polars' multi-column sort, which compares
+    row-encoded bytes. Vessels need only be contiguous, not in `by` order (the visits are sorted again at the end), so
     Enum and Categorical vessels use their codes.
 
     A 64-bit vessel column fills all 2^64 places, so its null vessel shares the place of one
@@ -290,7 +290,6 @@ def _visits_lazy(
     # give -2). Within a vessel a later time minus an earlier one is never negative, so a
     # negative difference is a wrapped one (`_compare`).
     bits = _wrapping_bits(schema[time])
-    wraps = bits is not None
     # A NaN or infinite time is no time, as a null is.
     known = t.is_finite() if schema[time].is_float() else t.is_not_null()
     ordered, check = _sorted(lf.select(*by, zone, time).filter(known), by, time, schema, caller)
@@ -333,6 +332,8 @@ def _visits_lazy(
         keep = keep & _compare(length, min_length, bits, strict=False)
     kept, before = _with_previous(runs.filter(keep), [enter, *by, zone, f"{_HELPER}segment"])
     duration = pl.col(exit_) - pl.col(enter)
+    # Differences that can wrap can make a visit too long for its type: `_fits` refuses those.
+    counted = pl.col(points) + _fits(duration, schema[time], caller) if bits is not None else pl.col(points)
     joined = pl.col(before[0]).is_null() | _changed([*by, zone, f"{_HELPER}segment"], before[1:])
     return (
         kept.with_columns(joined.cum_sum().alias(f"{_HELPER}visit"))
@@ -346,7 +347,7 @@ def _visits_lazy(
             pl.col(enter).alias(names[0]),
             pl.col(exit_).alias(names[1]),
             duration.alias(names[2]),
-            (pl.col(points) + _fits(duration, schema[time], caller) if wraps else pl.col(points)).alias(names[3]),
+            counted.alias(names[3]),
         )
     )
 
@@ -375,8 +376,7 @@ def _compare(difference: pl.Expr, limit: tuple[pl.Expr, int | float], bits: int 
     elif shifted >= 0:
         wrapped = pl.lit(False)
     else:
-        physical = difference.to_physical()
-        wrapped = physical > shifted if strict else physical >= shifted
+        wrapped = difference > shifted if strict else difference >= shifted
     return pl.when(difference < 0).then(wrapped).otherwise(plain)
 
 

@@ -88,8 +88,8 @@ fn seams_are_literal(ring: &[WidePoint]) -> bool {
     drawn.first().map(|p| p.x) == drawn.last().map(|p| p.x)
 }
 
-/// The polygon within [-180, 180]: every copy of every ring, shifted by a multiple of 360°,
-/// that overlaps the window, each clipped to it. One polygon, read by the even-odd rule like
+/// A polygon already unwrapped (`unwrap_polygon`) within [-180, 180]: every copy of every
+/// ring, shifted by a multiple of 360°, that overlaps the window, each clipped to it. One polygon, read by the even-odd rule like
 /// any other: the copies of a ring never overlap one another (a ring winding round a pole is
 /// a strip one turn long, whose copies tile the band), so a point's parity is its parity on
 /// the sphere. Cutting the shell into one polygon per copy, each with the copy of every hole
@@ -97,11 +97,6 @@ fn seams_are_literal(ring: &[WidePoint]) -> bool {
 /// zone round a pole, or round the pole itself): the part of the hole beyond that copy was
 /// inside no shell, and the even-odd rule counted it in the zone.
 /// Clipping may leave degenerate rings; the caller drops those.
-pub fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
-    cut_to_window(&unwrap_polygon(rings))
-}
-
-/// `split_polygon` of a polygon already unwrapped (`unwrap_polygon`).
 pub fn cut_to_window(unwrapped: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     let mut copies = Vec::new();
     for ring in unwrapped {
@@ -120,7 +115,7 @@ pub fn cut_to_window(unwrapped: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
     copies
 }
 
-/// The most copies either way of the window `split_polygon` makes of a ring.
+/// The most copies either way of the window `cut_to_window` makes of a ring.
 const MAX_TURNS: i64 = 4;
 
 /// The polygon with continuous longitudes (possibly past ±180): rings unwrapped, closed
@@ -259,6 +254,11 @@ fn div_round(n: i128, d: i128) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The polygon as ingestion reads it: unwrapped, then cut.
+    fn split_polygon(rings: &[Vec<WidePoint>]) -> Vec<Vec<WidePoint>> {
+        cut_to_window(&unwrap_polygon(rings))
+    }
 
     const DEG: f64 = 1e7;
 
