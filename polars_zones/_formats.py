@@ -172,7 +172,10 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
         # broken offsets (on which Polars, or GDAL itself under `where`, read out of bounds
         # and the process died) or as empty WKB. Its row reader reads them right, so a
         # FlatGeobuf's geometries come from it, and only its attributes through Arrow.
-        rows_reader = pyogrio.read_info(path, layer=layer).get("driver") == "FlatGeobuf"
+        driver = pyogrio.read_info(path, layer=layer).get("driver")
+        if driver == "ESRI Shapefile":
+            check_shapefile_lengths(path, source)
+        rows_reader = driver == "FlatGeobuf"
         meta, table = pyogrio.read_arrow(path, layer=layer, where=where, read_geometry=not rows_reader)
         if rows_reader:
             meta, _, geometries, _ = pyogrio.raw.read(path, layer=layer, where=where)
@@ -201,6 +204,27 @@ def read_ogr(path: Path, layer: str | None, where: str | None) -> Features:
         properties = table.drop_columns([columns[0]])
         rows = table.column(columns[0]).to_pylist()
     return Features(rows, cast(pl.DataFrame, pl.from_arrow(properties)), crs, source)
+
+
+def check_shapefile_lengths(path: Path, source: str) -> None:
+    """Refuses a Shapefile whose .shp or .shx is shorter than its header says: GDAL reads the
+    features past the end as null geometries without a word, so zones would go missing."""
+    for part in (path.with_suffix(".shp"), path.with_suffix(".shx")) if path.is_file() else ():
+        if not part.is_file():
+            part = part.with_suffix(part.suffix.upper())
+        try:
+            with part.open("rb") as file:
+                header = file.read(28)
+        except OSError:
+            continue  # GDAL has said what it could not open, if it needed it
+        # The file code 9994 and the file's length in 16-bit words, both big-endian.
+        if len(header) == 28 and int.from_bytes(header[:4], "big") == 9994:
+            declared, actual = 2 * int.from_bytes(header[24:28], "big"), part.stat().st_size
+            if actual < declared:
+                raise ValueError(
+                    f"{source}: {part.name} is truncated: its header says {declared:,} bytes, the file has "
+                    f"{actual:,} (GDAL would read the features past its end as null geometries)"
+                )
 
 
 def geoarrow_wkb(field: Any) -> bool:

@@ -17,6 +17,8 @@ pub(crate) fn read_wkb(
     rule: Antimeridian,
 ) -> Result<Vec<Vec<Vec<WidePoint>>>, IngestError> {
     check_type_code(bytes, at)?;
+    let rewritten = in_one_byte_order(bytes);
+    let bytes = rewritten.as_deref().unwrap_or(bytes);
     let geometry = wkb::reader::read_wkb(bytes).map_err(|e| error(at, format!("invalid WKB: {e}")))?;
     // The reader stops after one geometry: bytes after it (a second geometry written into the
     // same row, or garbage) would be lost without a word.
@@ -73,6 +75,91 @@ fn header(bytes: &[u8]) -> Option<(u8, u32)> {
         [1, a, b, c, d] => Some((1, u32::from_le_bytes([a, b, c, d]))),
         [0, a, b, c, d] => Some((0, u32::from_be_bytes([a, b, c, d]))),
         _ => None,
+    }
+}
+
+/// The geometry rewritten in little-endian throughout, when its parts are not all in its own
+/// byte order. WKB gives every part of a multi-geometry a header of its own, byte order
+/// included, but the `wkb` crate reads a MultiPolygon's parts in the whole's order: a part in
+/// the other one was misread (a ring count of billions, an error about a buffer length).
+/// `None` when the order is uniform already, or when the bytes are not a well-formed
+/// geometry of the seven simple kinds (the reader and the checks then say what is wrong).
+fn in_one_byte_order(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut rewrite = LittleEndian { bytes, at: 0, out: Vec::with_capacity(bytes.len()), mixed: false };
+    rewrite.geometry(None, 0)?;
+    (rewrite.mixed && rewrite.at == bytes.len()).then_some(rewrite.out)
+}
+
+/// The state of `in_one_byte_order`: where it is in `bytes`, and what it has written.
+struct LittleEndian<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    out: Vec<u8>,
+    /// Whether a part's byte order differed from its parent's.
+    mixed: bool,
+}
+
+impl LittleEndian<'_> {
+    /// Nesting deeper than this is not rewritten (the reader refuses it).
+    const MAX_DEPTH: usize = 64;
+
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let taken = self.bytes.get(self.at..self.at + N)?.try_into().ok()?;
+        self.at += N;
+        Some(taken)
+    }
+
+    fn u32(&mut self, big: bool) -> Option<u32> {
+        let word = self.take::<4>()?;
+        let value = if big { u32::from_be_bytes(word) } else { u32::from_le_bytes(word) };
+        self.out.extend(value.to_le_bytes());
+        Some(value)
+    }
+
+    /// `count` points of `dimensions` coordinates each.
+    fn coordinates(&mut self, big: bool, count: u32, dimensions: usize) -> Option<()> {
+        for _ in 0..count as usize * dimensions {
+            let word = self.take::<8>()?;
+            self.out.extend(if big { u64::from_be_bytes(word) } else { u64::from_le_bytes(word) }.to_le_bytes());
+        }
+        Some(())
+    }
+
+    fn geometry(&mut self, parent_order: Option<u8>, depth: usize) -> Option<()> {
+        let [order] = self.take::<1>()?;
+        if order > 1 || depth > Self::MAX_DEPTH {
+            return None;
+        }
+        self.mixed |= parent_order.is_some_and(|parent| parent != order);
+        let big = order == 0;
+        self.out.push(1);
+        let code = self.u32(big)?;
+        if code & 0x2000_0000 != 0 {
+            self.u32(big)?; // the SRID
+        }
+        let (kind, dimensions) = kind_and_dimensions(code);
+        let dimensions = if dimensions == 3 { 4 } else { 2 + (dimensions > 0) as usize };
+        match kind {
+            1 => self.coordinates(big, 1, dimensions),
+            2 => {
+                let count = self.u32(big)?;
+                self.coordinates(big, count, dimensions)
+            }
+            3 => {
+                for _ in 0..self.u32(big)? {
+                    let count = self.u32(big)?;
+                    self.coordinates(big, count, dimensions)?;
+                }
+                Some(())
+            }
+            4..=7 => {
+                for _ in 0..self.u32(big)? {
+                    self.geometry(Some(order), depth + 1)?;
+                }
+                Some(())
+            }
+            _ => None,
+        }
     }
 }
 
@@ -169,14 +256,26 @@ mod tests {
 
     /// Little-endian WKB of a polygon (rings as given).
     fn polygon(rings: &[&[(f64, f64)]]) -> Vec<u8> {
-        let mut out = vec![1u8];
-        out.extend(3u32.to_le_bytes());
-        out.extend((rings.len() as u32).to_le_bytes());
+        polygon_in(1, rings)
+    }
+
+    /// `polygon` in big-endian.
+    fn big_endian_polygon(rings: &[&[(f64, f64)]]) -> Vec<u8> {
+        polygon_in(0, rings)
+    }
+
+    /// WKB of a polygon in the byte order `order` (1 little-endian, 0 big-endian).
+    fn polygon_in(order: u8, rings: &[&[(f64, f64)]]) -> Vec<u8> {
+        let word = |v: u32| if order == 0 { v.to_be_bytes() } else { v.to_le_bytes() };
+        let float = |v: f64| if order == 0 { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut out = vec![order];
+        out.extend(word(3));
+        out.extend(word(rings.len() as u32));
         for ring in rings {
-            out.extend((ring.len() as u32).to_le_bytes());
+            out.extend(word(ring.len() as u32));
             for &(x, y) in *ring {
-                out.extend(x.to_le_bytes());
-                out.extend(y.to_le_bytes());
+                out.extend(float(x));
+                out.extend(float(y));
             }
         }
         out
@@ -224,6 +323,65 @@ mod tests {
         assert!(!zones_from_wkb(&[Some(&big[..])], None, Antimeridian::Split)
             .err()
             .is_some_and(|e| e.to_string().contains("type code")));
+    }
+
+    /// A multi-geometry (`kind`) in the byte order `order` of already written parts.
+    fn multi(order: u8, kind: u32, parts: &[&[u8]]) -> Vec<u8> {
+        let word = |v: u32| if order == 0 { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut out = vec![order];
+        out.extend(word(kind));
+        out.extend(word(parts.len() as u32));
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    #[test]
+    fn parts_in_another_byte_order_than_their_whole_read_alike() {
+        // WKB lets each part have its own byte order (the crate read them in the whole's).
+        const HOLED: &[&[(f64, f64)]] = &[SQUARE, &[(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.2)]];
+        let far: &[(f64, f64)] = &[(5.0, 5.0), (6.0, 5.0), (6.0, 6.0), (5.0, 5.0)];
+        let (little, big) = (polygon(HOLED), big_endian_polygon(HOLED));
+        let (little_far, big_far) = (polygon(&[far]), big_endian_polygon(&[far]));
+        let uniform = multi(1, 6, &[&little, &little_far]);
+        let read = |b: &[u8]| zones_from_wkb(&[Some(b)], None, Antimeridian::Split).map(|(zones, _)| zones);
+        let expected = read(&uniform).unwrap();
+        assert_eq!(expected.polygon_zone.len(), 2);
+        for mixed in [
+            multi(1, 6, &[&big, &little_far]),
+            multi(0, 6, &[&little, &big_far]),
+            multi(0, 6, &[&big, &little_far]),
+            multi(1, 7, &[&multi(0, 6, &[&little, &big_far])]),
+            multi(0, 7, &[&big, &multi(1, 6, &[&little_far])]),
+        ] {
+            assert_eq!(read(&mixed).unwrap(), expected, "{mixed:?}");
+        }
+        // With an SRID (EWKB) on the whole, and Z coordinates in a part.
+        let mut ewkb = multi(1, 6 | 0x2000_0000, &[&big, &little_far]);
+        ewkb.splice(5..5, 4326u32.to_le_bytes());
+        assert_eq!(read(&ewkb).unwrap(), expected);
+        let z_part = {
+            let mut out = vec![0u8];
+            out.extend(1003u32.to_be_bytes());
+            out.extend(1u32.to_be_bytes());
+            out.extend((far.len() as u32).to_be_bytes());
+            for &(x, y) in far {
+                for value in [x, y, 7.0] {
+                    out.extend(value.to_be_bytes());
+                }
+            }
+            out
+        };
+        let z_whole = multi(1, 7, &[&little, &multi(1, 1006, &[&z_part])]);
+        let zones = read(&z_whole).unwrap();
+        assert_eq!(zones.polygon_zone, expected.polygon_zone);
+        assert_eq!(zones.vertices, expected.vertices);
+        // Truncated, a mixed geometry is still an error, not a panic.
+        let mixed = multi(1, 6, &[&big, &little_far]);
+        for cut in 1..mixed.len() {
+            assert!(read(&mixed[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@ input."""
 
 from __future__ import annotations
 
+import shutil
+import struct
 import sys
 
 import numpy as np
@@ -109,6 +111,24 @@ def test_every_wkb_container(frame, bundled_zones):
     assert pz.Zones.from_wkb(wkb, ids=pa.array(ids)).fingerprint == bundled_zones.fingerprint
     one = pz.Zones.from_wkb(wkb[0])  # bytes: one zone
     assert len(one) == 1 and one.ids is None
+
+
+def test_multipolygon_parts_in_their_own_byte_order(frame, bundled_zones):
+    """WKB gives each part of a MultiPolygon a header of its own, byte order included: every
+    other part written in the other order than the whole reads as the same zones."""
+
+    def mixed(geometry, whole_order: int) -> bytes:
+        parts = shapely.get_parts(geometry)
+        word = "<I" if whole_order == 1 else ">I"
+        head = bytes([whole_order]) + struct.pack(word, 6) + struct.pack(word, len(parts))
+        return head + b"".join(shapely.to_wkb(part, byte_order=(whole_order + k) % 2) for k, part in enumerate(parts))
+
+    ids = frame["A3"].tolist()
+    multi = [g for g in frame.geometry.values if g.geom_type == "MultiPolygon"]
+    assert len(multi) > 50
+    for whole_order in (0, 1):
+        wkb = [mixed(g, whole_order) for g in frame.geometry.values]
+        assert pz.Zones.from_wkb(wkb, ids=ids).fingerprint == bundled_zones.fingerprint
 
 
 def test_geoarrow_wkb_extension_arrays(frame, bundled_zones):
@@ -459,6 +479,22 @@ def test_file_errors(written, tmp_path):
         pz.Zones.from_file(written["GeoPackage"], where="no_such_column = 1")
     with pytest.raises(ValueError, match="has no layers"):
         pz.Zones.from_file(written["GeoParquet"], layer="x")
+
+
+@pytest.mark.parametrize("part", [".shp", ".shx"])
+def test_a_truncated_shapefile_is_refused(written, tmp_path, part):
+    """GDAL reads the features past the end of a cut .shp as null geometries, silently: the
+    header's length says the file is short, and zones are not left out."""
+    for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+        source = written["Shapefile"].with_suffix(suffix)
+        if source.exists():
+            shutil.copy(source, tmp_path / f"cut{suffix}")
+    cut = tmp_path / f"cut{part}"
+    size = cut.stat().st_size
+    with cut.open("r+b") as file:
+        file.truncate(size // 2)
+    with pytest.raises(ValueError, match=r"cut\.sh[px]'?: .*(truncated|Failed to read)"):
+        pz.Zones.from_file(tmp_path / "cut.shp", id_property="A3")
 
 
 def test_a_null_id_names_the_feature(frame, tmp_path):
