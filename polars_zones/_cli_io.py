@@ -21,6 +21,7 @@ import polars as pl
 
 import polars_zones as pz
 from polars_zones._internal import INDEX_MAGIC, points_seen
+from polars_zones._namespace import PLUGIN_FAILED
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -342,8 +343,10 @@ def output_format(path: Path) -> str:
 
 
 def polars_message(error: Exception) -> str:
-    """The first line of a Polars error, without its hints for Python callers (scan options)."""
-    return re.sub(r", hint: [^.]*\.", ".", str(error).splitlines()[0])
+    """The first line of a Polars error, without its hints for Python callers (scan options)
+    and without the words Polars puts before the plugin's own message."""
+    first = str(error).splitlines()[0].removeprefix(PLUGIN_FAILED)
+    return re.sub(r", hint: [^.]*\.", ".", first)
 
 
 def sink_with_progress(

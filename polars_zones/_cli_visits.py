@@ -190,7 +190,7 @@ def visits_files(
             else:
                 os.replace(visits_parquet, tmp)
         except pl.exceptions.PolarsError as error:
-            message = polars_message(error)
+            message = polars_message(error).removeprefix("visits: ")  # the plan's own checks
             if schema[time_column] == pl.String and ("parse dates" in message or "from `str`" in message):
                 message = f"cannot read time column {time_column!r} as ISO 8601 times: {message}"
                 first = first_non_iso(lf, time_column)

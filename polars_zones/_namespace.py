@@ -12,6 +12,8 @@ from polars_zones._types import Boundary
 from polars_zones._zones import Zones, ZonesLike, check_boundary, check_max_distance
 
 PLUGIN_PATH = Path(__file__).parent
+# What Polars writes before the message of an error a plugin function returns.
+PLUGIN_FAILED = "the plugin failed with message: "
 
 IntoExpr = Union[pl.Expr, str]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import fractions
 import math
 import numbers
 import re
@@ -32,7 +33,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, Union, cast
 
 import polars as pl
+from polars.plugins import register_plugin_function
 
+from polars_zones._namespace import PLUGIN_FAILED, PLUGIN_PATH
 from polars_zones._types import is_real_number
 
 # A DataFrame in gives a DataFrame out, a LazyFrame a LazyFrame.
@@ -80,8 +83,8 @@ def _columns(by: str | Sequence[str] | None) -> list[str]:
         return []
     if isinstance(by, str):
         return [by]
-    if not all(isinstance(b, str) for b in by):
-        raise TypeError(f"by must be a column name or a list of column names, not {by!r}")
+    if not isinstance(by, Sequence) or not all(isinstance(b, str) for b in by):
+        raise TypeError(f"by must be a column name or a list of column names (not expressions), not {by!r}")
     return list(by)
 
 
@@ -112,11 +115,12 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
             )
         if value < dt.timedelta(0):
             raise ValueError(f"{name} must not be negative, not {value}")
-        # In the column's own unit (`_difference`): whole nanoseconds or microseconds, else a
-        # fraction of a millisecond or of a day, compared as such (999 ms is less than 999.5).
-        micro = value // dt.timedelta(microseconds=1)
-        per_micro = _UNITS_PER_MICROSECOND[dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"]
-        units = micro * per_micro
+        # In the column's own unit (`_difference`), exactly: whole units, else a fraction of
+        # one, compared as such (999 ms is less than 999.5). A pandas Timedelta also holds
+        # nanoseconds, beyond a timedelta's microseconds.
+        nanos = (value // dt.timedelta(microseconds=1)) * 1000 + int(getattr(value, "nanoseconds", 0))
+        exact = nanos * _UNITS_PER_NANOSECOND[dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"]
+        units = int(exact) if exact.denominator == 1 else float(exact)
         # An Int64 difference never passes 2^63 - 1 unwrapped (`_compare` takes the wrapped ones).
         return pl.lit(min(units, 2**63 - 1)), units
     if not is_real_number(value):
@@ -126,13 +130,21 @@ def _threshold(name: str, value: DurationLike, time: str, dtype: pl.DataType) ->
         raise ValueError(f"{name} must be a number, not NaN")
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
+    if isinstance(value, float) and value.is_integer() and not dtype.is_float():
+        # Integer differences compared with a float are converted to it, inexact past 2^53.
+        value = int(value)
     # No difference of integer times reaches 2^127 unwrapped (`_compare` takes the wrapped
     # ones), and Polars has no integer literal past it.
     return pl.lit(min(value, 2**127 - 1) if isinstance(value, int) else value), value
 
 
-# A time column's unit per microsecond (a timedelta's resolution), by Datetime unit, "d" for Date.
-_UNITS_PER_MICROSECOND: dict[str, int | float] = {"ns": 1000, "us": 1, "ms": 1e-3, "d": 1 / 86_400_000_000}
+# A time column's unit per nanosecond, by Datetime unit, "d" for Date.
+_UNITS_PER_NANOSECOND = {
+    "ns": fractions.Fraction(1),
+    "us": fractions.Fraction(1, 1000),
+    "ms": fractions.Fraction(1, 10**6),
+    "d": fractions.Fraction(1, 86_400 * 10**9),
+}
 
 
 def _difference(later: pl.Expr, earlier: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -148,6 +160,9 @@ def _difference(later: pl.Expr, earlier: pl.Expr, dtype: pl.DataType) -> pl.Expr
 
 def _check(schema: pl.Schema, zone: str, time: str, by: list[str], outputs: Sequence[str], caller: str) -> None:
     """Refuses columns the visits plan cannot read, in a message that starts with `caller`."""
+    for role, name in [("zone", zone), ("time", time)]:
+        if not isinstance(name, str):
+            raise TypeError(f"{caller}: {role} must be a column name (not an expression), not {name!r}")
     for role, name in [("zone", zone), ("time", time)] + [("by", b) for b in by]:
         if name not in schema:
             raise _missing(role, name, schema, caller)
@@ -236,7 +251,7 @@ def _sorted(
                 f"{caller}: the vessel column {by[0]!r} holds both nulls and {shared}, which share a place in "
                 "the sort key; fill the nulls or cast the column to String"
             )
-            check = pl.when(both).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
+            check = _fail_where(both, problem)
         return lf.sort(key, maintain_order=True), check
     # Otherwise stable sorts on one column at a time, the last key first. The projection
     # between them keeps Polars from fusing them into one (slower) multi-column sort.
@@ -380,31 +395,44 @@ def _compare(difference: pl.Expr, limit: tuple[pl.Expr, int | float], bits: int 
     return pl.when(difference < 0).then(wrapped).otherwise(plain)
 
 
+def _fail_where(condition: pl.Expr, message: str) -> pl.Expr:
+    """0 (UInt32, to add to a count) where `condition` is false, failing the query with
+    `message`, a ComputeError, where it is true (src/plan_checks.rs)."""
+    return register_plugin_function(
+        plugin_path=PLUGIN_PATH,
+        function_name="fail_where",
+        args=[condition],
+        kwargs={"message": message},
+        is_elementwise=True,
+    )
+
+
 def _fits(duration: pl.Expr, dtype: pl.DataType, caller: str) -> pl.Expr:
     """0 to add to the visits' `points`, failing the query where a visit's `duration` (exit -
-    enter) does not fit the time column's type (the same trick as the check in `_sorted`)."""
+    enter) does not fit the time column's type."""
     problem = (
         f"{caller}: a visit lasts longer than a difference of {dtype} times can hold (exit - enter wraps around); "
         "cast the time column to Float64 or to a coarser unit"
     )
-    return pl.when(duration < 0).then(pl.lit(problem)).otherwise(pl.lit("0")).cast(pl.UInt32, strict=True)
+    return _fail_where(duration < 0, problem)
 
 
 def _run(frame: FrameT, build: Callable[[pl.LazyFrame], pl.LazyFrame]) -> FrameT:
     if isinstance(frame, pl.DataFrame):
         try:
             return build(frame.lazy()).collect()
-        except pl.exceptions.InvalidOperationError as error:
-            # The plan's own checks (`_fits`, `_sorted`) fail a cast of their message to a
-            # number; an eager call gives the message alone, as a ComputeError. (A lazy
-            # frame's collect gives Polars' error, the message inside it.)
-            own = re.search(r'\["((?:visits|time_in_zone): [^"]*)"\]', str(error))
-            if own is None:
+        except pl.exceptions.ComputeError as error:
+            # The plan's own checks (`_fail_where`): an eager call gives their message alone.
+            # (A lazy frame's collect gives Polars' error, which starts with it.)
+            first = str(error).splitlines()[0]
+            if not first.startswith(PLUGIN_FAILED):
                 raise
-            raise pl.exceptions.ComputeError(own.group(1)) from None
+            raise pl.exceptions.ComputeError(first.removeprefix(PLUGIN_FAILED)) from None
     if isinstance(frame, pl.LazyFrame):
         return build(frame)
-    raise TypeError(f"expected a polars DataFrame or LazyFrame, not {type(frame).__name__}")
+    kind = f"{type(frame).__module__.split('.')[0]}.{type(frame).__name__}"
+    hint = "; convert it with pl.from_pandas(frame) first" if kind.startswith("pandas.") else ""
+    raise TypeError(f"expected a polars DataFrame or LazyFrame, not a {kind}{hint}")
 
 
 def visits(

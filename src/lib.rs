@@ -29,6 +29,8 @@ pub mod wkb_input;
 #[cfg(feature = "python")]
 mod expressions;
 #[cfg(feature = "python")]
+mod plan_checks;
+#[cfg(feature = "python")]
 mod python;
 #[cfg(feature = "python")]
 mod warn;

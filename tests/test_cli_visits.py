@@ -106,6 +106,20 @@ def test_visits_errors_are_one_line(points, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_plans_own_checks_are_one_line(tmp_path):
+    """A check the visits plan makes on the data (src/plan_checks.rs) reads as its message."""
+    source = tmp_path / "points.parquet"
+    pl.DataFrame({"v": [None, -(2**63)], "time": [1, 2], "lat": [0.0, 0.0], "lon": [0.0, 0.0]}).write_parquet(source)
+    args = ["--time", "time", "--by", "v", "--buckets", "1", "-q", "-o", str(tmp_path / "out.parquet")]
+    done = cli("visits", str(source), "--zones", BUNDLED, *args)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("note: coordinates from")]
+    assert lines == [
+        "error: visits failed: the vessel column 'v' holds both nulls and -9223372036854775808, which share a "
+        "place in the sort key; fill the nulls or cast the column to String"
+    ], done.stderr
+
+
 def test_help_lists_visits():
     done = cli("--help")
     assert done.returncode == 0 and "visits" in done.stdout

@@ -317,6 +317,12 @@ def test_missing_or_wrongly_typed_columns_are_named():
         pz.visits(df.rename({"mmsi": "points"}), time="t", by="points")
     with pytest.raises(ValueError, match="must be different columns"):
         pz.visits(df, time="t", by="zone")
+    with pytest.raises(TypeError, match="by must be a column name .*not expressions"):
+        pz.visits(df, time="t", by=pl.col("mmsi"))
+    with pytest.raises(TypeError, match="visits: time must be a column name"):
+        pz.visits(df, time=pl.col("t"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a pandas.DataFrame; convert it with pl.from_pandas"):
+        pz.visits(df.to_pandas(), time="t")  # type: ignore[type-var]
 
 
 def test_bad_thresholds_are_clear():
@@ -417,7 +423,8 @@ def test_extreme_vessel_ids_and_times():
     ):
         for engine in ENGINES:
             with pytest.raises(
-                pl.exceptions.PolarsError, match="holds both nulls and .* which share a place in the sort key"
+                pl.exceptions.ComputeError,
+                match="visits: the vessel column 'vessel' holds both nulls and .* which share",
             ):
                 run(df, engine, by="vessel")
     # Either alone is fine; so is a String vessel column.
@@ -484,10 +491,10 @@ def test_time_differences_past_the_types_range_are_gaps_or_an_error():
         assert run(df, engine, by="vessel", max_gap=10).rows() == split
         assert run(df, engine, by="vessel", max_gap=10, min_duration=3).rows() == [split[-1]]
         for times in (df, df.with_columns(pl.col("time").cast(pl.Datetime("ns")))):
-            with pytest.raises(pl.exceptions.PolarsError, match="a visit lasts longer than a difference of"):
+            with pytest.raises(pl.exceptions.ComputeError, match="visits: a visit lasts longer than a difference of"):
                 run(times, engine, by="vessel")
         # Long enough for min_duration, so kept, and then too long to write.
-        with pytest.raises(pl.exceptions.PolarsError, match="a visit lasts longer than a difference of Int64"):
+        with pytest.raises(pl.exceptions.ComputeError, match="visits: a visit lasts longer than a difference of Int64"):
             run(df, engine, by="vessel", min_duration=2**62)
     # The same span in Float64 is fine.
     wide = pz.visits(df.with_columns(pl.col("time").cast(pl.Float64)), by="vessel")
@@ -508,6 +515,23 @@ def test_thresholds_are_compared_at_the_finer_unit():
         assert run(ms, engine, min_duration=dt.timedelta(microseconds=999_500)).height == 0
         assert run(ms, engine, min_duration=dt.timedelta(milliseconds=999)).height == 1
         assert run(ms, engine, max_gap=dt.timedelta(microseconds=998_500))["points"].to_list() == [1, 1]
+
+
+def test_pandas_timedeltas_to_the_nanosecond_and_large_float_thresholds():
+    """A pandas Timedelta holds nanoseconds, which a timedelta's microseconds dropped (1,500 ns
+    was 1 µs); an integral float threshold past 2^53 compared inexactly with integer times."""
+    pd = pytest.importorskip("pandas")
+    ns = pl.DataFrame({"time": [0, 1500, 3001], "zone": ["a"] * 3}).with_columns(pl.col("time").cast(pl.Datetime("ns")))
+    us = ns.with_columns(pl.col("time").cast(pl.Datetime("us")))  # 0, 1, 3 µs
+    for engine in ENGINES:
+        assert run(ns, engine, max_gap=pd.Timedelta(nanoseconds=1500))["points"].to_list() == [2, 1]
+        assert run(ns, engine, min_duration=pd.Timedelta(nanoseconds=3500)).height == 0
+        assert run(ns, engine, min_duration=pd.Timedelta(nanoseconds=3001)).height == 1
+        assert run(us, engine, max_gap=pd.Timedelta(nanoseconds=1500))["points"].to_list() == [2, 1]
+        big = pl.DataFrame({"time": [0, 2**53 + 1], "zone": ["a", "a"]})
+        assert run(big, engine, max_gap=float(2**53))["points"].to_list() == [1, 1]
+        longer = pl.DataFrame({"time": [0, 2**53 + 3], "zone": ["a", "a"]})
+        assert run(longer, engine, min_duration=float(2**53 + 4)).height == 0
 
 
 def test_nan_thresholds_and_infinite_times():
