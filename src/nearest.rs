@@ -18,7 +18,10 @@
 //! spherical cap around the point is scanned, each fine cell's lower bound (`sphere::
 //! box_chord2_lower_bound`) compared with the best piece so far; the radius grows fourfold
 //! (skipping radii whose box is empty, by the prefix sums) until a piece is found within it,
-//! or the radius passes the largest distance asked for. Ties go to the lowest zone.
+//! or the radius passes the largest distance asked for. Ties go to the lowest zone: zones
+//! within `TIE_M` of the nearest distance tie, since a border two zones share, drawn with
+//! different vertices or meeting at a corner, is cut into different pieces, whose arcs differ
+//! by rounding (`Best`).
 
 use rayon::prelude::*;
 
@@ -45,6 +48,11 @@ const FINE_RADIANS: f64 = FINE as f64 * RADIANS_PER_UNIT;
 /// its segment (`MAX_DEVIATION_M`), so that an arc bulging out of its cell is not missed.
 const MARGIN_RADIANS: f64 = 2.0 * MAX_DEVIATION_M / EARTH_RADIUS_M;
 const EMPTY: u32 = u32::MAX;
+/// Zones this close to the nearest distance are tied with it: one border drawn twice (with
+/// other vertices, or ending at a shared corner) is cut into other pieces, each within
+/// `MAX_DEVIATION_M` of the line, so the two measures of it may differ by twice that.
+const TIE_M: f64 = 2.0 * MAX_DEVIATION_M;
+const TIE_CHORD: f64 = TIE_M / EARTH_RADIUS_M;
 
 /// The edges of the zones as short arcs, in a two-level grid.
 pub struct NearIndex {
@@ -166,18 +174,18 @@ impl NearIndex {
         if max_angle < std::f64::consts::PI && !self.any_in_cap(&query, max_angle) {
             return Nearest::NONE;
         }
-        let mut best = Nearest { chord2: max_chord2, zone: NO_ZONE };
+        let mut best = Best::new(max_chord2);
         let mut radius = FINE_RADIANS;
         loop {
-            let scan = radius.min(chord2_angle(best.chord2)).min(max_angle);
+            let scan = radius.min(chord2_angle(best.reach)).min(max_angle);
             if self.any_in_cap(&query, scan) {
                 self.scan(&query, scan, &mut best);
             }
-            if best.zone != NO_ZONE && chord2_angle(best.chord2) <= scan {
-                return best;
+            if best.found() && chord2_angle(best.reach) <= scan {
+                return best.answer();
             }
             if scan >= max_angle || radius >= std::f64::consts::PI {
-                return if best.zone == NO_ZONE { Nearest::NONE } else { best };
+                return best.answer();
             }
             radius *= 4.0;
             // Radii whose box holds no piece at all are skipped outright, and the first radius
@@ -221,7 +229,7 @@ impl NearIndex {
     /// Every fine cell of the box of the cap of angle `d` whose lower bound beats `best`:
     /// its pieces are measured. Coarse cells first: the empty ones and those whose own bound
     /// is beaten are skipped, the others visited nearest first, so that `best` shrinks early.
-    fn scan(&self, q: &Query, d: f64, best: &mut Nearest) {
+    fn scan(&self, q: &Query, d: f64, best: &mut Best) {
         let (rows, (first, count)) = cap_cells(q, d, PER_COARSE);
         let fine = cap_cells(q, d, 1);
         // Columns are walked unwrapped, from `first` in the point's own frame, so the lon gap
@@ -248,13 +256,13 @@ impl NearIndex {
                 let west = unwrapped as f64 * size - std::f64::consts::PI;
                 let lon_gap = (lon_gap(q.lon, west, size, all_round) - MARGIN_RADIANS).max(0.0);
                 let bound = box_chord2_lower_bound(lat_gap, lon_gap, q.cos_lat, cos_min);
-                if bound <= best.chord2 {
+                if bound <= best.reach {
                     cells.push(bound, (row, unwrapped));
                 }
             }
         }
         for &(bound, (row, unwrapped)) in cells.nearest_first() {
-            if bound > best.chord2 {
+            if bound > best.reach {
                 break;
             }
             self.scan_coarse(q, row, unwrapped, fine, all_round, best);
@@ -262,7 +270,7 @@ impl NearIndex {
     }
 
     /// The fine cells of one coarse cell (row, unwrapped column) that are in the fine box.
-    fn scan_coarse(&self, q: &Query, row: i64, unwrapped: i64, fine: CapCells, all_round: bool, best: &mut Nearest) {
+    fn scan_coarse(&self, q: &Query, row: i64, unwrapped: i64, fine: CapCells, all_round: bool, best: &mut Best) {
         let block = self.coarse[(row * COARSE_COLS + unwrapped.rem_euclid(COARSE_COLS)) as usize];
         let ((r0, r1), (c0, n)) = fine;
         let rows = (row * PER_COARSE).max(r0)..=(row * PER_COARSE + PER_COARSE - 1).min(r1);
@@ -287,23 +295,82 @@ impl NearIndex {
                 let west = fine_col as f64 * FINE_RADIANS - std::f64::consts::PI;
                 let lon_gap = (lon_gap(q.lon, west, FINE_RADIANS, all_round) - MARGIN_RADIANS).max(0.0);
                 let bound = box_chord2_lower_bound(lat_gap, lon_gap, q.cos_lat, cos_min);
-                if bound <= best.chord2 {
+                if bound <= best.reach {
                     cells.push(bound, slot);
                 }
             }
         }
         for &(bound, slot) in cells.nearest_first() {
-            if bound > best.chord2 {
+            if bound > best.reach {
                 break;
             }
             for &k in &self.cell_pieces[self.fine_starts[slot] as usize..self.fine_starts[slot + 1] as usize] {
                 let k = k as usize;
                 let chord2 = chord2_to_arc(q.unit, self.ends[k], self.ends[k + 1]);
-                let zone = self.piece_zone[k];
-                if chord2 < best.chord2 || (chord2 == best.chord2 && zone < best.zone) {
-                    *best = Nearest { chord2, zone };
+                if chord2 <= best.reach {
+                    best.add(chord2, self.piece_zone[k]);
                 }
             }
+        }
+    }
+}
+
+/// What a search has found: the least squared chord to a piece, and the zones with a piece
+/// within a tie of it (`TIE_CHORD`). Its answer is that least distance and the lowest of those
+/// zones. The zones are few (one, or the two or three that meet at a border); past `TIES` of
+/// them, the lowest are kept.
+struct Best {
+    least: f64,
+    /// Pieces farther than this (a squared chord) do not count: a tie beyond the least found,
+    /// at most the largest distance asked for.
+    reach: f64,
+    limit: f64,
+    /// (zone, its least squared chord), those within `reach`.
+    ties: [(u32, f64); TIES],
+    len: usize,
+}
+
+const TIES: usize = 8;
+
+impl Best {
+    fn new(limit: f64) -> Best {
+        Best { least: f64::INFINITY, reach: limit, limit, ties: [(NO_ZONE, 0.0); TIES], len: 0 }
+    }
+
+    fn found(&self) -> bool {
+        self.len > 0
+    }
+
+    /// A piece of `zone` at `chord2` (within `reach`).
+    #[inline]
+    fn add(&mut self, chord2: f64, zone: u32) {
+        if let Some(tie) = self.ties[..self.len].iter_mut().find(|(z, _)| *z == zone) {
+            tie.1 = tie.1.min(chord2);
+        } else if self.len < TIES {
+            self.ties[self.len] = (zone, chord2);
+            self.len += 1;
+        } else if let Some(highest) = self.ties.iter_mut().filter(|(z, _)| *z > zone).max_by_key(|(z, _)| *z) {
+            *highest = (zone, chord2);
+        }
+        if chord2 < self.least {
+            self.least = chord2;
+            self.reach = (chord2.sqrt() + TIE_CHORD).powi(2).min(self.limit);
+            let reach = self.reach;
+            let mut kept = 0;
+            for k in 0..self.len {
+                if self.ties[k].1 <= reach {
+                    self.ties[kept] = self.ties[k];
+                    kept += 1;
+                }
+            }
+            self.len = kept;
+        }
+    }
+
+    fn answer(&self) -> Nearest {
+        match self.ties[..self.len].iter().map(|&(zone, _)| zone).min() {
+            Some(zone) => Nearest { chord2: self.least, zone },
+            None => Nearest::NONE,
         }
     }
 }
@@ -622,20 +689,21 @@ mod tests {
         build(zones_from_geojson(&[text], Grouping::FeaturesAreZones, None).unwrap().0)
     }
 
-    /// Brute force: every piece, no grid.
-    fn brute(near: &NearIndex, p: Point) -> (f64, u32) {
+    /// Brute force, literally from the rule: the least squared chord to any piece within
+    /// `limit`, and the lowest zone with a piece within `TIE_M` of it (and of `limit`).
+    fn brute(near: &NearIndex, p: Point, limit: f64) -> (f64, u32) {
         let q = unit(p.x as f64 * RADIANS_PER_UNIT, p.y as f64 * RADIANS_PER_UNIT);
-        let mut best = (f64::INFINITY, NO_ZONE);
-        for k in 0..near.piece_zone.len() {
-            if near.piece_zone[k] == NO_ZONE {
-                continue;
-            }
-            let c = chord2_to_arc(q, near.ends[k], near.ends[k + 1]);
-            if c < best.0 || (c == best.0 && near.piece_zone[k] < best.1) {
-                best = (c, near.piece_zone[k]);
-            }
-        }
-        best
+        let pieces: Vec<(f64, u32)> = (0..near.piece_zone.len())
+            .filter(|&k| near.piece_zone[k] != NO_ZONE)
+            .map(|k| (chord2_to_arc(q, near.ends[k], near.ends[k + 1]), near.piece_zone[k]))
+            .filter(|&(c, _)| c <= limit)
+            .collect();
+        let Some(least) = pieces.iter().map(|&(c, _)| c).min_by(f64::total_cmp) else {
+            return (f64::NAN, NO_ZONE);
+        };
+        let tie = (least.sqrt() + TIE_CHORD).powi(2);
+        let zone = pieces.iter().filter(|&&(c, _)| c <= tie).map(|&(_, z)| z).min().unwrap();
+        (least, zone)
     }
 
     const WORLD: &str = r#"{"type":"FeatureCollection","features":[
@@ -657,18 +725,64 @@ mod tests {
         };
         for i in 0..400 {
             let p = Point::new(((next() - 0.5) * 3.6e9) as i32, ((next() - 0.5) * 1.8e9) as i32);
-            let (want, zone) = brute(near, p);
+            let (want, zone) = brute(near, p, 4.0);
             let got = near.search(p, 4.0);
             assert_eq!(got.chord2, want, "{p:?}");
             assert_eq!(got.zone, zone, "{p:?}");
             // Bounded searches give the same answer or none, exactly at the bound.
-            let bound = [1e-6, 1e-4, 1e-2][i % 3];
+            let bound = [1e-6, 1e-4, 1e-2, want][i % 4];
             let bounded = near.search(p, bound);
-            if want <= bound {
-                assert_eq!((bounded.chord2, bounded.zone), (want, zone));
-            } else {
+            let (want, zone) = brute(near, p, bound);
+            if zone == NO_ZONE {
                 assert_eq!(bounded.zone, NO_ZONE);
+            } else {
+                assert_eq!((bounded.chord2, bounded.zone), (want, zone));
             }
+        }
+    }
+
+    /// A FeatureCollection of one polygon per ring (GeoJSON coordinates), in zone order.
+    fn collection(rings: &[&str]) -> String {
+        let features: Vec<String> = rings
+            .iter()
+            .map(|ring| {
+                format!(
+                    r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}"#
+                )
+            })
+            .collect();
+        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
+    }
+
+    #[test]
+    fn ties_at_a_shared_border_go_to_the_first_zone_whatever_its_vertices() {
+        // The second zone draws the first's northern edge with a vertex on it: its pieces
+        // differ, and so did their distances, by up to twice the pieces' deviation from the line.
+        let first = "[[0,60],[10,60],[10,61],[0,61],[0,60]]";
+        for x in ["3.3915", "1.25", "7.77", "9.99"] {
+            let second = format!("[[0,60],[10,60],[10,61],[{x},61],[0,61],[0,60]]");
+            for order in [[first, second.as_str()], [second.as_str(), first]] {
+                let index = zones(&collection(&order));
+                for lon in [0.5, 2.0, 3.3915, 5.0, 7.0, 9.5] {
+                    let p = snap_query(61.001, lon).unwrap();
+                    assert_eq!(index.near().search(p, 4.0).zone, 0, "{x} {lon}");
+                    assert_eq!(brute(index.near(), p, 4.0).1, 0);
+                }
+            }
+        }
+        // Boxes meeting at a corner: due north of it, the corner is the nearest point of both.
+        let boxes =
+            collection(&["[[19,44],[20,44],[20,45],[19,45],[19,44]]", "[[20,44],[21,44],[21,45],[20,45],[20,44]]"]);
+        let index = zones(&boxes);
+        for lat in [45.001, 45.01, 45.3, 47.0] {
+            assert_eq!(index.near().search(snap_query(lat, 20.0).unwrap(), 4.0).zone, 0, "{lat}");
+        }
+        // The pole is one point: at every longitude the same zone, the first of those that
+        // reach it.
+        let polar = collection(&["[[0,70],[90,70],[90,90],[0,90],[0,70]]", "[[100,80],[110,80],[110,90],[100,80]]"]);
+        let index = zones(&polar);
+        for lon in [-135.0, -45.0, 0.0, 45.0, 105.0, 180.0] {
+            assert_eq!(index.near().search(snap_query(90.0, lon).unwrap(), 4.0).zone, 0, "{lon}");
         }
     }
 

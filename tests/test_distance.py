@@ -220,6 +220,38 @@ def test_hand_made_zones():
     check_against_oracle(zones, HAND_MADE, df["lat"].to_numpy(), df["lon"].to_numpy())
 
 
+def test_a_grid_of_cells_ties_to_the_first_cell():
+    """Cells of a 0.5-degree grid share edges and corners; a point outside the grid beside a
+    shared corner, or beside an edge that a neighbour draws with a vertex of its own on it, is
+    as near to several cells: the first of them, in input order, is its nearest (rounding
+    decided it, as often for the one cell as for the other)."""
+    features = []
+    for row in range(4):
+        for col in range(6):
+            w, s = 10 + 0.5 * col, 50 + 0.5 * row
+            ring = [[w, s], [w + 0.5, s], [w + 0.5, s + 0.5], [w, s + 0.5], [w, s]]
+            if (row + col) % 2:  # a vertex in the middle of the northern edge
+                ring.insert(3, [w + 0.25, s + 0.5])
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"cell": f"{row}-{col}"},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
+    zones = pz.Zones.from_geojson({"type": "FeatureCollection", "features": features}, id_property="cell")
+    # Due north of the grid's top corners, and due east and west of its side corners.
+    corners_north = [(52.0 + d, 10.5 + 0.5 * k) for k in range(5) for d in (0.001, 0.01, 0.2)]
+    corners_east = [(50.5 + 0.5 * k, 13.0 + d) for k in range(3) for d in (0.001, 0.05)]
+    corners_west = [(50.5 + 0.5 * k, 10.0 - d) for k in range(3) for d in (0.001, 0.05)]
+    points = corners_north + corners_east + corners_west
+    lat, lon = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    got = [zones.ids[i] for i in zones.nearest_numpy(lat, lon)]
+    expected = [f"3-{k}" for k in range(5) for _ in range(3)]
+    expected += [f"{k}-5" for k in range(3) for _ in range(2)] + [f"{k}-0" for k in range(3) for _ in range(2)]
+    assert got == expected
+
+
 def test_points_on_a_border_the_rule_leaves_outside_are_at_zero():
     """Exactly 0 and the first zone whose border it is, whatever max_distance: measured, the
     border was a few centimetres away (the search's arcs pass beside a drawn east-west edge),
